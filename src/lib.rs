@@ -1,0 +1,3 @@
+//! windlass: run declarative LLM workflows ("cascades") with durable, resumable sessions.
+
+pub mod cascade;
