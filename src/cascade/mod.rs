@@ -3,5 +3,17 @@
 //!
 //! Pure: no tokio, network or database here, and nothing else from this crate.
 
-pub mod diagnostic;
+pub mod catalog;
 pub mod check;
+pub mod decode;
+pub mod diagnostic;
+pub mod lax;
+pub mod load;
+pub mod model;
+pub mod resolve;
+pub mod template;
+pub mod tree;
+
+pub use diagnostic::{Diagnostic, FileReport, Severity};
+pub use load::{load_file, load_str, Loaded};
+pub use model::Cascade;

@@ -1,0 +1,115 @@
+//! The cascade model: serde types for every key of the cascade format.
+//!
+//! Decoding goes through [`super::decode`], which adds field paths, `line:col` and
+//! warnings for unknown keys; these types only say what each key means.
+
+mod either;
+pub mod context;
+pub mod deterministic;
+pub mod human;
+pub mod phase;
+pub mod rules;
+pub mod soundings;
+pub mod validator;
+
+pub use context::{ContextSource, ContextSpec, Include, MessagesFilter, Role, SourceDetail};
+pub use deterministic::{Backoff, ForEachRow, ForEachRowOnError, OnError, RetrySpec};
+pub use human::{Audibles, Callouts, DecisionPoints, HumanInput, HumanInputKind, HumanInputSpec, OnTimeout, OutputExtraction};
+pub use phase::{Handoff, Phase, PhaseKind, Tackle};
+pub use rules::{Rules, TokenBudget, TokenBudgetStrategy, Ward, WardMode, Wards};
+pub use soundings::{Factor, ModelChoice, Models, MutationMode, Reforge, Soundings, SoundingsMode, Threshold};
+pub use validator::{InlineValidator, ValidatorRef};
+
+use crate::cascade::lax;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A whole cascade file.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Cascade {
+    pub cascade_id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Declared inputs: name -> description (or a richer object, kept as it is).
+    #[serde(default)]
+    pub inputs_schema: Map<String, Value>,
+    /// `phases` (alias `cells`): decoded one by one by the loader, so every phase reports
+    /// its own problems.
+    #[serde(skip)]
+    pub phases: Vec<Phase>,
+    /// Cascade-level soundings: run the whole cascade N times and keep the best.
+    #[serde(default, alias = "candidates")]
+    pub soundings: Option<Soundings>,
+    #[serde(default)]
+    pub token_budget: Option<TokenBudget>,
+    /// Named validators usable by `loop_until`, wards and soundings.
+    #[serde(default)]
+    pub validators: Map<String, Value>,
+    #[serde(default)]
+    pub memory: Option<Value>,
+    #[serde(default)]
+    pub research_db: Option<Value>,
+    #[serde(default)]
+    pub tool_caching: Option<ToolCaching>,
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub auto_context: Option<Value>,
+    #[serde(default)]
+    pub narrator: Option<Value>,
+    /// The original's visual editor layout; kept so such files load cleanly.
+    #[serde(default, rename = "_playground")]
+    pub playground: Option<Value>,
+}
+
+impl Cascade {
+    /// The phase with this name.
+    pub fn phase(&self, name: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    /// Index of the phase with this name.
+    pub fn phase_index(&self, name: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.name == name)
+    }
+}
+
+/// `tool_caching` (parsed; caching itself is an optimisation this build may skip).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ToolCaching {
+    #[serde(default, deserialize_with = "lax::bool")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub global_ttl: Option<Value>,
+    #[serde(default)]
+    pub max_cache_size: Option<Value>,
+    #[serde(default)]
+    pub tools: Map<String, Value>,
+}
+
+/// A `triggers` entry (cron, sensor, webhook, ...): parsed and reported, not scheduled.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Trigger {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+    #[serde(default)]
+    pub inputs_schema: Map<String, Value>,
+    #[serde(default)]
+    pub check: Option<Value>,
+    #[serde(default)]
+    pub args: Option<Value>,
+    #[serde(default)]
+    pub poll_interval: Option<Value>,
+    #[serde(default)]
+    pub timeout: Option<Value>,
+}
