@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command of windlass: starts (or reuses) a private ClickHouse server on loopback, then
+# runs the whole test suite against it. Extra arguments go to `cargo test`, e.g.
+#   scripts/test.sh store          # only tests whose name contains "store"
+#   scripts/test.sh -- --nocapture
+#
+# Exported for the tests:
+#   WINDLASS_TEST_CLICKHOUSE_URL=http://127.0.0.1:<port>   the server (user "default", no password)
+#   WINDLASS_TEST_REQUIRE_CLICKHOUSE=1                     fail, don't skip, when it is unreachable
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Outside the clone so builds stay warm across clones and CI runs (the bundled DuckDB is slow to build).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/windlass/target}"
+
+url=$(scripts/clickhouse.sh start)
+export WINDLASS_TEST_CLICKHOUSE_URL="$url"
+export WINDLASS_TEST_REQUIRE_CLICKHOUSE=1
+echo "test.sh: WINDLASS_TEST_CLICKHOUSE_URL=$WINDLASS_TEST_CLICKHOUSE_URL WINDLASS_TEST_REQUIRE_CLICKHOUSE=1 CARGO_TARGET_DIR=$CARGO_TARGET_DIR" >&2
+
+# `--all-targets` leaves out doctests, so run those first (only for a full run: `--doc` can't be
+# combined with target filters); the last lines of output stay the main suite's summary.
+if [[ $# -eq 0 ]]; then
+    cargo test --locked --doc
+fi
+cargo test --locked --all-targets "$@"
