@@ -73,7 +73,9 @@ pub const BUILTIN_VALIDATORS: &[(&str, &str)] = &[
 pub enum ToolStatus {
     Builtin,
     /// Known from the original project; this build does not run it.
-    Unsupported { feature: &'static str },
+    Unsupported {
+        feature: &'static str,
+    },
 }
 
 /// Look a tool name up among the built-ins and the known-but-unsupported tools.
@@ -84,16 +86,15 @@ pub fn tool_status(name: &str) -> Option<ToolStatus> {
     if let Some(f) = name.strip_prefix("python:") {
         return Some(match f.strip_prefix("windlass.demo_tools.") {
             Some(func) if DEMO_FUNCTIONS.contains(&func) => ToolStatus::Builtin,
-            _ => ToolStatus::Unsupported { feature: "arbitrary Python functions (only windlass.demo_tools.* are built in)" },
+            _ => ToolStatus::Unsupported {
+                feature: "arbitrary Python functions (only windlass.demo_tools.* are built in)",
+            },
         });
     }
     if BUILTIN_TOOLS.iter().any(|(n, _)| *n == name) {
         return Some(ToolStatus::Builtin);
     }
-    UNSUPPORTED_TOOLS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, feature)| ToolStatus::Unsupported { feature })
+    UNSUPPORTED_TOOLS.iter().find(|(n, _)| *n == name).map(|(_, feature)| ToolStatus::Unsupported { feature })
 }
 
 pub fn is_builtin_validator(name: &str) -> bool {

@@ -111,7 +111,9 @@ fn file_error(code: &'static str, message: String) -> Diagnostic {
 
 fn load_bytes(mut loaded: Loaded, bytes: &[u8], format: Format) -> Loaded {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        loaded.diagnostics.push(file_error("empty-file", "the file is empty; a cascade needs `cascade_id` and `phases`".into()));
+        loaded
+            .diagnostics
+            .push(file_error("empty-file", "the file is empty; a cascade needs `cascade_id` and `phases`".into()));
         return loaded;
     }
     let text = match std::str::from_utf8(bytes) {
@@ -121,7 +123,10 @@ fn load_bytes(mut loaded: Loaded, bytes: &[u8], format: Format) -> Loaded {
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             loaded.diagnostics.push(Diagnostic {
                 line: Some(line),
-                ..file_error("not-text", format!("the file is not UTF-8 text (invalid byte at offset {at}); is it a binary file?"))
+                ..file_error(
+                    "not-text",
+                    format!("the file is not UTF-8 text (invalid byte at offset {at}); is it a binary file?"),
+                )
             });
             return loaded;
         }
@@ -173,7 +178,10 @@ fn decode_cascade(root: &Value, loaded: &mut Loaded) {
             Severity::Error,
             "not-a-cascade",
             "",
-            format!("a cascade file must be a mapping with `cascade_id` and `phases`, but this file holds {}", kind_of(root)),
+            format!(
+                "a cascade file must be a mapping with `cascade_id` and `phases`, but this file holds {}",
+                kind_of(root)
+            ),
         ));
         return;
     };
@@ -209,7 +217,13 @@ fn decode_cascade(root: &Value, loaded: &mut Loaded) {
         None => {}
         Some(Value::Array(items)) => {
             if items.is_empty() {
-                diags.push(at_value(&spans, Severity::Error, "no-phases", phases_key, "`phases` is empty; a cascade needs at least one phase".into()));
+                diags.push(at_value(
+                    &spans,
+                    Severity::Error,
+                    "no-phases",
+                    phases_key,
+                    "`phases` is empty; a cascade needs at least one phase".into(),
+                ));
             }
             for (i, item) in items.iter().enumerate() {
                 let path = join_index(phases_key, i);

@@ -96,7 +96,9 @@ fn scan_dir(dir: &Path) -> Vec<IndexedCascade> {
 
 fn index_file(path: &Path) -> Option<IndexedCascade> {
     let text = std::fs::read_to_string(path).ok()?;
-    let doc = if path.extension().is_some_and(|e| e == "json") { tree::parse_json(&text) } else { tree::parse_yaml(&text) }.ok()?;
+    let doc =
+        if path.extension().is_some_and(|e| e == "json") { tree::parse_json(&text) } else { tree::parse_yaml(&text) }
+            .ok()?;
     let Value::Object(map) = &doc.value else { return None };
     let cascade_id = map.get("cascade_id")?.as_str()?.to_string();
     Some(IndexedCascade {
@@ -124,7 +126,10 @@ mod tests {
         // bare name of a foreign path
         assert_eq!(resolve_reference("windlass/examples/child.json", &sub, dir.path()), Some(sub.join("child.yaml")));
         // working directory
-        assert_eq!(resolve_reference("sub/child.yaml", dir.path().join("x").as_path(), dir.path()), Some(sub.join("child.yaml")));
+        assert_eq!(
+            resolve_reference("sub/child.yaml", dir.path().join("x").as_path(), dir.path()),
+            Some(sub.join("child.yaml"))
+        );
         assert_eq!(resolve_reference("missing.yaml", &sub, dir.path()), None);
     }
 }

@@ -34,15 +34,33 @@ impl TemplateKind {
         match self {
             TemplateKind::Instructions => INSTRUCTIONS,
             TemplateKind::TurnPrompt => &[
-                "input", "state", "outputs", "lineage", "history", "sounding_index", "sounding_factor", "is_sounding",
-                "turn", "max_turns",
+                "input",
+                "state",
+                "outputs",
+                "lineage",
+                "history",
+                "sounding_index",
+                "sounding_factor",
+                "is_sounding",
+                "turn",
+                "max_turns",
             ],
             TemplateKind::RetryInstructions => {
                 &["input", "state", "outputs", "validation_error", "schema_error", "attempt", "max_attempts"]
             }
             TemplateKind::HoningPrompt => &[
-                "input", "state", "outputs", "lineage", "history", "sounding_index", "sounding_factor", "is_sounding",
-                "validation_reason", "validation_error", "step", "steps",
+                "input",
+                "state",
+                "outputs",
+                "lineage",
+                "history",
+                "sounding_index",
+                "sounding_factor",
+                "is_sounding",
+                "validation_reason",
+                "validation_error",
+                "step",
+                "steps",
             ],
             TemplateKind::Inputs => &["input", "state", "outputs", "lineage"],
             TemplateKind::ForEachRow => &["input", "state", "outputs", "lineage", "row", "index", "total"],
@@ -52,7 +70,21 @@ impl TemplateKind {
 }
 
 /// Names minijinja provides itself; never reported as undeclared.
-const GLOBALS: &[&str] = &["range", "dict", "namespace", "debug", "loop", "lipsum", "cycler", "joiner", "self", "super", "varargs", "kwargs", "caller"];
+const GLOBALS: &[&str] = &[
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "loop",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "self",
+    "super",
+    "varargs",
+    "kwargs",
+    "caller",
+];
 
 /// The one template environment: lenient undefined, the filters the corpus uses.
 pub fn environment() -> Environment<'static> {
@@ -69,9 +101,8 @@ pub fn environment() -> Environment<'static> {
 }
 
 fn from_json(text: String) -> Result<minijinja::Value, minijinja::Error> {
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("not valid JSON: {e}"))
-    })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("not valid JSON: {e}")))?;
     Ok(minijinja::Value::from(minijinja::value::Serde(v)))
 }
 
@@ -131,7 +162,9 @@ mod tests {
     #[test]
     fn analyze_reports_syntax_and_variables() {
         let env = environment();
-        let vars = analyze(&env, "{{ input.topic }} {% for x in outputs.research %}{{ x }}{{ loop.index }}{% endfor %}").unwrap();
+        let vars =
+            analyze(&env, "{{ input.topic }} {% for x in outputs.research %}{{ x }}{{ loop.index }}{% endfor %}")
+                .unwrap();
         assert!(vars.contains("input.topic"), "{vars:?}");
         assert!(vars.iter().any(|v| v.starts_with("outputs.research")), "{vars:?}");
         assert!(!vars.iter().any(|v| v == "x" || v.starts_with("loop")), "{vars:?}");

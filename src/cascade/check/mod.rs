@@ -29,7 +29,8 @@ pub struct CheckOptions {
 
 /// Check one file. Never panics; every problem is a diagnostic in the report.
 pub fn check_file(path: &Path, opts: &CheckOptions) -> FileReport {
-    let cwd = if opts.cwd.as_os_str().is_empty() { std::env::current_dir().unwrap_or_default() } else { opts.cwd.clone() };
+    let cwd =
+        if opts.cwd.as_os_str().is_empty() { std::env::current_dir().unwrap_or_default() } else { opts.cwd.clone() };
     let loaded = load_file_in(path, &cwd);
     let diagnostics = check_loaded(&loaded, opts);
     FileReport { path: path.to_path_buf(), diagnostics }

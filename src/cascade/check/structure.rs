@@ -86,7 +86,11 @@ fn target_diag(ctx: &Ctx<'_>, phase: &Phase, path: &str, what: &str, target: &st
     Some(ctx.error(
         "unknown-phase",
         path,
-        format!("phase `{}` {what} `{target}`, which is not a phase of this cascade{}", phase.name, ctx.suggest_phase(target)),
+        format!(
+            "phase `{}` {what} `{target}`, which is not a phase of this cascade{}",
+            phase.name,
+            ctx.suggest_phase(target)
+        ),
     ))
 }
 
@@ -102,11 +106,7 @@ fn targets(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
             match v {
                 Value::String(t) if SPECIAL_TARGETS.contains(&t.as_str()) => {}
                 Value::String(t) => out.extend(target_diag(ctx, phase, &p, "routes to", t)),
-                other => out.push(ctx.error(
-                    "invalid-value",
-                    &p,
-                    format!("`{p}` must name a phase, found {other}"),
-                )),
+                other => out.push(ctx.error("invalid-value", &p, format!("`{p}` must name a phase, found {other}"))),
             }
         }
     }
@@ -144,7 +144,11 @@ fn context(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
     for (j, name) in spec.exclude.iter().enumerate() {
         if !ctx.is_phase(name) {
             let p = join_index(&join_key(&cpath, "exclude"), j);
-            out.push(ctx.warning("unknown-phase", &p, format!("`{p}` excludes `{name}`, which is not a phase of this cascade")));
+            out.push(ctx.warning(
+                "unknown-phase",
+                &p,
+                format!("`{p}` excludes `{name}`, which is not a phase of this cascade"),
+            ));
         }
     }
     if let Some(mode) = &spec.mode {
@@ -162,7 +166,9 @@ fn includes(ctx: &Ctx<'_>, list: &[Include], path: &str, out: &mut Vec<Diagnosti
             out.push(ctx.warning(
                 "unknown-value",
                 &p,
-                format!("context include `{other}` is not known (use output, messages, state or images); it is ignored"),
+                format!(
+                    "context include `{other}` is not known (use output, messages, state or images); it is ignored"
+                ),
             ));
         }
     }
@@ -221,7 +227,10 @@ fn reachability(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             out.push(ctx.warning(
                 "unreachable-phase",
                 &join_key(&ctx.phase_path(i), "name"),
-                format!("phase `{}` can never run: no phase before it hands off, routes or falls through to it", p.name),
+                format!(
+                    "phase `{}` can never run: no phase before it hands off, routes or falls through to it",
+                    p.name
+                ),
             ));
         }
     }

@@ -85,7 +85,12 @@ fn phase_fields<'a>(phase: &'a Phase, path: &str, all: &mut Vec<Field<'a>>) {
     if let Some(f) = &phase.for_each_row {
         let p = join_key(path, "for_each_row");
         if let Some(t) = &f.instructions {
-            all.push(Field { path: join_key(&p, "instructions"), text: t, kind: TemplateKind::ForEachRow, phase: name });
+            all.push(Field {
+                path: join_key(&p, "instructions"),
+                text: t,
+                kind: TemplateKind::ForEachRow,
+                phase: name,
+            });
         }
         for (k, v) in &f.inputs {
             value_fields(v, &join_key(&join_key(&p, "inputs"), k), TemplateKind::ForEachRow, name, all);
@@ -147,7 +152,11 @@ fn check_field(ctx: &Ctx<'_>, field: &Field<'_>, out: &mut Vec<Diagnostic>) {
                 format!("template syntax error in {}: {}", where_(field), issue.message),
             );
             if let Some(file) = ctx.loaded.template_files.get(&field.path) {
-                d.message.push_str(&format!(" (in template file {}, line {})", file.display(), issue.line.unwrap_or(1)));
+                d.message.push_str(&format!(
+                    " (in template file {}, line {})",
+                    file.display(),
+                    issue.line.unwrap_or(1)
+                ));
             } else if let (Some(line), Some(tline)) = (d.line, issue.line) {
                 let block = ctx.loaded.spans.value(&field.path).is_some_and(|s| s.block);
                 d.line = Some(line + tline - 1 + usize::from(block));

@@ -18,10 +18,8 @@ macro_rules! string_or_struct {
                     }
                     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
                         let from_struct: fn($inner) -> $ty = $from_struct;
-                        <$inner as serde::Deserialize>::deserialize(
-                            serde::de::value::MapAccessDeserializer::new(map),
-                        )
-                        .map(from_struct)
+                        <$inner as serde::Deserialize>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                            .map(from_struct)
                     }
                 }
                 d.deserialize_any(V)

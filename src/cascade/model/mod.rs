@@ -3,9 +3,9 @@
 //! Decoding goes through [`super::decode`], which adds field paths, `line:col` and
 //! warnings for unknown keys; these types only say what each key means.
 
-mod either;
 pub mod context;
 pub mod deterministic;
+mod either;
 pub mod human;
 pub mod phase;
 pub mod rules;
@@ -14,7 +14,9 @@ pub mod validator;
 
 pub use context::{ContextSource, ContextSpec, Include, MessagesFilter, Role, SourceDetail};
 pub use deterministic::{Backoff, ForEachRow, ForEachRowOnError, OnError, RetrySpec};
-pub use human::{Audibles, Callouts, DecisionPoints, HumanInput, HumanInputKind, HumanInputSpec, OnTimeout, OutputExtraction};
+pub use human::{
+    Audibles, Callouts, DecisionPoints, HumanInput, HumanInputKind, HumanInputSpec, OnTimeout, OutputExtraction,
+};
 pub use phase::{Handoff, Phase, PhaseKind, Tackle};
 pub use rules::{Rules, TokenBudget, TokenBudgetStrategy, Ward, WardMode, Wards};
 pub use soundings::{Factor, ModelChoice, Models, MutationMode, Reforge, Soundings, SoundingsMode, Threshold};

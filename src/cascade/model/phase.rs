@@ -2,8 +2,8 @@
 
 use super::either::string_or_struct;
 use super::{
-    Audibles, Callouts, ContextSpec, DecisionPoints, ForEachRow, HumanInput, OnError, OutputExtraction,
-    RetrySpec, Rules, Soundings, Wards,
+    Audibles, Callouts, ContextSpec, DecisionPoints, ForEachRow, HumanInput, OnError, OutputExtraction, RetrySpec,
+    Rules, Soundings, Wards,
 };
 use crate::cascade::lax;
 use serde::Deserialize;
@@ -132,13 +132,7 @@ pub struct HandoffDetail {
     pub description: Option<String>,
 }
 
-string_or_struct!(
-    Handoff,
-    Handoff::Name,
-    Handoff::Described,
-    HandoffDetail,
-    "a phase name or {target, description}"
-);
+string_or_struct!(Handoff, Handoff::Name, Handoff::Described, HandoffDetail, "a phase name or {target, description}");
 
 impl Handoff {
     pub fn target(&self) -> &str {
@@ -171,9 +165,9 @@ impl<'de> Deserialize<'de> for Tackle {
             Many(Vec<String>),
             Nothing(()),
         }
-        let names = match Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected a list of tool names, or `manifest`")
-        })? {
+        let names = match Raw::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("expected a list of tool names, or `manifest`"))?
+        {
             Raw::One(s) => vec![s],
             Raw::Many(v) => v,
             Raw::Nothing(()) => Vec::new(),

@@ -72,14 +72,10 @@ impl<'de> Deserialize<'de> for Factor {
                 f.write_str("a number of attempts or a template such as \"{{ input.n }}\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Factor, E> {
-                u32::try_from(v)
-                    .map(Factor::Count)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+                u32::try_from(v).map(Factor::Count).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Factor, E> {
-                u32::try_from(v)
-                    .map(Factor::Count)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                u32::try_from(v).map(Factor::Count).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Factor, E> {
                 match v.trim().parse::<u32>() {
