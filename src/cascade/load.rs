@@ -85,9 +85,14 @@ pub fn load_file_in(path: &Path, cwd: &Path) -> Loaded {
 
 /// Load a cascade from text (`origin` names it in diagnostics and anchors relative paths).
 pub fn load_str(text: &str, origin: &Path) -> Loaded {
+    load_slice(text.as_bytes(), origin)
+}
+
+/// Load a cascade from raw bytes, which may be anything (`origin` as for [`load_str`]).
+pub fn load_slice(bytes: &[u8], origin: &Path) -> Loaded {
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = Loaded { path: origin.to_path_buf(), cwd, ..Loaded::default() };
-    load_bytes(loaded, text.as_bytes(), Format::from_path(origin))
+    load_bytes(loaded, bytes, Format::from_path(origin))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -79,7 +79,16 @@ pub struct Document {
 pub fn parse_yaml(text: &str) -> Result<Document, Vec<Diagnostic>> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
+    // Pull events one by one: the parser's own `load` recurses per nesting level and
+    // overflows the stack on deeply nested input.
+    let result = loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((ev, mark)) => builder.on_event(ev, mark),
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = result {
         let m = e.marker();
         return Err(vec![Diagnostic {
             severity: Severity::Error,
@@ -140,9 +149,15 @@ enum Frame {
     Map { path: String, map: Map<String, Value>, key: Option<String>, anchor: usize, key_spans: HashMap<String, Span> },
 }
 
+/// Deeper nesting than this is refused: no cascade needs it, and deep values would
+/// overflow the stack of whatever walks them later.
+const MAX_DEPTH: usize = 64;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
+    /// Nesting levels below `MAX_DEPTH` being skipped.
+    skipping: usize,
     documents: Vec<Document>,
     doc_starts: Vec<Span>,
     spans: SpanMap,
@@ -213,6 +228,31 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.skipping > 0 {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipping += 1,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    self.skipping -= 1;
+                    if self.skipping == 0 {
+                        self.push_value(Value::Null, &mark);
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)) && self.stack.len() >= MAX_DEPTH {
+            self.error(
+                &mark,
+                "too-deep",
+                format!("nesting deeper than {MAX_DEPTH} levels; a cascade is never this deep"),
+            );
+            if self.next_path().1 {
+                self.on_key(format!("\u{0}deep@{}", mark.index()), &mark);
+            }
+            self.skipping = 1;
+            return;
+        }
         match ev {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::DocumentStart => self.doc_starts.push(span_of(&mark, false)),
