@@ -1,3 +1,43 @@
 //! windlass: run declarative LLM workflows ("cascades") with durable, resumable sessions.
+//!
+//! The `windlass` binary is a thin shell around this library: it parses the command line into
+//! [`cli::Cli`], calls [`run()`], and exits with the [`exit_code::ExitCode`] it gets back.
+//!
+//! # Layout
+//!
+//! Each behaviour lives in one obvious place:
+//!
+//! - [`cascade`]: the cascade format. The serde model, loading with `file:line:col` errors,
+//!   validation that collects every diagnostic (`windlass check`), templates. Pure: no network,
+//!   no database, nothing else from this crate.
+//! - [`cli`]: clap types, one file per subcommand (its `Args` and `fn run`). Resolves
+//!   [`settings::Settings`] once and hands them to the subcommand in a [`cli::Context`].
+//! - [`settings`]: flags, then the environment, then `.env`, then defaults, resolved once into
+//!   one typed value; secrets wrapped so they never print.
+//! - [`env`](mod@env): the registry of every environment variable windlass reads, documented once;
+//!   clap help and `.env.example` are drawn from it.
+//! - [`exit_code`]: the exit codes of the CI contract.
+//! - [`error`]: the top-level error type and the one function that maps an error to an exit
+//!   code.
+//!
+//! Planned, not built yet (the commands that need them say so and exit 4):
+//!
+//! - `runner`: the engine (phases, turns, routing, context, wards, soundings, sub-cascades);
+//!   emits `RunEvent` values and never prints.
+//! - `llm`: the provider trait and the OpenAI-compatible client.
+//! - `tools`: the tool trait and the built-in tools.
+//! - `store`: the store trait, its schema, and the DuckDB and ClickHouse backends.
+//! - `session`: heartbeats, checkpoints, signals, orphans and claims on top of the store.
+//! - `render`: subscribers of run events: live progress, plain lines, NDJSON, CI annotations.
+//!
+//! Dependencies point one way: `cli` → `runner` → (`cascade`, `llm`, `tools`, `store`,
+//! `session`); `render` knows only the runner's events.
 
 pub mod cascade;
+pub mod cli;
+pub mod env;
+pub mod error;
+pub mod exit_code;
+pub mod settings;
+
+pub use cli::run;

@@ -1,0 +1,100 @@
+//! [`Error`]: everything that can end a command early, and [`exit_code`], the one place that
+//! turns an error into a process exit code.
+
+use crate::exit_code::ExitCode;
+use crate::settings::SettingsError;
+use std::io;
+use std::path::PathBuf;
+
+/// A failure that stops a command. Messages read well after "failed to" and say what failed,
+/// on what, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+
+    /// A command whose behaviour is not built yet. It fails loudly instead of pretending.
+    #[error("windlass {command}: not available in this build yet (planned: {planned})")]
+    NotAvailable {
+        /// The command as typed, e.g. `run` or `sessions show`.
+        command: &'static str,
+        /// Which piece of work will bring it.
+        planned: &'static str,
+    },
+
+    #[error("list the cascades in {}: {source}; check the folder exists and is readable", path.display())]
+    ReadDir { path: PathBuf, source: io::Error },
+
+    #[error("write {what} as JSON: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+
+    #[error("write to standard output: {0}")]
+    Stdout(io::Error),
+}
+
+impl Error {
+    /// The line printed on stderr before the process exits, or `None` when nothing should be
+    /// said: a reader that closed the pipe early (`windlass check . | head`) is not a failure.
+    pub fn report(&self) -> Option<String> {
+        match self {
+            Error::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe => None,
+            // Already a whole sentence that names the command.
+            Error::NotAvailable { .. } => Some(self.to_string()),
+            _ => Some(format!("windlass: error: failed to {self}")),
+        }
+    }
+}
+
+/// The exit code for an error (cli.md, "Exit codes"). Exhaustive on purpose: a new error
+/// variant must decide its code here.
+pub fn exit_code(err: &Error) -> ExitCode {
+    match err {
+        Error::Settings(_) => ExitCode::Setup,
+        Error::NotAvailable { .. } => ExitCode::Setup,
+        Error::ReadDir { .. } => ExitCode::Setup,
+        Error::Json { .. } => ExitCode::Setup,
+        Error::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success,
+        Error::Stdout(_) => ExitCode::Setup,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_available_is_one_line_naming_the_command() {
+        let err = Error::NotAvailable {
+            command: "run",
+            planned: "the engine issue",
+        };
+        assert_eq!(
+            err.report().unwrap(),
+            "windlass run: not available in this build yet (planned: the engine issue)"
+        );
+        assert_eq!(exit_code(&err), ExitCode::Setup);
+    }
+
+    #[test]
+    fn a_closed_pipe_is_silent_success() {
+        let err = Error::Stdout(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(err.report(), None);
+        assert_eq!(exit_code(&err), ExitCode::Success);
+    }
+
+    #[test]
+    fn other_errors_read_after_failed_to() {
+        let err = Error::ReadDir {
+            path: PathBuf::from("cascades"),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        let line = err.report().unwrap();
+        assert!(
+            line.starts_with("windlass: error: failed to list the cascades in cascades: "),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! The command surface as a user meets it: help, usage errors, commands not built yet,
+//! completions.
+
+mod common;
+
+use clap::CommandFactory;
+use common::{run_args, Sandbox};
+use windlass::cli::Cli;
+
+/// Every subcommand path, nested ones included: `["run"]`, `["sessions", "show"]`, ...
+fn subcommand_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_owned());
+            out.push(path.clone());
+            walk(sub, &path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Cli::command(), &[], &mut out);
+    out
+}
+
+#[test]
+fn help_works_for_every_subcommand() {
+    let sandbox = Sandbox::new();
+    let paths = subcommand_paths();
+    assert!(paths.len() >= 14, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = run_args(&sandbox, &args);
+        assert_eq!(out.code, 0, "windlass {}: {}", args.join(" "), out.stderr);
+        assert!(out.stdout.contains("Usage: windlass"), "{}", out.stdout);
+    }
+    let out = run_args(&sandbox, &["--help"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("WINDLASS_CLICKHOUSE_PORT") && out.stdout.contains("130"));
+}
+
+#[test]
+fn commands_not_built_yet_say_so_in_one_line_and_exit_4() {
+    let sandbox = Sandbox::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "x.yaml"], "windlass run:"),
+        (&["resume", "s1"], "windlass resume:"),
+        (&["signal", "s1", "hello"], "windlass signal:"),
+        (&["signal", "--name", "approved"], "windlass signal:"),
+        (&["cancel", "s1"], "windlass cancel:"),
+        (&["sessions"], "windlass sessions:"),
+        (&["sessions", "show", "s1"], "windlass sessions show:"),
+        (&["logs", "s1", "--follow"], "windlass logs:"),
+        (&["orphans"], "windlass orphans:"),
+        (&["worker", "--once"], "windlass worker:"),
+        (&["submit", "x.yaml"], "windlass submit:"),
+        (&["cleanup", "--dry-run"], "windlass cleanup:"),
+        (&["sql", "select 1"], "windlass sql:"),
+    ];
+    for (args, prefix) in cases {
+        let out = run_args(&sandbox, args);
+        assert_eq!(out.code, 4, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with(prefix) && out.stderr.contains("not available in this build"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let sandbox = Sandbox::new();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["frobnicate"],
+        &["run"],
+        &["run", "x.yaml", "--format", "xml"],
+        &["run", "x.yaml", "--input", "[1, 2]"],
+        &["run", "x.yaml", "-i", "novalue"],
+        &["run", "x.yaml", "--timeout", "10"],
+        &["run", "x.yaml", "--max-cost", "lots"],
+        &["run", "x.yaml", "--base-url", "openrouter.ai"],
+        &["signal", "s1"],
+        &["signal", "s1", "--payload", "{}"],
+        &["worker", "--concurrency", "0"],
+        &["worker", "--listen", "nowhere"],
+        &["sessions", "--status", "sleeping"],
+        &["check"],
+        &["check", "x.yaml", "--format", "xml"],
+        &["sql", "select 1", "--format", "xml"],
+        &["completions", "tcsh"],
+        &["--color", "sometimes", "check", "x.yaml"],
+    ];
+    for args in cases {
+        let out = run_args(&sandbox, args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn completions_print_a_script() {
+    let sandbox = Sandbox::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run_args(&sandbox, &["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert!(out.stdout.contains("windlass"), "{shell}");
+    }
+}
+
+#[test]
+fn completions_work_even_with_broken_configuration() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.windlass();
+    cmd.args(["completions", "bash"])
+        .env("WINDLASS_CLICKHOUSE_PORT", "9000");
+    assert_eq!(common::run(cmd).code, 0);
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = run_args(&Sandbox::new(), &["--version"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stdout.trim(),
+        format!("windlass {}", env!("CARGO_PKG_VERSION"))
+    );
+}
