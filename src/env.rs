@@ -227,10 +227,7 @@ pub fn render_env_example() -> String {
          # overrides the real environment), then the defaults shown here. Empty means unset.\n\
          #\n",
     );
-    let _ = writeln!(
-        out,
-        "# Generated from src/env.rs; do not edit by hand. Regenerate: {ENV_EXAMPLE_REGENERATE}"
-    );
+    let _ = writeln!(out, "# Generated from src/env.rs; do not edit by hand. Regenerate: {ENV_EXAMPLE_REGENERATE}");
     for var in ALL {
         out.push('\n');
         let _ = writeln!(out, "# {}.", var.help);
@@ -261,29 +258,14 @@ mod tests {
         let mut seen = HashSet::new();
         for var in ALL {
             assert!(seen.insert(var.name), "{} is listed twice", var.name);
-            assert!(
-                !var.help.contains('\n'),
-                "{}: help must be one line",
-                var.name
-            );
-            assert!(
-                !var.help.ends_with('.'),
-                "{}: help ends without a period",
-                var.name
-            );
+            assert!(!var.help.contains('\n'), "{}: help must be one line", var.name);
+            assert!(!var.help.ends_with('.'), "{}: help ends without a period", var.name);
         }
     }
 
     #[test]
     fn secrets_are_the_keys_and_the_password() {
         let secrets: Vec<_> = secret_names().collect();
-        assert_eq!(
-            secrets,
-            [
-                "OPENROUTER_API_KEY",
-                "WINDLASS_API_KEY",
-                "WINDLASS_CLICKHOUSE_PASSWORD"
-            ]
-        );
+        assert_eq!(secrets, ["OPENROUTER_API_KEY", "WINDLASS_API_KEY", "WINDLASS_CLICKHOUSE_PASSWORD"]);
     }
 }

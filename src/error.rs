@@ -26,10 +26,7 @@ pub enum Error {
     ReadDir { path: PathBuf, source: io::Error },
 
     #[error("write {what} as JSON: {source}")]
-    Json {
-        what: &'static str,
-        source: serde_json::Error,
-    },
+    Json { what: &'static str, source: serde_json::Error },
 
     #[error("write to standard output: {0}")]
     Stdout(io::Error),
@@ -67,14 +64,8 @@ mod tests {
 
     #[test]
     fn not_available_is_one_line_naming_the_command() {
-        let err = Error::NotAvailable {
-            command: "run",
-            planned: "the engine issue",
-        };
-        assert_eq!(
-            err.report().unwrap(),
-            "windlass run: not available in this build yet (planned: the engine issue)"
-        );
+        let err = Error::NotAvailable { command: "run", planned: "the engine issue" };
+        assert_eq!(err.report().unwrap(), "windlass run: not available in this build yet (planned: the engine issue)");
         assert_eq!(exit_code(&err), ExitCode::Setup);
     }
 
@@ -92,9 +83,6 @@ mod tests {
             source: io::Error::from(io::ErrorKind::PermissionDenied),
         };
         let line = err.report().unwrap();
-        assert!(
-            line.starts_with("windlass: error: failed to list the cascades in cascades: "),
-            "{line}"
-        );
+        assert!(line.starts_with("windlass: error: failed to list the cascades in cascades: "), "{line}");
     }
 }

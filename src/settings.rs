@@ -116,25 +116,15 @@ impl Settings {
     /// Resolve from the real process environment, the current directory and its `.env`.
     pub fn from_process(overrides: &Overrides) -> Result<Settings, SettingsError> {
         let cwd = std::env::current_dir().map_err(SettingsError::NoWorkingDir)?;
-        let platform_data_dir = directories::ProjectDirs::from("", "", "windlass")
-            .map(|dirs| dirs.data_dir().to_path_buf());
+        let platform_data_dir =
+            directories::ProjectDirs::from("", "", "windlass").map(|dirs| dirs.data_dir().to_path_buf());
         let env = |name: &str| std::env::var_os(name);
-        Settings::resolve(
-            overrides,
-            &Sources {
-                env: &env,
-                cwd: &cwd,
-                platform_data_dir,
-            },
-        )
+        Settings::resolve(overrides, &Sources { env: &env, cwd: &cwd, platform_data_dir })
     }
 
     /// Resolve from exactly what is given: the function behind [`Settings::from_process`].
     pub fn resolve(overrides: &Overrides, sources: &Sources) -> Result<Settings, SettingsError> {
-        let read = Reader {
-            layers: Layers::new(sources.env, sources.cwd)?,
-            cwd: sources.cwd,
-        };
+        let read = Reader { layers: Layers::new(sources.env, sources.cwd)?, cwd: sources.cwd };
 
         let api_key = match read.optional(&env::WINDLASS_API_KEY, Ok)? {
             Some(key) => Some(key),
@@ -142,29 +132,17 @@ impl Settings {
         };
         let base_url = match &overrides.base_url {
             Some(url) => url.clone(),
-            None => {
-                read.with_default(&env::WINDLASS_BASE_URL, str::parse::<HttpUrl>)?
-                    .value
-            }
+            None => read.with_default(&env::WINDLASS_BASE_URL, str::parse::<HttpUrl>)?.value,
         };
         let default_model = match &overrides.model {
             Some(model) => model.clone(),
-            None => {
-                read.with_default(&env::WINDLASS_DEFAULT_MODEL, |text| Ok(text.to_owned()))?
-                    .value
-            }
+            None => read.with_default(&env::WINDLASS_DEFAULT_MODEL, |text| Ok(text.to_owned()))?.value,
         };
-        let allow_shell = overrides.allow_shell
-            || read
-                .with_default(&env::WINDLASS_ALLOW_SHELL, parse::bool_value)?
-                .value;
+        let allow_shell =
+            overrides.allow_shell || read.with_default(&env::WINDLASS_ALLOW_SHELL, parse::bool_value)?.value;
 
-        let interval = read.with_default(
-            &env::WINDLASS_HEARTBEAT_INTERVAL,
-            str::parse::<HumanDuration>,
-        )?;
-        let lease =
-            read.with_default(&env::WINDLASS_HEARTBEAT_LEASE, str::parse::<HumanDuration>)?;
+        let interval = read.with_default(&env::WINDLASS_HEARTBEAT_INTERVAL, str::parse::<HumanDuration>)?;
+        let lease = read.with_default(&env::WINDLASS_HEARTBEAT_LEASE, str::parse::<HumanDuration>)?;
         if lease.value <= interval.value {
             return Err(SettingsError::LeaseNotLongerThanInterval {
                 lease: lease.text,
@@ -177,23 +155,16 @@ impl Settings {
         Ok(Settings {
             api_key: api_key.map(Secret::new),
             base_url,
-            ollama_host: read
-                .with_default(&env::OLLAMA_HOST, url::parse_ollama_host)?
-                .value,
+            ollama_host: read.with_default(&env::OLLAMA_HOST, url::parse_ollama_host)?.value,
             default_model,
             store: read.store()?,
             data_dir: match read.layers.get(&env::WINDLASS_DATA_DIR) {
                 Some(raw) => sources.cwd.join(raw.value),
-                None => sources
-                    .platform_data_dir
-                    .clone()
-                    .ok_or(SettingsError::NoDataDir)?,
+                None => sources.platform_data_dir.clone().ok_or(SettingsError::NoDataDir)?,
             },
             heartbeat_interval: interval.value.get(),
             heartbeat_lease: lease.value.get(),
-            max_phase_visits: read
-                .with_default(&env::WINDLASS_MAX_PHASE_VISITS, parse::positive_count)?
-                .value,
+            max_phase_visits: read.with_default(&env::WINDLASS_MAX_PHASE_VISITS, parse::positive_count)?.value,
             allow_shell,
             tool_path: read.tool_path(),
             working_dir: sources.cwd.to_path_buf(),

@@ -28,11 +28,7 @@ fn an_empty_folder_checks_nothing_and_passes() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert!(out.stderr.contains("empty has no *.yaml"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("checked 0 files: 0 errors, 0 warnings"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("checked 0 files: 0 errors, 0 warnings"), "{}", out.stderr);
 
     let out = run_args(&sandbox, &["check", "empty", "-q"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
@@ -41,22 +37,12 @@ fn an_empty_folder_checks_nothing_and_passes() {
 #[test]
 fn a_folder_expands_to_its_cascade_files_in_order() {
     let sandbox = Sandbox::new();
-    for name in [
-        "flows/b.yml",
-        "flows/a.yaml",
-        "flows/c.json",
-        "flows/readme.md",
-    ] {
+    for name in ["flows/b.yml", "flows/a.yaml", "flows/c.json", "flows/readme.md"] {
         sandbox.write(name, "cascade_id: x\nphases: []\n");
     }
     let out = run_args(&sandbox, &["check", "flows", "--format", "json"]);
     let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
-    let paths: Vec<&str> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths: Vec<&str> = report["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["flows/a.yaml", "flows/b.yml", "flows/c.json"]);
     assert!(out.stderr.contains("checked 3 files"), "{}", out.stderr);
 }
@@ -65,10 +51,7 @@ fn a_folder_expands_to_its_cascade_files_in_order() {
 fn json_format_shape() {
     let sandbox = Sandbox::new();
     sandbox.write("one.yaml", "cascade_id: one\nphases: []\n");
-    let out = run_args(
-        &sandbox,
-        &["check", "one.yaml", "--format", "json", "--strict"],
-    );
+    let out = run_args(&sandbox, &["check", "one.yaml", "--format", "json", "--strict"]);
     let report: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     let errors = report["errors"].as_u64().expect("errors is a number");
     assert!(report["warnings"].is_u64());
@@ -82,11 +65,8 @@ fn json_format_shape() {
 fn an_unreadable_configuration_is_a_setup_error_even_for_check() {
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.windlass();
-    cmd.args(["check", "."])
-        .env("WINDLASS_MAX_PHASE_VISITS", "0");
+    cmd.args(["check", "."]).env("WINDLASS_MAX_PHASE_VISITS", "0");
     let out = common::run(cmd);
     assert_eq!(out.code, 4, "{}", out.stderr);
-    assert!(out
-        .stderr
-        .starts_with("windlass: error: failed to read settings: WINDLASS_MAX_PHASE_VISITS=0"));
+    assert!(out.stderr.starts_with("windlass: error: failed to read settings: WINDLASS_MAX_PHASE_VISITS=0"));
 }

@@ -114,8 +114,7 @@ fn completions_print_a_script() {
 fn completions_work_even_with_broken_configuration() {
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.windlass();
-    cmd.args(["completions", "bash"])
-        .env("WINDLASS_CLICKHOUSE_PORT", "9000");
+    cmd.args(["completions", "bash"]).env("WINDLASS_CLICKHOUSE_PORT", "9000");
     assert_eq!(common::run(cmd).code, 0);
 }
 
@@ -123,8 +122,5 @@ fn completions_work_even_with_broken_configuration() {
 fn version_prints_the_package_version() {
     let out = run_args(&Sandbox::new(), &["--version"]);
     assert_eq!(out.code, 0);
-    assert_eq!(
-        out.stdout.trim(),
-        format!("windlass {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(out.stdout.trim(), format!("windlass {}", env!("CARGO_PKG_VERSION")));
 }

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use windlass::cascade::check::{check_file, CheckOptions};
-use windlass::cascade::Severity;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
@@ -41,4 +40,33 @@ fn corpus_checks() {
         }
     }
     assert!(failures.is_empty(), "class A files with errors: {failures:?}");
+}
+
+/// The real binary over the whole corpus in one call: no panic, exit 3 (class B files have
+/// errors), and every class A file is absent from the error lines.
+#[test]
+fn corpus_through_the_binary() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windlass"))
+        .args(["check", "--format", "json"])
+        .arg(corpus_dir())
+        .current_dir(corpus_dir())
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("run windlass");
+    let code = out.status.code();
+    assert!(code == Some(0) || code == Some(3), "exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let files = doc["files"].as_array().expect("files");
+    assert!(files.len() >= 100, "every corpus file is checked");
+    let classes = classes();
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+        let class = classes.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+        let errors = f["diagnostics"].as_array().unwrap().iter().filter(|d| d["severity"] == "error").count();
+        if class == Some('A') {
+            assert_eq!(errors, 0, "class A file {name} has errors: {}", f["diagnostics"]);
+        }
+    }
 }

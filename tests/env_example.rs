@@ -26,10 +26,6 @@ fn env_example_matches_the_registry() {
 fn every_variable_appears_in_env_example() {
     let text = windlass::env::render_env_example();
     for var in windlass::env::ALL {
-        assert!(
-            text.contains(&format!("# {}=", var.name)),
-            "{} missing",
-            var.name
-        );
+        assert!(text.contains(&format!("# {}=", var.name)), "{} missing", var.name);
     }
 }

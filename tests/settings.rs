@@ -14,10 +14,7 @@ fn a_bad_dotenv_value_names_the_file() {
     let out = run(cmd);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-    assert!(out.stderr.contains(&format!(
-        "WINDLASS_CLICKHOUSE_PORT=9000 (from {})",
-        dotenv.display()
-    )));
+    assert!(out.stderr.contains(&format!("WINDLASS_CLICKHOUSE_PORT=9000 (from {})", dotenv.display())));
     assert!(out.stderr.contains("native protocol") && out.stderr.contains("8123"));
 }
 
@@ -26,8 +23,7 @@ fn the_environment_wins_over_dotenv() {
     let sandbox = Sandbox::new();
     sandbox.write(".env", "WINDLASS_CLICKHOUSE_PORT=9000\n");
     let mut cmd = sandbox.windlass();
-    cmd.args(["check", "."])
-        .env("WINDLASS_CLICKHOUSE_PORT", "8123");
+    cmd.args(["check", "."]).env("WINDLASS_CLICKHOUSE_PORT", "8123");
     assert_eq!(run(cmd).code, 0);
 }
 
@@ -35,16 +31,10 @@ fn the_environment_wins_over_dotenv() {
 fn a_bad_environment_value_says_it_came_from_the_environment() {
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.windlass();
-    cmd.args(["check", "."])
-        .env("WINDLASS_HEARTBEAT_LEASE", "soon");
+    cmd.args(["check", "."]).env("WINDLASS_HEARTBEAT_LEASE", "soon");
     let out = run(cmd);
     assert_eq!(out.code, 4);
-    assert!(
-        out.stderr
-            .contains("WINDLASS_HEARTBEAT_LEASE=soon (from the environment)"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("WINDLASS_HEARTBEAT_LEASE=soon (from the environment)"), "{}", out.stderr);
 }
 
 #[test]
@@ -53,24 +43,14 @@ fn a_flag_wins_over_a_bad_environment_value() {
     // `run` resolves settings, then stops because the engine is not built: which of the two
     // errors it reports shows whether the flag hid the bad variable.
     let mut cmd = sandbox.windlass();
-    cmd.args(["run", "x.yaml"])
-        .env("WINDLASS_BASE_URL", "not-a-url");
+    cmd.args(["run", "x.yaml"]).env("WINDLASS_BASE_URL", "not-a-url");
     let out = run(cmd);
-    assert!(
-        out.stderr.contains("WINDLASS_BASE_URL=not-a-url"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("WINDLASS_BASE_URL=not-a-url"), "{}", out.stderr);
 
     let mut cmd = sandbox.windlass();
-    cmd.args(["run", "x.yaml", "--base-url", "http://127.0.0.1:9/v1"])
-        .env("WINDLASS_BASE_URL", "not-a-url");
+    cmd.args(["run", "x.yaml", "--base-url", "http://127.0.0.1:9/v1"]).env("WINDLASS_BASE_URL", "not-a-url");
     let out = run(cmd);
-    assert!(
-        out.stderr.starts_with("windlass run: not available"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with("windlass run: not available"), "{}", out.stderr);
 }
 
 #[test]

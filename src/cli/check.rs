@@ -45,26 +45,17 @@ struct Summary<'a> {
 
 impl CheckArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let options = CheckOptions {
-            tool_path: ctx.settings.tool_path.clone(),
-            cwd: ctx.settings.working_dir.clone(),
-        };
+        let options = CheckOptions { tool_path: ctx.settings.tool_path.clone(), cwd: ctx.settings.working_dir.clone() };
         let mut files = Vec::new();
         for path in &self.paths {
             let expanded = expand(path)?;
             if expanded.is_empty() && !ctx.global.quiet {
-                eprintln!(
-                    "windlass check: note: {} has no *.yaml, *.yml or *.json files",
-                    path.display()
-                );
+                eprintln!("windlass check: note: {} has no *.yaml, *.yml or *.json files", path.display());
             }
             files.extend(expanded);
         }
 
-        let mut reports: Vec<FileReport> = files
-            .iter()
-            .map(|file| check_file(file, &options))
-            .collect();
+        let mut reports: Vec<FileReport> = files.iter().map(|file| check_file(file, &options)).collect();
         if self.strict {
             // Before rendering, so every output format and the exit code agree.
             warnings_to_errors(&mut reports);
@@ -74,24 +65,13 @@ impl CheckArgs {
 
         let stdout = match self.format {
             CheckFormat::Human => render_human(&reports),
-            CheckFormat::Json => render_json(&Summary {
-                files: &reports,
-                errors,
-                warnings,
-            })?,
+            CheckFormat::Json => render_json(&Summary { files: &reports, errors, warnings })?,
         };
-        std::io::stdout()
-            .lock()
-            .write_all(stdout.as_bytes())
-            .map_err(Error::Stdout)?;
+        std::io::stdout().lock().write_all(stdout.as_bytes()).map_err(Error::Stdout)?;
         if !ctx.global.quiet {
             eprintln!("{}", summary_line(reports.len(), errors, warnings));
         }
-        Ok(if errors > 0 {
-            ExitCode::InvalidCascade
-        } else {
-            ExitCode::Success
-        })
+        Ok(if errors > 0 { ExitCode::InvalidCascade } else { ExitCode::Success })
     }
 }
 
@@ -111,17 +91,12 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
         // Missing and unreadable files are diagnostics of check_file.
         return Ok(vec![path.to_path_buf()]);
     }
-    let read_err = |source| Error::ReadDir {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| Error::ReadDir { path: path.to_path_buf(), source };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).map_err(read_err)? {
         let file = entry.map_err(read_err)?.path();
-        let is_cascade = file
-            .extension()
-            .and_then(|ext| ext.to_str())
-            .is_some_and(|ext| ["yaml", "yml", "json"].contains(&ext));
+        let is_cascade =
+            file.extension().and_then(|ext| ext.to_str()).is_some_and(|ext| ["yaml", "yml", "json"].contains(&ext));
         if is_cascade && file.is_file() {
             files.push(file);
         }
@@ -142,22 +117,15 @@ fn render_human(reports: &[FileReport]) -> String {
 }
 
 fn render_json(summary: &Summary) -> Result<String, Error> {
-    let mut text = serde_json::to_string_pretty(summary).map_err(|source| Error::Json {
-        what: "the check report",
-        source,
-    })?;
+    let mut text =
+        serde_json::to_string_pretty(summary).map_err(|source| Error::Json { what: "the check report", source })?;
     text.push('\n');
     Ok(text)
 }
 
 /// `checked 3 files: 1 error, 2 warnings`.
 fn summary_line(files: usize, errors: usize, warnings: usize) -> String {
-    format!(
-        "checked {}: {}, {}",
-        plural(files, "file"),
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    format!("checked {}: {}, {}", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
 }
 
 fn plural(count: usize, noun: &str) -> String {
@@ -192,10 +160,7 @@ mod tests {
 
     #[test]
     fn summary_counts_with_plurals() {
-        assert_eq!(
-            summary_line(3, 1, 2),
-            "checked 3 files: 1 error, 2 warnings"
-        );
+        assert_eq!(summary_line(3, 1, 2), "checked 3 files: 1 error, 2 warnings");
         assert_eq!(summary_line(1, 0, 1), "checked 1 file: 0 errors, 1 warning");
     }
 
@@ -209,28 +174,17 @@ mod tests {
     #[test]
     fn human_lines_are_file_line_col() {
         let text = render_human(&[report("a.yaml", &[Severity::Error, Severity::Warning])]);
-        assert_eq!(
-            text,
-            "a.yaml:3:5: error: something\na.yaml:3:5: warning: something\n"
-        );
+        assert_eq!(text, "a.yaml:3:5: error: something\na.yaml:3:5: warning: something\n");
     }
 
     #[test]
     fn json_has_files_errors_and_warnings() {
         let reports = [report("a.yaml", &[Severity::Warning])];
-        let text = render_json(&Summary {
-            files: &reports,
-            errors: 0,
-            warnings: 1,
-        })
-        .unwrap();
+        let text = render_json(&Summary { files: &reports, errors: 0, warnings: 1 }).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["files"][0]["path"], "a.yaml");
         assert_eq!(value["files"][0]["diagnostics"][0]["severity"], "warning");
-        assert_eq!(
-            (value["errors"].as_u64(), value["warnings"].as_u64()),
-            (Some(0), Some(1))
-        );
+        assert_eq!((value["errors"].as_u64(), value["warnings"].as_u64()), (Some(0), Some(1)));
     }
 
     #[test]
@@ -240,11 +194,8 @@ mod tests {
             std::fs::write(dir.path().join(name), "").unwrap();
         }
         std::fs::create_dir(dir.path().join("sub.yaml")).unwrap();
-        let names: Vec<_> = expand(dir.path())
-            .unwrap()
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<_> =
+            expand(dir.path()).unwrap().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a.yaml", "b.yml", "c.json"]);
     }
 }

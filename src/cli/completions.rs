@@ -8,9 +8,7 @@ use clap_complete::Shell;
 use std::io::Write;
 
 #[derive(Debug, Clone, Args)]
-#[command(
-    after_help = "Example: windlass completions bash > ~/.local/share/bash-completion/completions/windlass"
-)]
+#[command(after_help = "Example: windlass completions bash > ~/.local/share/bash-completion/completions/windlass")]
 pub struct CompletionsArgs {
     /// The shell to print the script for
     #[arg(value_enum, value_name = "SHELL")]
@@ -21,10 +19,7 @@ impl CompletionsArgs {
     /// Needs no settings: completions must work even where the configuration is broken.
     pub fn run(self) -> Result<ExitCode, Error> {
         let script = generated::completion_script(self.shell);
-        std::io::stdout()
-            .lock()
-            .write_all(&script)
-            .map_err(Error::Stdout)?;
+        std::io::stdout().lock().write_all(&script).map_err(Error::Stdout)?;
         Ok(ExitCode::Success)
     }
 }

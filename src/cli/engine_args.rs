@@ -40,11 +40,7 @@ pub struct EngineArgs {
 impl EngineArgs {
     /// The flags that override settings.
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            base_url: self.base_url.clone(),
-            model: self.model.clone(),
-            allow_shell: self.allow_shell,
-        }
+        Overrides { base_url: self.base_url.clone(), model: self.model.clone(), allow_shell: self.allow_shell }
     }
 }
 

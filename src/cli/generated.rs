@@ -50,15 +50,10 @@ fn shell_file_name(shell: Shell) -> String {
 fn man_pages() -> Vec<GeneratedFile> {
     fn walk(cmd: clap::Command, pages: &mut Vec<GeneratedFile>) {
         // Subcommands carry no version of their own; name the package's on every page.
-        let man = clap_mangen::Man::new(cmd.clone())
-            .source(format!("windlass {}", env!("CARGO_PKG_VERSION")));
+        let man = clap_mangen::Man::new(cmd.clone()).source(format!("windlass {}", env!("CARGO_PKG_VERSION")));
         let mut page = Vec::new();
-        man.render(&mut page)
-            .expect("rendering into memory cannot fail");
-        pages.push(GeneratedFile {
-            path: format!("man/{}", man.get_filename()),
-            contents: page,
-        });
+        man.render(&mut page).expect("rendering into memory cannot fail");
+        pages.push(GeneratedFile { path: format!("man/{}", man.get_filename()), contents: page });
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
             walk(sub.clone(), pages);
         }
@@ -75,12 +70,6 @@ fn man_pages() -> Vec<GeneratedFile> {
     let top = &mut pages[0].contents;
     let text = String::from_utf8(std::mem::take(top)).expect("roff is UTF-8");
     let at = text.find(".SH VERSION").unwrap_or(text.len());
-    *top = format!(
-        "{}{}{}",
-        &text[..at],
-        man_sections::top_level(),
-        &text[at..]
-    )
-    .into_bytes();
+    *top = format!("{}{}{}", &text[..at], man_sections::top_level(), &text[at..]).into_bytes();
     pages
 }

@@ -46,9 +46,7 @@ impl FromStr for InputSource {
         }
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(InputSource::Inline(map)),
-            Ok(_) => Err(
-                "expected a JSON object like '{\"topic\": \"tides\"}', @file.json or -".to_owned(),
-            ),
+            Ok(_) => Err("expected a JSON object like '{\"topic\": \"tides\"}', @file.json or -".to_owned()),
             Err(err) => Err(format!(
                 "not valid JSON ({err}); expected an object like '{{\"topic\": \"tides\"}}', \
                  @file.json or -"
@@ -69,10 +67,9 @@ impl FromStr for InputField {
 
     fn from_str(text: &str) -> Result<Self, String> {
         match text.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => Ok(InputField {
-                key: key.trim().to_owned(),
-                value: value.to_owned(),
-            }),
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok(InputField { key: key.trim().to_owned(), value: value.to_owned() })
+            }
             _ => Err(format!("`{text}` is not KEY=VALUE, like -i topic=tides")),
         }
     }
@@ -91,10 +88,7 @@ mod tests {
         };
         assert_eq!(map["a"], 1);
         assert!("[1]".parse::<InputSource>().unwrap_err().contains("object"));
-        assert!("{"
-            .parse::<InputSource>()
-            .unwrap_err()
-            .contains("not valid JSON"));
+        assert!("{".parse::<InputSource>().unwrap_err().contains("not valid JSON"));
     }
 
     #[test]

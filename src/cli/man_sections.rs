@@ -9,12 +9,7 @@ use std::fmt::Write as _;
 pub fn top_level() -> String {
     let mut roff = String::from(".SH \"EXIT STATUS\"\n");
     for code in ExitCode::ALL {
-        let _ = write!(
-            roff,
-            ".TP\n\\fB{}\\fR\n{}\n",
-            code.code(),
-            escape(code.meaning())
-        );
+        let _ = write!(roff, ".TP\n\\fB{}\\fR\n{}\n", code.code(), escape(code.meaning()));
     }
     roff.push_str(".SH ENVIRONMENT\n");
     roff.push_str(&escape(

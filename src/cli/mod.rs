@@ -88,10 +88,7 @@ impl Command {
         match self {
             Command::Run(args) => args.engine.overrides(),
             Command::Resume(args) => args.engine.overrides(),
-            Command::Submit(args) => Overrides {
-                model: args.model.clone(),
-                ..Overrides::default()
-            },
+            Command::Submit(args) => Overrides { model: args.model.clone(), ..Overrides::default() },
             _ => Overrides::default(),
         }
     }
@@ -104,10 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Completions(args) => return args.run(),
         command => command,
     };
-    let ctx = Context {
-        settings: Settings::from_process(&command.overrides())?,
-        global: cli.global,
-    };
+    let ctx = Context { settings: Settings::from_process(&command.overrides())?, global: cli.global };
     match command {
         Command::Run(args) => args.run(&ctx),
         Command::Resume(args) => args.run(&ctx),
@@ -167,8 +161,7 @@ mod tests {
 
     #[test]
     fn global_options_go_before_or_after_the_subcommand() {
-        let cli =
-            Cli::try_parse_from(["windlass", "check", "x.yaml", "-q", "--color", "never"]).unwrap();
+        let cli = Cli::try_parse_from(["windlass", "check", "x.yaml", "-q", "--color", "never"]).unwrap();
         assert!(cli.global.quiet);
         assert_eq!(cli.global.color, global::ColorChoice::Never);
     }

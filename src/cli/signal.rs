@@ -16,11 +16,7 @@ pub struct SignalArgs {
     pub session: Option<SessionId>,
 
     /// The message: the answer to a pending question, or feedback added to the conversation
-    #[arg(
-        value_name = "MESSAGE",
-        required_unless_present = "name",
-        conflicts_with = "name"
-    )]
+    #[arg(value_name = "MESSAGE", required_unless_present = "name", conflicts_with = "name")]
     pub message: Option<String>,
 
     /// Fire the named signal that `await_signal` waits on, instead of sending a message

@@ -17,36 +17,23 @@ impl HumanDuration {
     }
 }
 
-const UNITS: [(&str, f64); 5] = [
-    ("ms", 0.001),
-    ("s", 1.0),
-    ("m", 60.0),
-    ("h", 3600.0),
-    ("d", 86400.0),
-];
+const UNITS: [(&str, f64); 5] = [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)];
 
-const EXPECTED: &str =
-    "write a number and a unit, like 10s, 5m, 1.5h or 7d (units: ms, s, m, h, d)";
+const EXPECTED: &str = "write a number and a unit, like 10s, 5m, 1.5h or 7d (units: ms, s, m, h, d)";
 
 impl FromStr for HumanDuration {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let split = text
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(text.len());
+        let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
         let (number, unit) = (&text[..split], text[split..].trim());
         if number.is_empty() {
             return Err(format!("`{text}` is not a duration: {EXPECTED}"));
         }
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("`{number}` is not a number: {EXPECTED}"))?;
+        let value: f64 = number.parse().map_err(|_| format!("`{number}` is not a number: {EXPECTED}"))?;
         if unit.is_empty() {
-            return Err(format!(
-                "`{text}` has no unit: write {text}s for seconds or {text}m for minutes"
-            ));
+            return Err(format!("`{text}` has no unit: write {text}s for seconds or {text}m for minutes"));
         }
         let Some(&(_, scale)) = UNITS.iter().find(|(name, _)| *name == unit) else {
             return Err(format!("`{unit}` is not a unit of time: {EXPECTED}"));
@@ -61,12 +48,12 @@ impl fmt::Display for HumanDuration {
     /// The largest unit that shows the duration exactly, so `90s` prints as `90s`, not `1.5m`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis();
-        if millis % 1000 != 0 || millis == 0 {
+        if !millis.is_multiple_of(1000) || millis == 0 {
             return write!(f, "{millis}ms");
         }
         let secs = millis / 1000;
         for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60)] {
-            if secs % size == 0 {
+            if secs.is_multiple_of(size) {
                 return write!(f, "{}{unit}", secs / size);
             }
         }

@@ -22,23 +22,14 @@ pub enum SettingsError {
          WINDLASS_HEARTBEAT_INTERVAL={interval} ({interval_origin}), or every session looks \
          orphaned between two heartbeats; a lease of several intervals is safe"
     )]
-    LeaseNotLongerThanInterval {
-        lease: String,
-        lease_origin: Origin,
-        interval: String,
-        interval_origin: Origin,
-    },
+    LeaseNotLongerThanInterval { lease: String, lease_origin: Origin, interval: String, interval_origin: Origin },
 
     #[error(
         "read {}{}: the line for `{name}` is not NAME=value; quote values with spaces or \
          quotes in them, or delete the line", path.display(),
         line_number.map(|n| format!(":{n}")).unwrap_or_default()
     )]
-    DotEnvSyntax {
-        path: PathBuf,
-        line_number: Option<usize>,
-        name: String,
-    },
+    DotEnvSyntax { path: PathBuf, line_number: Option<usize>, name: String },
 
     #[error("read {}: {source}; fix its permissions or remove it (.env is optional)", path.display())]
     DotEnvUnreadable { path: PathBuf, source: io::Error },

@@ -45,30 +45,17 @@ pub struct Layers<'a> {
 }
 
 impl<'a> Layers<'a> {
-    pub fn new(
-        env: &'a dyn Fn(&str) -> Option<OsString>,
-        cwd: &Path,
-    ) -> Result<Self, SettingsError> {
+    pub fn new(env: &'a dyn Fn(&str) -> Option<OsString>, cwd: &Path) -> Result<Self, SettingsError> {
         let dotenv_path = cwd.join(".env");
         let dotenv = read_dotenv(&dotenv_path)?;
-        Ok(Layers {
-            env,
-            dotenv_path,
-            dotenv,
-        })
+        Ok(Layers { env, dotenv_path, dotenv })
     }
 
     /// The value of `var`, or `None` when it is unset or empty in the layer that has it.
     pub fn get(&self, var: &EnvVar) -> Option<Raw> {
         let raw = match (self.env)(var.name) {
-            Some(value) => Raw {
-                value,
-                origin: Origin::Environment,
-            },
-            None => Raw {
-                value: self.dotenv.get(var.name)?.into(),
-                origin: Origin::DotEnv(self.dotenv_path.clone()),
-            },
+            Some(value) => Raw { value, origin: Origin::Environment },
+            None => Raw { value: self.dotenv.get(var.name)?.into(), origin: Origin::DotEnv(self.dotenv_path.clone()) },
         };
         // Empty means unset: a copied `.env.example` line like `WINDLASS_CLICKHOUSE_HOST=` must
         // not switch the store to a ClickHouse host named "".
@@ -81,12 +68,7 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
-        Err(source) => {
-            return Err(SettingsError::DotEnvUnreadable {
-                path: path.to_owned(),
-                source,
-            })
-        }
+        Err(source) => return Err(SettingsError::DotEnvUnreadable { path: path.to_owned(), source }),
     };
     let mut values = HashMap::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
@@ -97,15 +79,9 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
             Err(dotenvy::Error::LineParse(line, _)) => {
                 return Err(SettingsError::DotEnvSyntax {
                     path: path.to_owned(),
-                    line_number: text
-                        .lines()
-                        .position(|l| l == line.trim_end_matches(['\r', '\n']))
-                        .map(|i| i + 1),
+                    line_number: text.lines().position(|l| l == line.trim_end_matches(['\r', '\n'])).map(|i| i + 1),
                     // Only the name: the rest of the line may be a half-quoted API key.
-                    name: line
-                        .split_once('=')
-                        .map(|(name, _)| name.trim().to_owned())
-                        .unwrap_or_default(),
+                    name: line.split_once('=').map(|(name, _)| name.trim().to_owned()).unwrap_or_default(),
                 });
             }
             Err(err) => {

@@ -13,24 +13,18 @@ pub fn bool_value(text: &str) -> Result<bool, String> {
 /// A ClickHouse HTTP port. The native protocol ports are refused with an explanation, because
 /// "connection reset" from an HTTP client talking to port 9000 explains nothing.
 pub fn clickhouse_port(text: &str) -> Result<u16, String> {
-    let port: u16 = text
-        .trim()
-        .parse()
-        .map_err(|_| "expected a port number from 1 to 65535 (ClickHouse's HTTP port is 8123)")?;
+    let port: u16 =
+        text.trim().parse().map_err(|_| "expected a port number from 1 to 65535 (ClickHouse's HTTP port is 8123)")?;
     match port {
         0 => Err("0 is not a port a server listens on; ClickHouse's HTTP port is 8123".to_owned()),
-        9000 => Err(
-            "9000 is ClickHouse's native protocol port, but windlass talks to \
+        9000 => Err("9000 is ClickHouse's native protocol port, but windlass talks to \
              ClickHouse over HTTP: set WINDLASS_CLICKHOUSE_PORT=8123 (ClickHouse's default HTTP \
              port) or to your server's http_port"
-                .to_owned(),
-        ),
-        9440 => Err(
-            "9440 is ClickHouse's native protocol port with TLS, but windlass talks to \
+            .to_owned()),
+        9440 => Err("9440 is ClickHouse's native protocol port with TLS, but windlass talks to \
              ClickHouse over HTTPS: set WINDLASS_CLICKHOUSE_PORT=8443 (ClickHouse's default \
              HTTPS port) or to your server's https_port"
-                .to_owned(),
-        ),
+            .to_owned()),
         port => Ok(port),
     }
 }
@@ -39,11 +33,9 @@ pub fn clickhouse_port(text: &str) -> Result<u16, String> {
 pub fn clickhouse_host(text: &str) -> Result<String, String> {
     let host = text.trim();
     if host.contains("://") {
-        return Err(
-            "this is a URL, but only the host name goes here: put the port in \
+        return Err("this is a URL, but only the host name goes here: put the port in \
                     WINDLASS_CLICKHOUSE_PORT and set WINDLASS_CLICKHOUSE_SECURE=true for https"
-                .to_owned(),
-        );
+            .to_owned());
     }
     if host.contains(['/', ' ', '\t']) {
         return Err("expected a host name or IP address, like clickhouse.internal".to_owned());
@@ -56,9 +48,7 @@ pub fn database_name(text: &str) -> Result<String, String> {
     let name = text.trim();
     let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !plain || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(
-            "use letters, digits and underscores, starting with a letter, like windlass".to_owned(),
-        );
+        return Err("use letters, digits and underscores, starting with a letter, like windlass".to_owned());
     }
     Ok(name.to_owned())
 }
@@ -90,15 +80,9 @@ mod tests {
     #[test]
     fn native_protocol_ports_are_explained() {
         let err = clickhouse_port("9000").unwrap_err();
-        assert!(
-            err.contains("native protocol") && err.contains("8123"),
-            "{err}"
-        );
+        assert!(err.contains("native protocol") && err.contains("8123"), "{err}");
         let err = clickhouse_port("9440").unwrap_err();
-        assert!(
-            err.contains("native protocol") && err.contains("8443"),
-            "{err}"
-        );
+        assert!(err.contains("native protocol") && err.contains("8443"), "{err}");
         assert_eq!(clickhouse_port("8123"), Ok(8123));
         assert!(clickhouse_port("http").is_err());
         assert!(clickhouse_port("70000").is_err());
@@ -106,13 +90,8 @@ mod tests {
 
     #[test]
     fn hosts_are_names_not_urls() {
-        assert_eq!(
-            clickhouse_host(" ch.internal "),
-            Ok("ch.internal".to_owned())
-        );
-        assert!(clickhouse_host("https://ch.internal:8443")
-            .unwrap_err()
-            .contains("WINDLASS_CLICKHOUSE_SECURE"));
+        assert_eq!(clickhouse_host(" ch.internal "), Ok("ch.internal".to_owned()));
+        assert!(clickhouse_host("https://ch.internal:8443").unwrap_err().contains("WINDLASS_CLICKHOUSE_SECURE"));
     }
 
     #[test]

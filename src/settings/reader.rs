@@ -39,10 +39,7 @@ impl Reader<'_> {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Found<T>, SettingsError> {
         let raw = self.layers.get(var).unwrap_or_else(|| Raw {
-            value: var
-                .default_value()
-                .expect("with_default is used only for variables with a default")
-                .into(),
+            value: var.default_value().expect("with_default is used only for variables with a default").into(),
             origin: Origin::Default,
         });
         self.parse(var, raw, |text| parse(&text))
@@ -73,49 +70,27 @@ impl Reader<'_> {
             }
         };
         match parse(text.clone()) {
-            Ok(value) => Ok(Found {
-                value,
-                origin: raw.origin,
-                text,
-            }),
-            Err(problem) => Err(SettingsError::Invalid {
-                var: var.name,
-                value: shown(&text),
-                origin: raw.origin,
-                problem,
-            }),
+            Ok(value) => Ok(Found { value, origin: raw.origin, text }),
+            Err(problem) => {
+                Err(SettingsError::Invalid { var: var.name, value: shown(&text), origin: raw.origin, problem })
+            }
         }
     }
 
     /// ClickHouse when a host is set. The other ClickHouse variables are checked either way,
     /// so a bad port is reported before the day someone sets the host.
     pub fn store(&self) -> Result<StoreSettings, SettingsError> {
-        let host = self.optional(&env::WINDLASS_CLICKHOUSE_HOST, |text| {
-            parse::clickhouse_host(&text)
-        })?;
-        let secure = self
-            .with_default(&env::WINDLASS_CLICKHOUSE_SECURE, parse::bool_value)?
-            .value;
-        let port = match self.optional(&env::WINDLASS_CLICKHOUSE_PORT, |text| {
-            parse::clickhouse_port(&text)
-        })? {
+        let host = self.optional(&env::WINDLASS_CLICKHOUSE_HOST, |text| parse::clickhouse_host(&text))?;
+        let secure = self.with_default(&env::WINDLASS_CLICKHOUSE_SECURE, parse::bool_value)?.value;
+        let port = match self.optional(&env::WINDLASS_CLICKHOUSE_PORT, |text| parse::clickhouse_port(&text))? {
             Some(port) => port,
             // ClickHouse serves HTTPS on 8443 by default; 8123 with TLS on would never answer.
             None if secure => 8443,
-            None => {
-                self.with_default(&env::WINDLASS_CLICKHOUSE_PORT, parse::clickhouse_port)?
-                    .value
-            }
+            None => self.with_default(&env::WINDLASS_CLICKHOUSE_PORT, parse::clickhouse_port)?.value,
         };
-        let database = self
-            .with_default(&env::WINDLASS_CLICKHOUSE_DATABASE, parse::database_name)?
-            .value;
-        let user = self
-            .with_default(&env::WINDLASS_CLICKHOUSE_USER, |text| Ok(text.to_owned()))?
-            .value;
-        let password = self
-            .optional(&env::WINDLASS_CLICKHOUSE_PASSWORD, Ok)?
-            .unwrap_or_default();
+        let database = self.with_default(&env::WINDLASS_CLICKHOUSE_DATABASE, parse::database_name)?.value;
+        let user = self.with_default(&env::WINDLASS_CLICKHOUSE_USER, |text| Ok(text.to_owned()))?.value;
+        let password = self.optional(&env::WINDLASS_CLICKHOUSE_PASSWORD, Ok)?.unwrap_or_default();
         Ok(match host {
             Some(host) => StoreSettings::ClickHouse(ClickHouseSettings {
                 host,

@@ -10,10 +10,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Fixture {
-            env: HashMap::new(),
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Fixture { env: HashMap::new(), dir: tempfile::tempdir().unwrap() }
     }
 
     fn env(mut self, name: &str, value: &str) -> Self {
@@ -76,10 +73,7 @@ fn flags_beat_environment_beats_dotenv() {
     let settings = fixture.resolve().unwrap();
     assert_eq!(settings.default_model, "from/env");
     assert_eq!(settings.base_url.as_str(), "http://env.example/v1");
-    assert_eq!(
-        settings.max_phase_visits, 7,
-        ".env fills what env leaves unset"
-    );
+    assert_eq!(settings.max_phase_visits, 7, ".env fills what env leaves unset");
 
     let overrides = Overrides {
         base_url: Some("http://flag.example/v1".parse().unwrap()),
@@ -96,18 +90,13 @@ fn flags_beat_environment_beats_dotenv() {
 fn a_flag_hides_a_bad_environment_value() {
     let fixture = Fixture::new().env("WINDLASS_BASE_URL", "not a url");
     assert!(fixture.resolve().is_err());
-    let overrides = Overrides {
-        base_url: Some("http://ok.example".parse().unwrap()),
-        ..Overrides::default()
-    };
+    let overrides = Overrides { base_url: Some("http://ok.example".parse().unwrap()), ..Overrides::default() };
     assert!(fixture.resolve_with(&overrides).is_ok());
 }
 
 #[test]
 fn dotenv_never_overrides_the_environment_even_when_empty() {
-    let fixture = Fixture::new()
-        .env("WINDLASS_CLICKHOUSE_HOST", "")
-        .dotenv("WINDLASS_CLICKHOUSE_HOST=ch.internal\n");
+    let fixture = Fixture::new().env("WINDLASS_CLICKHOUSE_HOST", "").dotenv("WINDLASS_CLICKHOUSE_HOST=ch.internal\n");
     assert_eq!(fixture.resolve().unwrap().store, StoreSettings::Embedded);
 }
 
@@ -133,15 +122,9 @@ fn empty_values_mean_unset() {
 #[test]
 fn windlass_api_key_wins_over_openrouter_api_key() {
     let fixture = Fixture::new().env("OPENROUTER_API_KEY", "sk-or");
-    assert_eq!(
-        fixture.resolve().unwrap().api_key.unwrap().expose(),
-        "sk-or"
-    );
+    assert_eq!(fixture.resolve().unwrap().api_key.unwrap().expose(), "sk-or");
     let fixture = fixture.dotenv("WINDLASS_API_KEY=sk-windlass\n");
-    assert_eq!(
-        fixture.resolve().unwrap().api_key.unwrap().expose(),
-        "sk-windlass"
-    );
+    assert_eq!(fixture.resolve().unwrap().api_key.unwrap().expose(), "sk-windlass");
 }
 
 #[test]
@@ -162,17 +145,11 @@ fn secrets_never_appear_in_debug_output() {
 #[test]
 fn lax_booleans() {
     for (text, expected) in [("yes", true), ("ON", true), ("1", true), ("off", false)] {
-        let settings = Fixture::new()
-            .env("WINDLASS_ALLOW_SHELL", text)
-            .resolve()
-            .unwrap();
+        let settings = Fixture::new().env("WINDLASS_ALLOW_SHELL", text).resolve().unwrap();
         assert_eq!(settings.allow_shell, expected, "{text}");
     }
     let err = Fixture::new().env("WINDLASS_ALLOW_SHELL", "maybe").error();
-    assert!(
-        err.contains("WINDLASS_ALLOW_SHELL=maybe (from the environment)"),
-        "{err}"
-    );
+    assert!(err.contains("WINDLASS_ALLOW_SHELL=maybe (from the environment)"), "{err}");
 }
 
 #[test]
@@ -185,14 +162,10 @@ fn durations_and_the_lease_rule() {
     assert_eq!(settings.heartbeat_interval, Duration::from_secs(90));
     assert_eq!(settings.heartbeat_lease, Duration::from_secs(1800));
 
-    let err = Fixture::new()
-        .env("WINDLASS_HEARTBEAT_INTERVAL", "10")
-        .error();
+    let err = Fixture::new().env("WINDLASS_HEARTBEAT_INTERVAL", "10").error();
     assert!(err.contains("WINDLASS_HEARTBEAT_INTERVAL=10") && err.contains("10s"));
 
-    let err = Fixture::new()
-        .dotenv("WINDLASS_HEARTBEAT_INTERVAL=2m\n")
-        .error();
+    let err = Fixture::new().dotenv("WINDLASS_HEARTBEAT_INTERVAL=2m\n").error();
     assert!(
         err.contains("WINDLASS_HEARTBEAT_LEASE=60s (the default)")
             && err.contains("WINDLASS_HEARTBEAT_INTERVAL=2m (from ")
@@ -206,13 +179,7 @@ fn port_9000_is_explained_and_names_the_dotenv_file() {
     let fixture = Fixture::new().dotenv("WINDLASS_CLICKHOUSE_PORT=9000\n");
     let err = fixture.error();
     let dotenv = fixture.dir.path().join(".env");
-    assert!(
-        err.contains(&format!(
-            "WINDLASS_CLICKHOUSE_PORT=9000 (from {})",
-            dotenv.display()
-        )),
-        "{err}"
-    );
+    assert!(err.contains(&format!("WINDLASS_CLICKHOUSE_PORT=9000 (from {})", dotenv.display())), "{err}");
     assert!(err.contains("native protocol") && err.contains("HTTP") && err.contains("8123"));
 }
 
@@ -234,16 +201,11 @@ fn clickhouse_when_a_host_is_set() {
 
 #[test]
 fn paths_are_made_absolute_against_the_working_dir() {
-    let fixture = Fixture::new()
-        .env("WINDLASS_DATA_DIR", "state")
-        .env("WINDLASS_TOOL_PATH", "tools::/opt/tackle");
+    let fixture = Fixture::new().env("WINDLASS_DATA_DIR", "state").env("WINDLASS_TOOL_PATH", "tools::/opt/tackle");
     let settings = fixture.resolve().unwrap();
     let cwd = fixture.dir.path();
     assert_eq!(settings.data_dir, cwd.join("state"));
-    assert_eq!(
-        settings.tool_path,
-        [cwd.join("tools"), PathBuf::from("/opt/tackle")]
-    );
+    assert_eq!(settings.tool_path, [cwd.join("tools"), PathBuf::from("/opt/tackle")]);
     assert_eq!(settings.working_dir, cwd);
 }
 
@@ -251,22 +213,15 @@ fn paths_are_made_absolute_against_the_working_dir() {
 fn no_home_and_no_data_dir_is_a_clear_error() {
     let lookup = |_: &str| None;
     let dir = tempfile::tempdir().unwrap();
-    let err = Settings::resolve(
-        &Overrides::default(),
-        &Sources {
-            env: &lookup,
-            cwd: dir.path(),
-            platform_data_dir: None,
-        },
-    )
-    .unwrap_err();
+    let err =
+        Settings::resolve(&Overrides::default(), &Sources { env: &lookup, cwd: dir.path(), platform_data_dir: None })
+            .unwrap_err();
     assert!(err.to_string().contains("set WINDLASS_DATA_DIR"));
 }
 
 #[test]
 fn a_broken_dotenv_line_names_the_file_and_line_but_not_the_value() {
-    let fixture =
-        Fixture::new().dotenv("WINDLASS_MAX_PHASE_VISITS=3\nOPENROUTER_API_KEY='sk-half\n");
+    let fixture = Fixture::new().dotenv("WINDLASS_MAX_PHASE_VISITS=3\nOPENROUTER_API_KEY='sk-half\n");
     let err = fixture.error();
     assert!(err.contains(".env:2"), "{err}");
     assert!(err.contains("OPENROUTER_API_KEY"), "{err}");

@@ -49,29 +49,17 @@ impl FromStr for HttpUrl {
         };
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(format!(
-                "`{}` is not an http or https URL (scheme `{scheme}`)",
-                redact_credentials(text)
-            ));
+            return Err(format!("`{}` is not an http or https URL (scheme `{scheme}`)", redact_credentials(text)));
         }
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         let host = host.rsplit('@').next().unwrap_or("");
         if host.is_empty() || host.starts_with(':') {
-            return Err(format!(
-                "`{}` has no host name after {scheme}://",
-                redact_credentials(text)
-            ));
+            return Err(format!("`{}` has no host name after {scheme}://", redact_credentials(text)));
         }
         if text.contains(char::is_whitespace) {
-            return Err(format!(
-                "`{}` contains a space: a URL cannot",
-                redact_credentials(text)
-            ));
+            return Err(format!("`{}` contains a space: a URL cannot", redact_credentials(text)));
         }
-        Ok(HttpUrl(format!(
-            "{scheme}://{}",
-            rest.trim_end_matches('/')
-        )))
+        Ok(HttpUrl(format!("{scheme}://{}", rest.trim_end_matches('/'))))
     }
 }
 
@@ -98,16 +86,10 @@ pub fn parse_ollama_host(text: &str) -> Result<HttpUrl, String> {
     let (authority, path) = text.split_once('/').unwrap_or((text, ""));
     let has_port = match authority.rsplit_once(':') {
         // `[::1]:11434` has a port, `[::1]` and `::1` do not.
-        Some((host, port)) => {
-            port.chars().all(|c| c.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
-        }
+        Some((host, port)) => port.chars().all(|c| c.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']')),
         None => false,
     };
-    let authority = if has_port {
-        authority.to_owned()
-    } else {
-        format!("{authority}:11434")
-    };
+    let authority = if has_port { authority.to_owned() } else { format!("{authority}:11434") };
     format!("http://{authority}/{path}").parse()
 }
 
@@ -125,15 +107,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_http_url() {
-        assert!("openrouter.ai"
-            .parse::<HttpUrl>()
-            .unwrap_err()
-            .contains("http://"));
+        assert!("openrouter.ai".parse::<HttpUrl>().unwrap_err().contains("http://"));
         assert!("ftp://x".parse::<HttpUrl>().unwrap_err().contains("ftp"));
-        assert!("https://"
-            .parse::<HttpUrl>()
-            .unwrap_err()
-            .contains("no host"));
+        assert!("https://".parse::<HttpUrl>().unwrap_err().contains("no host"));
         assert!("https://a b".parse::<HttpUrl>().is_err());
     }
 
@@ -143,9 +119,7 @@ mod tests {
         assert_eq!(url.to_string(), "https://***@example.com/v1");
         assert!(!format!("{url:?}").contains("hunter2"));
         assert_eq!(url.as_str(), "https://me:hunter2@example.com/v1");
-        let err = "ftp://me:hunter2@example.com"
-            .parse::<HttpUrl>()
-            .unwrap_err();
+        let err = "ftp://me:hunter2@example.com".parse::<HttpUrl>().unwrap_err();
         assert!(!err.contains("hunter2"), "{err}");
     }
 
@@ -155,9 +129,6 @@ mod tests {
         assert_eq!(host("localhost"), "http://localhost:11434");
         assert_eq!(host("gpu-box:8080"), "http://gpu-box:8080");
         assert_eq!(host("[::1]"), "http://[::1]:11434");
-        assert_eq!(
-            host("https://ollama.example.com"),
-            "https://ollama.example.com"
-        );
+        assert_eq!(host("https://ollama.example.com"), "https://ollama.example.com");
     }
 }

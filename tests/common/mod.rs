@@ -49,15 +49,9 @@ pub struct Run {
 }
 
 pub fn run(mut cmd: Command) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("windlass runs");
+    let Output { status, stdout, stderr } = cmd.output().expect("windlass runs");
     Run {
-        code: status
-            .code()
-            .expect("windlass exits, not killed by a signal"),
+        code: status.code().expect("windlass exits, not killed by a signal"),
         stdout: String::from_utf8(stdout).unwrap(),
         stderr: String::from_utf8(stderr).unwrap(),
     }

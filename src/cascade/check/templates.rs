@@ -187,27 +187,25 @@ fn check_field(ctx: &Ctx<'_>, field: &Field<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         match (top, second) {
-            ("input", Some(name)) if !ctx.cascade.inputs_schema.contains_key(name) => {
-                if reported.insert(format!("input.{name}")) {
-                    out.push(ctx.warning(
-                        "undeclared-input",
-                        &field.path,
-                        format!("{} uses `input.{name}`, which `inputs_schema` does not declare", where_(field)),
-                    ));
-                }
+            ("input", Some(name))
+                if !ctx.cascade.inputs_schema.contains_key(name) && reported.insert(format!("input.{name}")) =>
+            {
+                out.push(ctx.warning(
+                    "undeclared-input",
+                    &field.path,
+                    format!("{} uses `input.{name}`, which `inputs_schema` does not declare", where_(field)),
+                ));
             }
-            ("outputs", Some(name)) if !ctx.is_phase(name) => {
-                if reported.insert(format!("outputs.{name}")) {
-                    out.push(ctx.warning(
-                        "unknown-phase",
-                        &field.path,
-                        format!(
-                            "{} uses `outputs.{name}`, but there is no phase `{name}`{}",
-                            where_(field),
-                            ctx.suggest_phase(name)
-                        ),
-                    ));
-                }
+            ("outputs", Some(name)) if !ctx.is_phase(name) && reported.insert(format!("outputs.{name}")) => {
+                out.push(ctx.warning(
+                    "unknown-phase",
+                    &field.path,
+                    format!(
+                        "{} uses `outputs.{name}`, but there is no phase `{name}`{}",
+                        where_(field),
+                        ctx.suggest_phase(name)
+                    ),
+                ));
             }
             _ => {}
         }
