@@ -38,6 +38,10 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod exit_code;
+pub mod llm;
+pub mod render;
+pub mod runner;
 pub mod settings;
+pub mod tools;
 
 pub use cli::run;

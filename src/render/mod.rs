@@ -1,0 +1,1 @@
+//! Subscribers of run events that show a run to people and programs.

@@ -1,0 +1,28 @@
+//! What a tool may know about the run it serves.
+
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Passed to every tool call. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub session_id: String,
+    pub phase: String,
+    /// The folder file tools stay inside (the process's working directory).
+    pub working_dir: PathBuf,
+    /// The session's scratch folder (subprocesses run here).
+    pub scratch_dir: PathBuf,
+    /// The session database file (`sql_data`, `smart_sql_run` default).
+    pub session_db: PathBuf,
+    /// `WINDLASS_ALLOW_SHELL` / `--allow-shell`: subprocess tools and absolute paths.
+    pub allow_shell: bool,
+    /// Timeout for subprocess tools.
+    pub subprocess_timeout: Duration,
+    /// Cap on captured subprocess output, in bytes.
+    pub output_cap: usize,
+    /// Environment variable names that must never reach a child process.
+    pub secret_env: Vec<String>,
+    /// A snapshot of the session state when the call was made.
+    pub state: Map<String, Value>,
+}
