@@ -3,8 +3,8 @@
 
 use super::tree;
 use serde_json::Value;
-use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
@@ -57,7 +57,7 @@ pub struct IndexedCascade {
 #[derive(Debug)]
 pub struct ToolPath {
     dirs: Vec<PathBuf>,
-    index: OnceCell<Vec<IndexedCascade>>,
+    index: OnceLock<Vec<IndexedCascade>>,
 }
 
 impl ToolPath {
@@ -67,7 +67,7 @@ impl ToolPath {
         let mut dirs = vec![cascade_dir.to_path_buf(), cwd.join("tackle"), cwd.join("cascades")];
         dirs.extend(extra.iter().cloned());
         dirs.dedup();
-        ToolPath { dirs, index: OnceCell::new() }
+        ToolPath { dirs, index: OnceLock::new() }
     }
 
     pub fn dirs(&self) -> &[PathBuf] {

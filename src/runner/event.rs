@@ -254,6 +254,9 @@ pub struct RunResult {
     pub tokens_out: u64,
     pub cost: f64,
     pub duration_ms: u64,
+    /// The typed failure behind `errors`, for exit codes.
+    #[serde(skip)]
+    pub failure: Option<super::RunError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

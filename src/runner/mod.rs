@@ -1,4 +1,119 @@
-//! The engine: phases, turns, routing, context, tools. Emits [`event::RunEvent`]s and never
-//! prints.
+//! The engine: phases, turns, routing, context, tools. Emits [`event::RunEvent`]s through
+//! an [`emitter::Emitter`] and never prints.
+//!
+//! - [`session`]: one run of a cascade, phase after phase, until routing ends it.
+//! - [`llm_phase`] / [`det_phase`]: running one phase of each kind.
+//! - [`llm_call`]: every provider call goes through here (events, usage, cost limit).
+//! - [`routing`], [`context`], [`templating`], [`prompting`], [`tool_calls`], [`budget`],
+//!   [`manifest`], [`phase_tools`]: the pieces a phase is built from.
 
+pub mod budget;
+pub mod builtin_validators;
+pub mod cascade_tool;
+pub mod context;
+pub mod det_phase;
+pub mod emitter;
+pub mod error;
 pub mod event;
+pub mod extraction;
+pub mod ids;
+pub mod llm_call;
+pub mod llm_phase;
+pub mod manifest;
+pub mod phase_tools;
+pub mod prompting;
+pub mod routing;
+pub mod schema;
+pub mod script;
+pub mod session;
+pub mod soundings;
+pub mod state;
+pub mod subcascades;
+pub mod templating;
+pub mod tool_calls;
+pub mod turn;
+pub mod validation;
+
+pub use error::RunError;
+pub use event::{RunEvent, RunResult, RunStatus, Subscriber};
+pub use state::RunState;
+
+use crate::cascade::model::Cascade;
+use crate::llm::Provider;
+use crate::tools::Registry;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A cascade ready to run: the model plus where it came from.
+#[derive(Debug, Clone)]
+pub struct CascadeDef {
+    pub cascade: Cascade,
+    pub path: PathBuf,
+    /// The file's text (stored with the session; its hash detects changed files).
+    pub text: String,
+}
+
+impl CascadeDef {
+    /// The folder relative references start from.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// How the engine runs, resolved from settings and flags.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Model for phases that name none.
+    pub default_model: String,
+    pub max_phase_visits: u32,
+    pub allow_shell: bool,
+    /// Where file tools work and relative references fall back to.
+    pub working_dir: PathBuf,
+    /// Session folders (scratch, session database) live under `<data_dir>/sessions/<id>`.
+    pub data_dir: PathBuf,
+    /// `--max-cost` in US dollars.
+    pub max_cost: Option<f64>,
+    /// Environment variable names never passed to child processes.
+    pub secret_env: Vec<String>,
+    /// Extra folders with cascades usable as tools (`WINDLASS_TOOL_PATH`).
+    pub tool_path: Vec<PathBuf>,
+    pub subprocess_timeout: Duration,
+    pub output_cap: usize,
+}
+
+impl RunOptions {
+    /// Sensible defaults around a model and a data folder (tests, benchmarks).
+    pub fn new(default_model: impl Into<String>, working_dir: PathBuf, data_dir: PathBuf) -> Self {
+        RunOptions {
+            default_model: default_model.into(),
+            max_phase_visits: 50,
+            allow_shell: false,
+            working_dir,
+            data_dir,
+            max_cost: None,
+            secret_env: Vec::new(),
+            tool_path: Vec::new(),
+            subprocess_timeout: Duration::from_secs(60),
+            output_cap: 64 * 1024,
+        }
+    }
+
+    pub fn session_dir(&self, session_id: &str) -> PathBuf {
+        self.data_dir.join("sessions").join(session_id)
+    }
+}
+
+/// The engine: a provider, the built-in tools, and options. Cheap to clone.
+#[derive(Clone)]
+pub struct Runner {
+    pub provider: Arc<dyn Provider>,
+    pub tools: Arc<Registry>,
+    pub opts: Arc<RunOptions>,
+}
+
+impl Runner {
+    pub fn new(provider: Arc<dyn Provider>, tools: Registry, opts: RunOptions) -> Self {
+        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts) }
+    }
+}

@@ -4,6 +4,7 @@
 //! and [`Effect`]s (set a state key, choose a route) that the engine applies.
 
 pub mod context;
+pub mod subprocess;
 
 pub use context::ToolContext;
 

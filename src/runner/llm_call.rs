@@ -1,0 +1,80 @@
+//! Every provider call of a run goes through [`call`]: request hash, events, usage, and the
+//! `--max-cost` limit.
+
+use super::emitter::Emitter;
+use super::error::RunError;
+use super::event::RunEvent;
+use super::state::RunState;
+use super::Runner;
+use crate::llm::{ChatRequest, ChatResponse, Message, ToolSpec};
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// Who is calling, for events.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub phase: &'a str,
+    pub sounding_index: Option<u32>,
+}
+
+/// The stable hash of a request: same model, messages and tools, same hash.
+pub fn request_hash(req: &ChatRequest) -> String {
+    let mut h = Sha256::new();
+    h.update(req.model.as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(&req.messages).unwrap_or_default());
+    h.update([0]);
+    h.update(serde_json::to_vec(&req.tools).unwrap_or_default());
+    let digest = h.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Make one chat completion for a phase and account for it.
+pub async fn call(
+    runner: &Runner,
+    emitter: &Emitter,
+    state: &mut RunState,
+    caller: Caller<'_>,
+    model: &str,
+    messages: &[Message],
+    tools: &[ToolSpec],
+) -> Result<ChatResponse, RunError> {
+    let req = ChatRequest {
+        model: model.to_string(),
+        messages: messages.to_vec(),
+        tools: tools.to_vec(),
+        temperature: None,
+        max_tokens: None,
+    };
+    let hash = request_hash(&req);
+    emitter.emit(RunEvent::LlmRequest {
+        phase: caller.phase.to_string(),
+        model: model.to_string(),
+        messages: messages.len(),
+        request_hash: hash.clone(),
+        sounding_index: caller.sounding_index,
+    });
+    let started = Instant::now();
+    let resp = runner.provider.chat(&req).await?;
+    state.add_usage(resp.usage.tokens_in, resp.usage.tokens_out, resp.usage.cost);
+    emitter.emit(RunEvent::LlmResponse {
+        phase: caller.phase.to_string(),
+        model_requested: model.to_string(),
+        model: resp.model.clone(),
+        tokens_in: resp.usage.tokens_in,
+        tokens_out: resp.usage.tokens_out,
+        cost: resp.usage.cost,
+        duration_ms: started.elapsed().as_millis() as u64,
+        request_hash: hash,
+        content: resp.content.clone(),
+        tool_calls: resp.tool_calls.len(),
+        replayed: false,
+        sounding_index: caller.sounding_index,
+    });
+    if let Some(limit) = runner.opts.max_cost {
+        if state.cost > limit {
+            return Err(RunError::CostLimit { spent: state.cost, limit });
+        }
+    }
+    Ok(resp)
+}

@@ -1,0 +1,169 @@
+//! One run of a cascade: phase after phase until routing ends it, with every step
+//! reported as an event.
+
+use super::emitter::Emitter;
+use super::error::RunError;
+use super::event::{RunEvent, RunResult, RunStatus};
+use super::state::RunState;
+use super::{det_phase, llm_phase, routing, subcascades, CascadeDef, Runner};
+use crate::cascade::model::PhaseKind;
+use crate::cascade::resolve::ToolPath;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a finished phase hands to routing.
+#[derive(Debug, Default)]
+pub struct PhaseOutcome {
+    pub output: String,
+    /// A `route_to` choice (already checked against the handoffs).
+    pub route: Option<String>,
+    /// A deterministic result's `_route` / `status` value.
+    pub routing_value: Option<String>,
+    /// Go to this phase because of `on_error`.
+    pub on_error: Option<String>,
+    pub conversation: Vec<crate::llm::Message>,
+}
+
+/// Everything a phase needs to run, shared across its turns.
+pub struct PhaseEnv<'a> {
+    pub runner: &'a Runner,
+    pub def: &'a CascadeDef,
+    pub emitter: &'a Emitter,
+    pub tool_path: &'a ToolPath,
+    /// Async sub-cascades started by this session.
+    pub children: subcascades::Children,
+}
+
+/// Run a cascade from its first phase.
+pub async fn run(
+    runner: &Runner,
+    def: Arc<CascadeDef>,
+    input: Map<String, Value>,
+    emitter: &Emitter,
+    parent_session_id: Option<String>,
+) -> RunResult {
+    emitter.emit(RunEvent::CascadeStarted {
+        cascade_id: def.cascade.cascade_id.clone(),
+        phases: def.cascade.phases.len(),
+        input: Value::Object(input.clone()),
+        parent_session_id,
+    });
+    let state = RunState::new(input);
+    let start = if def.cascade.phases.is_empty() { None } else { Some(0) };
+    run_from(runner, def, state, start, emitter).await
+}
+
+/// Continue a session at phase `start` with `state` (a fresh run starts at 0).
+pub async fn run_from(
+    runner: &Runner,
+    def: Arc<CascadeDef>,
+    mut state: RunState,
+    start: Option<usize>,
+    emitter: &Emitter,
+) -> RunResult {
+    let started = Instant::now();
+    let tool_path = ToolPath::new(def.dir(), &runner.opts.working_dir, &runner.opts.tool_path);
+    let env = PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default() };
+    let result = phases(&env, &mut state, start).await;
+    // The process waits for async children so their work is not cut off.
+    subcascades::wait_all(&env.children, emitter).await;
+    finish(&def, state, result, emitter, started)
+}
+
+async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Option<usize>) -> Result<(), RunError> {
+    let cascade = &env.def.cascade;
+    let mut current = start;
+    while let Some(i) = current {
+        let phase = &cascade.phases[i];
+        let visits = state.visits.entry(phase.name.clone()).or_insert(0);
+        *visits += 1;
+        let visit = *visits;
+        let limit = env.runner.opts.max_phase_visits;
+        if visit > limit {
+            return Err(RunError::VisitLimit { phase: phase.name.clone(), visits: visit, limit });
+        }
+        let kind = phase.kind();
+        env.emitter.emit(RunEvent::PhaseStarted {
+            phase: phase.name.clone(),
+            kind: match kind {
+                Some(PhaseKind::Llm) | None => "llm",
+                Some(PhaseKind::Deterministic) => "deterministic",
+                Some(PhaseKind::ForEachRow) => "for_each_row",
+            },
+            model: (kind == Some(PhaseKind::Llm))
+                .then(|| phase.model.clone().unwrap_or_else(|| env.runner.opts.default_model.clone())),
+            visit,
+        });
+        let started = Instant::now();
+        let outcome = match kind {
+            Some(PhaseKind::Llm) => llm_phase::run(env, phase, state).await,
+            Some(PhaseKind::Deterministic) => det_phase::run(env, phase, state).await,
+            Some(PhaseKind::ForEachRow) => {
+                Err(RunError::Unsupported { phase: phase.name.clone(), feature: "for_each_row".into() })
+            }
+            None => Err(RunError::phase(&phase.name, "a phase needs exactly one of instructions, tool, for_each_row")),
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                env.emitter.emit(RunEvent::PhaseFailed { phase: phase.name.clone(), error: e.to_string() });
+                return Err(e);
+            }
+        };
+        state.record_phase(&phase.name, &outcome.output, outcome.conversation.clone());
+        state.order.push(phase.name.clone());
+        env.emitter.emit(RunEvent::PhaseFinished {
+            phase: phase.name.clone(),
+            output: outcome.output.clone(),
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        let next = routing::next(cascade, i, &outcome)?;
+        if let Some((n, reason)) = next {
+            env.emitter.emit(RunEvent::Routed { from: phase.name.clone(), to: cascade.phases[n].name.clone(), reason });
+        }
+        current = next.map(|(n, _)| n);
+    }
+    Ok(())
+}
+
+fn finish(
+    def: &CascadeDef,
+    state: RunState,
+    result: Result<(), RunError>,
+    emitter: &Emitter,
+    started: Instant,
+) -> RunResult {
+    let (status, failure) = match result {
+        Ok(()) => (RunStatus::Completed, None),
+        Err(RunError::Cancelled { reason }) => (RunStatus::Cancelled, Some(RunError::Cancelled { reason })),
+        Err(RunError::Interrupted) => (RunStatus::Interrupted, Some(RunError::Interrupted)),
+        Err(e) => (RunStatus::Error, Some(e)),
+    };
+    let output = state.last_output();
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let error = failure.as_ref().map(ToString::to_string);
+    emitter.emit(RunEvent::CascadeFinished {
+        status,
+        output: output.clone(),
+        error: error.clone(),
+        tokens_in: state.tokens_in,
+        tokens_out: state.tokens_out,
+        cost: state.cost,
+        duration_ms,
+    });
+    RunResult {
+        session_id: emitter.session_id().to_string(),
+        cascade_id: def.cascade.cascade_id.clone(),
+        status,
+        output,
+        state: state.state,
+        lineage: state.lineage,
+        errors: error.into_iter().collect(),
+        tokens_in: state.tokens_in,
+        tokens_out: state.tokens_out,
+        cost: state.cost,
+        duration_ms,
+        failure,
+    }
+}

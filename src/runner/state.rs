@@ -1,0 +1,51 @@
+//! Everything a run knows between phases: what a checkpoint saves and resume restores.
+
+use super::event::LineageEntry;
+use crate::llm::Message;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// The state of one session between phases.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunState {
+    pub input: Map<String, Value>,
+    /// `state.*`: set by `set_state`, deterministic phases and `output_<phase>`.
+    pub state: Map<String, Value>,
+    /// Phase name -> its latest output.
+    pub outputs: Map<String, Value>,
+    pub lineage: Vec<LineageEntry>,
+    /// Phase name -> the conversation of its latest run (for `context: messages`).
+    pub conversations: HashMap<String, Vec<Message>>,
+    /// Phase names in the order they ran (a phase may appear more than once).
+    pub order: Vec<String>,
+    pub visits: HashMap<String, u32>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost: f64,
+}
+
+impl RunState {
+    pub fn new(input: Map<String, Value>) -> Self {
+        RunState { input, ..RunState::default() }
+    }
+
+    /// Record a finished phase: outputs, lineage, `state.output_<name>`, order, conversation.
+    pub fn record_phase(&mut self, phase: &str, output: &str, conversation: Vec<Message>) {
+        self.outputs.insert(phase.to_string(), Value::String(output.to_string()));
+        self.state.insert(format!("output_{phase}"), Value::String(output.to_string()));
+        self.lineage.push(LineageEntry { phase: phase.to_string(), output: output.to_string() });
+        self.conversations.insert(phase.to_string(), conversation);
+    }
+
+    /// The output of the phase that finished last.
+    pub fn last_output(&self) -> String {
+        self.lineage.last().map(|l| l.output.clone()).unwrap_or_default()
+    }
+
+    pub fn add_usage(&mut self, tokens_in: u64, tokens_out: u64, cost: Option<f64>) {
+        self.tokens_in += tokens_in;
+        self.tokens_out += tokens_out;
+        self.cost += cost.unwrap_or(0.0);
+    }
+}
