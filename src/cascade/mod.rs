@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod lax;
 pub mod load;
 pub mod model;
+pub mod requirements;
 pub mod resolve;
 pub mod template;
 pub mod tree;

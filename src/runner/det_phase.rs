@@ -6,6 +6,7 @@ use super::event::RunEvent;
 use super::llm_phase;
 use super::phase_tools::{self, PhaseTools};
 use super::session::{PhaseEnv, PhaseOutcome};
+use super::specs;
 use super::state::RunState;
 use super::templating::{self, SoundingVars};
 use crate::cascade::model::{Backoff, OnError, Phase};
@@ -22,11 +23,7 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
 
 async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
     let name = phase.tool.as_deref().unwrap_or_default();
-    if name.starts_with("sql:") || name.starts_with("shell:") {
-        return Err(RunError::Unsupported { phase: phase.name.clone(), feature: format!("`{name}` tool specs") });
-    }
-    let tool = phase_tools::resolve(env.runner, env.tool_path, name, env.emitter)
-        .ok_or_else(|| RunError::phase(&phase.name, format!("tool `{name}` is not available in this build")))?;
+    let tool = specs::resolve(env, &phase.name, name)?;
     let vars = {
         let mut v = templating::base(state, SoundingVars::default());
         v.remove("history");

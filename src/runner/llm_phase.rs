@@ -60,9 +60,6 @@ pub fn tool_context(env: &PhaseEnv<'_>, phase: &str, state: &RunState) -> ToolCo
 
 /// Run an LLM phase (with soundings when it has them).
 pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
-    if phase.human_input.as_ref().is_some_and(|h| h.is_enabled()) {
-        return Err(RunError::Unsupported { phase: phase.name.clone(), feature: "human_input".into() });
-    }
     let context = subcascades::before(env, phase, state).await?;
     let base = Variant { context, ..Variant::default() };
     let outcome = match &phase.soundings {
@@ -70,6 +67,10 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
         None => run_variant(env, phase, state, &base).await?,
     };
     subcascades::after(env, phase, state)?;
+    if let Some(h) = phase.human_input.as_ref().filter(|h| h.is_enabled()) {
+        let answer = super::human::after_phase(env.emitter, &phase.name, h, &outcome.output).await?;
+        state.state.insert(format!("human_input_{}", phase.name), answer);
+    }
     Ok(outcome)
 }
 
@@ -116,7 +117,7 @@ pub async fn run_variant(
         }
     }
 
-    let mut tools = phase_tools::for_phase(env.runner, env.tool_path, phase, env.emitter);
+    let mut tools = phase_tools::for_phase(env, phase);
     if phase.tackle.manifest {
         turn::add_manifest_tools(env, phase, state, &model, &instructions, &mut tools).await?;
     }

@@ -9,13 +9,16 @@
 
 pub mod budget;
 pub mod builtin_validators;
+pub mod cascade_soundings;
 pub mod cascade_tool;
 pub mod context;
 pub mod det_phase;
 pub mod emitter;
+pub mod engine_tools;
 pub mod error;
 pub mod event;
 pub mod extraction;
+pub mod human;
 pub mod ids;
 pub mod llm_call;
 pub mod llm_phase;
@@ -27,6 +30,7 @@ pub mod schema;
 pub mod script;
 pub mod session;
 pub mod soundings;
+pub mod specs;
 pub mod state;
 pub mod subcascades;
 pub mod templating;
@@ -116,4 +120,10 @@ impl Runner {
     pub fn new(provider: Arc<dyn Provider>, tools: Registry, opts: RunOptions) -> Self {
         Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts) }
     }
+}
+
+/// The tool search path for a cascade: its folder, `./tackle`, `./cascades`, then
+/// `WINDLASS_TOOL_PATH`.
+pub fn resolve_tool_path(runner: &Runner, def: &CascadeDef) -> crate::cascade::resolve::ToolPath {
+    crate::cascade::resolve::ToolPath::new(def.dir(), &runner.opts.working_dir, &runner.opts.tool_path)
 }

@@ -2,10 +2,9 @@
 
 use super::emitter::Emitter;
 use super::event::RunEvent;
+use super::session::PhaseEnv;
 use super::state::RunState;
-use super::Runner;
 use crate::cascade::model::{Handoff, Phase};
-use crate::cascade::resolve::ToolPath;
 use crate::llm::{ToolCall, ToolSpec};
 use crate::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -47,28 +46,33 @@ pub fn offers_route_to(handoffs: &[Handoff]) -> bool {
     handoffs.len() > 1 || handoffs.iter().any(|h| h.description().is_some())
 }
 
-/// Resolve a tool name: a built-in, or a cascade on the tool path. `None`: not available.
-pub fn resolve(runner: &Runner, tool_path: &ToolPath, name: &str, emitter: &Emitter) -> Option<Arc<dyn Tool>> {
+/// Resolve a tool name: a built-in, an engine tool, or a cascade on the tool path.
+/// `None`: not available.
+pub fn resolve(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
     let name = name.strip_prefix("python:windlass.demo_tools.").unwrap_or(name);
-    if let Some(t) = runner.tools.get(name) {
+    if let Some(t) = env.runner.tools.get(name) {
         return Some(t);
     }
-    let found = tool_path.find(name)?;
+    // Tools that talk back to the run live in the engine.
+    if let Some(t) = super::engine_tools::get(env, name) {
+        return Some(t);
+    }
+    let found = env.tool_path.find(name)?;
     if !found.has_inputs_schema {
         return None;
     }
-    super::cascade_tool::CascadeTool::load(runner.clone(), &found.path, emitter.clone())
+    super::cascade_tool::CascadeTool::load(env.runner.clone(), &found.path, env.emitter.clone())
         .map(|t| Arc::new(t) as Arc<dyn Tool>)
 }
 
 /// The tools named by a phase's `tackle` (plus `route_to` when its handoffs call for it).
 /// Names that resolve to nothing produce a warning event and are left out.
-pub fn for_phase(runner: &Runner, tool_path: &ToolPath, phase: &Phase, emitter: &Emitter) -> PhaseTools {
+pub fn for_phase(env: &PhaseEnv<'_>, phase: &Phase) -> PhaseTools {
     let mut out = PhaseTools::default();
     for name in &phase.tackle.tools {
-        match resolve(runner, tool_path, name, emitter) {
+        match resolve(env, name) {
             Some(t) => out.tools.push(t),
-            None => emitter.emit(RunEvent::Warning {
+            None => env.emitter.emit(RunEvent::Warning {
                 phase: Some(phase.name.clone()),
                 message: format!("tool `{name}` is not available in this build; the phase runs without it"),
             }),

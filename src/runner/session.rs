@@ -49,6 +49,9 @@ pub async fn run(
         input: Value::Object(input.clone()),
         parent_session_id,
     });
+    if def.cascade.soundings.is_some() {
+        return super::cascade_soundings::run(runner, def, input, emitter).await;
+    }
     let state = RunState::new(input);
     let start = if def.cascade.phases.is_empty() { None } else { Some(0) };
     run_from(runner, def, state, start, emitter).await
@@ -63,7 +66,7 @@ pub async fn run_from(
     emitter: &Emitter,
 ) -> RunResult {
     let started = Instant::now();
-    let tool_path = ToolPath::new(def.dir(), &runner.opts.working_dir, &runner.opts.tool_path);
+    let tool_path = super::resolve_tool_path(runner, &def);
     let env = PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default() };
     let result = phases(&env, &mut state, start).await;
     // The process waits for async children so their work is not cut off.
@@ -71,7 +74,8 @@ pub async fn run_from(
     finish(&def, state, result, emitter, started)
 }
 
-async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Option<usize>) -> Result<(), RunError> {
+/// Run phases from `start` until routing ends the cascade.
+pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Option<usize>) -> Result<(), RunError> {
     let cascade = &env.def.cascade;
     let mut current = start;
     while let Some(i) = current {
@@ -127,7 +131,7 @@ async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Option<usize>) 
     Ok(())
 }
 
-fn finish(
+pub(crate) fn finish(
     def: &CascadeDef,
     state: RunState,
     result: Result<(), RunError>,

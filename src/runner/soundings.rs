@@ -58,6 +58,9 @@ pub async fn run(
         }
         variants.push(v);
     }
+    if s.mutate && s.mutations.is_empty() && s.mutation_mode == MutationMode::Rewrite {
+        rewrite(env, phase, state, &mut variants).await?;
+    }
     let snapshot = state.clone();
     let attempts = run_attempts(env, phase, s, &snapshot, state, variants).await?;
     let (winner, reply) = choose(env, phase, s, state, &attempts).await?;
@@ -168,11 +171,52 @@ fn mutation(s: &Soundings, i: u32) -> Option<String> {
     Some(match s.mutation_mode {
         MutationMode::Augment => AUGMENTS[k % AUGMENTS.len()].to_string(),
         MutationMode::Approach => APPROACHES[k % APPROACHES.len()].to_string(),
-        MutationMode::Rewrite => format!(
-            "Before answering, restate the task in your own words in one sentence, then answer it. ({})",
-            AUGMENTS[k % AUGMENTS.len()]
-        ),
+        // Replaced by an LLM rewrite of the whole prompt in `rewrite`; this is the fallback
+        // used by reforge rounds.
+        MutationMode::Rewrite => AUGMENTS[k % AUGMENTS.len()].to_string(),
     })
+}
+
+/// `mutation_mode: rewrite`: an LLM rewrites the rendered instructions for every mutated
+/// attempt (concurrently), and the rewrite replaces them.
+async fn rewrite(
+    env: &PhaseEnv<'_>,
+    phase: &Phase,
+    state: &mut RunState,
+    variants: &mut [Variant],
+) -> Result<(), RunError> {
+    let model = llm_phase::model_for(env, phase);
+    let snapshot = state.clone();
+    let jobs = variants.iter().enumerate().filter(|(i, _)| *i > 0).map(|(i, v)| {
+        let mut st = snapshot.clone();
+        let model = model.clone();
+        let mut vars = templating::base(&snapshot, v.sounding);
+        vars.extend(v.vars.clone());
+        async move {
+            let text = templating::render(phase.instructions.as_deref().unwrap_or_default(), &vars)
+                .map_err(|e| RunError::phase(&phase.name, format!("rendering instructions: {e}")))?;
+            let messages = [
+                Message::system(format!(
+                    "Rewrite the prompt you are given so that it asks for exactly the same result in different words (variation {i}). Keep every requirement, name and number. Reply with the rewritten prompt only."
+                )),
+                Message::user(text),
+            ];
+            let caller = Caller { phase: &phase.name, sounding_index: Some(i as u32) };
+            let resp = llm_call::call(env.runner, env.emitter, &mut st, caller, &model, &messages, &[]).await?;
+            Ok::<_, RunError>((i, resp.content, st))
+        }
+    });
+    for r in futures::future::join_all(jobs).await {
+        let (i, text, st) = r?;
+        state.tokens_in += st.tokens_in.saturating_sub(snapshot.tokens_in);
+        state.tokens_out += st.tokens_out.saturating_sub(snapshot.tokens_out);
+        state.cost += (st.cost - snapshot.cost).max(0.0);
+        if !text.trim().is_empty() {
+            variants[i].replace = Some(text);
+            variants[i].append = None;
+        }
+    }
+    Ok(())
 }
 
 /// Run variants in parallel from `state`; their token and cost usage is added to `totals`.

@@ -191,7 +191,7 @@ pub async fn add_manifest_tools(
     }
     let picked = super::manifest::select(env.runner, env.emitter, state, &phase.name, model, task, &available).await?;
     for name in picked {
-        if let Some(t) = phase_tools::resolve(env.runner, env.tool_path, &name, env.emitter) {
+        if let Some(t) = phase_tools::resolve(env, &name) {
             tools.tools.push(t);
         }
     }

@@ -127,7 +127,7 @@ async fn tool_validator(
     state: &mut RunState,
     phase: &str,
 ) -> Verdict {
-    let Some(t) = super::phase_tools::resolve(env.runner, env.tool_path, tool, env.emitter) else {
+    let Some(t) = super::phase_tools::resolve(env, tool) else {
         return Verdict::fail(format!("validator tool `{tool}` is not available"));
     };
     let mut vars = super::templating::base(state, Default::default());

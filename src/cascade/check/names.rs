@@ -134,7 +134,10 @@ fn soundings_validators(ctx: &Ctx<'_>, s: &Soundings, path: &str, out: &mut Vec<
 fn validator(ctx: &Ctx<'_>, v: &ValidatorRef, path: &str, out: &mut Vec<Diagnostic>) {
     match v {
         ValidatorRef::Name(name) => {
-            if ctx.cascade.validators.contains_key(name) || catalog::is_builtin_validator(name) || ctx.tool_path.find(name).is_some() {
+            if ctx.cascade.validators.contains_key(name)
+                || catalog::is_builtin_validator(name)
+                || ctx.tool_path.find(name).is_some()
+            {
                 return;
             }
             let candidates = catalog::BUILTIN_VALIDATORS
@@ -154,17 +157,10 @@ fn validator(ctx: &Ctx<'_>, v: &ValidatorRef, path: &str, out: &mut Vec<Diagnost
         ValidatorRef::Inline(InlineValidator::Tool { tool, .. }) => {
             tool_name(ctx, tool, &join_key(path, "tool"), ToolUse::Deterministic, out)
         }
-        ValidatorRef::Inline(InlineValidator::Python(_)) => out.push(ctx.warning(
-            "unsupported-validator",
-            path,
-            "inline Python validators (the original's polyglot validators) are not run by this build; use `bash:` or a named validator".into(),
-        )),
-        ValidatorRef::Inline(InlineValidator::JavaScript(_)) => out.push(ctx.warning(
-            "unsupported-validator",
-            path,
-            "inline JavaScript validators (the original's polyglot validators) are not run by this build; use `bash:` or a named validator".into(),
-        )),
-        ValidatorRef::Inline(InlineValidator::Bash(_)) => {}
+        // Inline scripts run as local subprocesses; `run` asks for --allow-shell up front.
+        ValidatorRef::Inline(
+            InlineValidator::Python(_) | InlineValidator::JavaScript(_) | InlineValidator::Bash(_),
+        ) => {}
     }
 }
 
