@@ -3,8 +3,19 @@
 //! A tool never reaches into the engine: it returns text for the model, a structured value,
 //! and [`Effect`]s (set a state key, choose a route) that the engine applies.
 
+mod args;
+pub mod builtin;
 pub mod context;
+pub mod demo;
+pub mod files;
+mod paths;
+pub mod shell;
+pub mod state;
+mod subprocess;
+#[cfg(test)]
+mod testing;
 
+pub use builtin::builtin_registry;
 pub use context::ToolContext;
 
 use async_trait::async_trait;
