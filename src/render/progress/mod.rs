@@ -56,6 +56,12 @@ impl ProgressRenderer {
         }
     }
 
+    /// Hides the display while `write` prints to the terminal (a question for the human),
+    /// then draws it again.
+    pub fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        self.multi.suspend(write)
+    }
+
     /// Removes every live line, for example before printing an error after an interrupt.
     pub fn clear(&self) {
         let mut state = self.lock();
