@@ -3,7 +3,7 @@
 
 use super::session::PhaseEnv;
 use super::validation::{from_text, Verdict};
-use crate::tools::subprocess::{self, Command as Sub};
+use crate::tools::subprocess;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {
@@ -22,21 +22,21 @@ impl Language {
     }
 }
 
-/// Run a script; the content is in `$CONTENT` (and on stdin).
+/// What a script printed and how it ended.
+pub struct ScriptOutput {
+    /// `None` when ended by a signal.
+    pub status: Option<i32>,
+    pub output: String,
+}
+
+/// Run a script; the content is in `$CONTENT`.
 pub async fn run(
     env: &PhaseEnv<'_>,
     lang: Language,
     src: &str,
     content: &str,
     phase: &str,
-) -> Result<subprocess::Output, String> {
-    let opts = &env.runner.opts;
-    if !opts.allow_shell {
-        return Err(format!(
-            "{} validators run a local subprocess; allow it with --allow-shell or WINDLASS_ALLOW_SHELL=1",
-            lang.name()
-        ));
-    }
+) -> Result<ScriptOutput, String> {
     let (program, args): (&str, Vec<String>) = match lang {
         Language::Bash => ("bash", vec!["-c".into(), src.to_string()]),
         // The original's polyglot validators read `content` and set `result`.
@@ -57,18 +57,13 @@ pub async fn run(
             ],
         ),
     };
-    let dir = opts.session_dir(env.emitter.session_id()).join("scratch");
-    let cmd = Sub {
-        program: program.to_string(),
-        args,
-        cwd: dir,
-        env: vec![("CONTENT".into(), content.to_string()), ("WINDLASS_PHASE".into(), phase.to_string())],
-        stdin: Some(content.to_string()),
-        timeout: opts.subprocess_timeout,
-        output_cap: opts.output_cap,
-        secret_env: opts.secret_env.clone(),
-    };
-    subprocess::run(cmd).await.map_err(|e| e.to_string())
+    let ctx = super::llm_phase::tool_context(env, phase, &Default::default());
+    let what = format!("the {} validator", lang.name());
+    subprocess::require_allowed(&ctx, &what).map_err(|e| e.to_string())?;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(&args).env("CONTENT", content).env("WINDLASS_PHASE", phase);
+    let captured = subprocess::run(cmd, program, &what, &ctx).await.map_err(|e| e.to_string())?;
+    Ok(ScriptOutput { status: captured.status.code(), output: String::from_utf8_lossy(&captured.output).into_owned() })
 }
 
 /// Run a validator script and read its verdict from what it prints.

@@ -31,6 +31,9 @@ const APPROACHES: &[&str] = &[
     "Approach this as a sceptical expert looking for weaknesses.",
 ];
 
+/// An attempt's outcome with the state it ended in, or why it failed.
+type AttemptResult = Result<(PhaseOutcome, RunState), RunError>;
+
 /// One finished attempt.
 struct Attempt {
     index: u32,
@@ -229,31 +232,30 @@ async fn run_attempts(
     variants: Vec<Variant>,
 ) -> Result<Vec<Attempt>, RunError> {
     let factor = variants.len() as u32;
-    let results: Vec<(u32, Result<(PhaseOutcome, RunState), RunError>)> =
-        stream::iter(variants.into_iter().enumerate())
-            .map(|(i, v)| {
-                let mut st = state.clone();
-                async move {
-                    env.emitter.emit(RunEvent::SoundingStarted {
-                        phase: phase.name.clone(),
-                        index: i as u32,
-                        factor,
-                        model: v.model.clone(),
-                        mutation: v.append.clone(),
-                    });
-                    let r = llm_phase::run_variant(env, phase, &mut st, &v).await;
-                    env.emitter.emit(RunEvent::SoundingFinished {
-                        phase: phase.name.clone(),
-                        index: i as u32,
-                        ok: r.is_ok(),
-                        output: r.as_ref().map(|o| o.output.clone()).unwrap_or_else(|e| e.to_string()),
-                    });
-                    (i as u32, r.map(|o| (o, st)))
-                }
-            })
-            .buffer_unordered(s.max_parallel() as usize)
-            .collect()
-            .await;
+    let results: Vec<(u32, AttemptResult)> = stream::iter(variants.into_iter().enumerate())
+        .map(|(i, v)| {
+            let mut st = state.clone();
+            async move {
+                env.emitter.emit(RunEvent::SoundingStarted {
+                    phase: phase.name.clone(),
+                    index: i as u32,
+                    factor,
+                    model: v.model.clone(),
+                    mutation: v.append.clone(),
+                });
+                let r = llm_phase::run_variant(env, phase, &mut st, &v).await;
+                env.emitter.emit(RunEvent::SoundingFinished {
+                    phase: phase.name.clone(),
+                    index: i as u32,
+                    ok: r.is_ok(),
+                    output: r.as_ref().map(|o| o.output.clone()).unwrap_or_else(|e| e.to_string()),
+                });
+                (i as u32, r.map(|o| (o, st)))
+            }
+        })
+        .buffer_unordered(s.max_parallel() as usize)
+        .collect()
+        .await;
     let mut ok = Vec::new();
     let mut first_error = None;
     for (index, r) in results {

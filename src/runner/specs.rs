@@ -5,7 +5,7 @@
 use super::error::RunError;
 use super::phase_tools;
 use super::session::PhaseEnv;
-use crate::tools::subprocess::{self, Command as Sub};
+use crate::tools::subprocess;
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -56,11 +56,7 @@ impl Tool for ShellSpec {
         json!({"type": "object"})
     }
     async fn call(&self, args: Value, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
-        if !ctx.allow_shell {
-            return Err(ToolError::NotAllowed(
-                "`shell:` runs a local subprocess; allow it with --allow-shell or WINDLASS_ALLOW_SHELL=1".into(),
-            ));
-        }
+        subprocess::require_allowed(ctx, "`shell:`")?;
         let mut env = Vec::new();
         if let Value::Object(m) = &args {
             for (k, v) in m {
@@ -71,22 +67,17 @@ impl Tool for ShellSpec {
                 env.push((format!("WINDLASS_{}", k.to_ascii_uppercase()), text));
             }
         }
-        let args = match &self.body {
-            Script::File(p) => vec![p.display().to_string()],
-            Script::Inline(s) => vec!["-c".to_string(), s.clone()],
+        let mut cmd = tokio::process::Command::new("bash");
+        match &self.body {
+            Script::File(p) => cmd.arg(p),
+            Script::Inline(s) => cmd.arg("-c").arg(s),
         };
-        let out = subprocess::run(Sub {
-            program: "bash".into(),
-            args,
-            cwd: ctx.scratch_dir.clone(),
-            env,
-            stdin: None,
-            timeout: ctx.subprocess_timeout,
-            output_cap: ctx.output_cap,
-            secret_env: ctx.secret_env.clone(),
-        })
-        .await
-        .map_err(|e| ToolError::Failed(e.to_string()))?;
+        cmd.envs(env);
+        let captured = subprocess::run(cmd, "bash", "shell:", ctx).await?;
+        let out = super::script::ScriptOutput {
+            status: captured.status.code(),
+            output: String::from_utf8_lossy(&captured.output).into_owned(),
+        };
         if out.status != Some(0) {
             return Err(ToolError::Failed(format!(
                 "the script exited with {}: {}",

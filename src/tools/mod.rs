@@ -3,9 +3,19 @@
 //! A tool never reaches into the engine: it returns text for the model, a structured value,
 //! and [`Effect`]s (set a state key, choose a route) that the engine applies.
 
+mod args;
+pub mod builtin;
 pub mod context;
-pub mod subprocess;
+pub mod demo;
+pub mod files;
+mod paths;
+pub mod shell;
+pub mod state;
+pub(crate) mod subprocess;
+#[cfg(test)]
+mod testing;
 
+pub use builtin::builtin_registry;
 pub use context::ToolContext;
 
 use async_trait::async_trait;

@@ -1,185 +1,209 @@
-//! Local subprocesses under the safety rules of cli.md: a given folder, a timeout that
-//! kills the whole process group, captured output with a cap, and no secrets in the
-//! child's environment.
+//! Running a local subprocess for a tool under the safety rules of cli.md: only with
+//! `--allow-shell`, in the session's scratch folder, without secrets in its environment, with a
+//! timeout that kills the whole process group, and with its output capped.
 
-use std::path::PathBuf;
-use std::process::Stdio;
+use super::{ToolContext, ToolError, ToolOutput};
+use serde_json::json;
+use std::io::Read;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
 
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct Command {
-    pub program: String,
-    pub args: Vec<String>,
-    /// Created if missing.
-    pub cwd: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub stdin: Option<String>,
-    pub timeout: Duration,
-    /// Bytes of stdout+stderr kept.
-    pub output_cap: usize,
-    /// Variable names removed from the child's environment.
-    pub secret_env: Vec<String>,
+/// Refuses unless subprocess tools are switched on.
+pub(crate) fn require_allowed(ctx: &ToolContext, tool: &str) -> Result<(), ToolError> {
+    if ctx.allow_shell {
+        Ok(())
+    } else {
+        Err(ToolError::NotAllowed(format!(
+            "{tool} runs a local subprocess, which is off: set WINDLASS_ALLOW_SHELL=1 or pass --allow-shell"
+        )))
+    }
 }
 
-/// What came back.
-#[derive(Debug, Clone)]
-pub struct Output {
-    /// `None` when ended by a signal.
-    pub status: Option<i32>,
-    /// stdout, then stderr, capped.
-    pub output: String,
-    pub truncated: bool,
+/// What a finished subprocess printed (stdout and stderr interleaved, as on a terminal).
+pub(crate) struct Captured {
+    pub status: ExitStatus,
+    /// At most `output_cap` bytes.
+    pub output: Vec<u8>,
+    /// Everything it printed, kept or not.
+    pub total: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
-    #[error("`{program}` did not finish within {seconds}s and was stopped")]
-    Timeout { program: String, seconds: u64 },
-    #[error("prepare the folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
-}
+/// Runs `command` in the scratch folder and waits for it, at most `ctx.subprocess_timeout`.
+/// `program` names the executable in errors.
+pub(crate) async fn run(
+    mut command: Command,
+    program: &str,
+    tool: &str,
+    ctx: &ToolContext,
+) -> Result<Captured, ToolError> {
+    tokio::fs::create_dir_all(&ctx.scratch_dir).await.map_err(|err| {
+        ToolError::Failed(format!("could not create the scratch folder {}: {err}", ctx.scratch_dir.display()))
+    })?;
+    // One pipe for both streams keeps their order, like a terminal would show it.
+    let (reader, writer) =
+        std::io::pipe().map_err(|err| ToolError::Failed(format!("could not create a pipe: {err}")))?;
+    let writer_for_stderr =
+        writer.try_clone().map_err(|err| ToolError::Failed(format!("could not create a pipe: {err}")))?;
+    command
+        .current_dir(&ctx.scratch_dir)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer_for_stderr)
+        // Its own process group, so a timeout kills what it started too.
+        .process_group(0)
+        .kill_on_drop(true);
+    remove_secrets(&mut command, ctx);
 
-/// Whether an environment variable must not reach a child process.
-pub fn is_secret_name(name: &str, extra: &[String]) -> bool {
-    let upper = name.to_ascii_uppercase();
-    extra.iter().any(|e| e.eq_ignore_ascii_case(name))
-        || upper.ends_with("_API_KEY")
-        || upper.ends_with("_PASSWORD")
-        || upper.ends_with("_SECRET")
-        || upper.ends_with("_TOKEN")
-}
-
-pub async fn run(cmd: Command) -> Result<Output, Error> {
-    std::fs::create_dir_all(&cmd.cwd)
-        .map_err(|source| Error::Folder { path: cmd.cwd.display().to_string(), source })?;
-    let mut c = tokio::process::Command::new(&cmd.program);
-    c.args(&cmd.args)
-        .current_dir(&cmd.cwd)
-        .stdin(if cmd.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
-    for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
-        if is_secret_name(&name, &cmd.secret_env) {
-            c.env_remove(&name);
+    let mut child = command.spawn().map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            ToolError::Failed(format!("{tool} needs `{program}`, which is not installed or not on PATH"))
         }
-    }
-    for (k, v) in &cmd.env {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().map_err(|source| Error::Spawn { program: cmd.program.clone(), source })?;
-    if let (Some(input), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
-        tokio::spawn(async move {
-            let _ = stdin.write_all(input.as_bytes()).await;
-        });
-    }
-    let cap = cmd.output_cap;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let read = async {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let a = read_capped(&mut stdout, &mut out, cap);
-        let b = read_capped(&mut stderr, &mut err, cap);
-        let (ta, tb) = tokio::join!(a, b);
-        let status = child.wait().await.ok().and_then(|s| s.code());
-        (status, out, err, ta || tb)
-    };
-    match tokio::time::timeout(cmd.timeout, read).await {
-        Ok((status, out, err, truncated)) => {
-            let mut text = String::from_utf8_lossy(&out).into_owned();
-            if !err.is_empty() {
-                if !text.is_empty() && !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text.push_str(&String::from_utf8_lossy(&err));
-            }
-            let truncated = truncated || text.len() > cap;
-            if text.len() > cap {
-                let mut end = cap;
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                text.truncate(end);
-            }
-            Ok(Output { status, output: text, truncated })
-        }
+        _ => ToolError::Failed(format!("could not start `{program}`: {err}")),
+    })?;
+    // The command still holds our ends of the pipe's write side; the reader sees the end of
+    // the output only once every writer is closed.
+    drop(command);
+    let group = child.id();
+    let cap = ctx.output_cap;
+    let mut reading = tokio::task::spawn_blocking(move || read_capped(reader, cap));
+
+    let deadline = tokio::time::Instant::now() + ctx.subprocess_timeout;
+    let timed_out = || ToolError::Timeout { tool: tool.to_string(), seconds: whole_seconds(ctx.subprocess_timeout) };
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
+        Ok(status) => status.map_err(|err| ToolError::Failed(format!("waiting for `{program}` failed: {err}")))?,
         Err(_) => {
-            if let Some(pid) = child.id() {
-                // The child leads its own process group: stop everything it started.
-                unsafe_kill_group(pid);
-            }
-            let _ = child.kill().await;
-            Err(Error::Timeout { program: cmd.program, seconds: cmd.timeout.as_secs() })
+            kill_group(group, &mut child);
+            let _ = child.wait().await;
+            let _ = reading.await;
+            return Err(timed_out());
+        }
+    };
+    // Something it started in the background may still hold the output open.
+    let read = match tokio::time::timeout_at(deadline, &mut reading).await {
+        Ok(read) => read,
+        Err(_) => {
+            kill_group(group, &mut child);
+            reading.await
+        }
+    };
+    let (output, total) = read
+        .map_err(|err| ToolError::Failed(format!("reading the output of `{program}` failed: {err}")))?
+        .map_err(|err| ToolError::Failed(format!("reading the output of `{program}` failed: {err}")))?;
+    Ok(Captured { status, output, total })
+}
+
+/// Text for the model: the output, what was cut, and the exit code; the value carries the same
+/// for deterministic phases (`status` routes `success` / `error`).
+pub(crate) fn report(captured: &Captured) -> ToolOutput {
+    let mut text = String::from_utf8_lossy(&captured.output).into_owned();
+    let kept = captured.output.len() as u64;
+    let cut = captured.total - kept;
+    if text.is_empty() {
+        text.push_str("(no output)");
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if cut > 0 {
+        text.push_str(&format!(
+            "[output cut: kept the first {kept} of {} bytes, {cut} bytes dropped]\n",
+            captured.total
+        ));
+    }
+    let code = captured.status.code();
+    match code {
+        Some(code) => text.push_str(&format!("[exit code {code}]")),
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            let signal = captured.status.signal().map(|signal| signal.to_string()).unwrap_or_else(|| "?".into());
+            text.push_str(&format!("[killed by signal {signal}]"));
+        }
+    }
+    let value = json!({
+        "status": if captured.status.success() { "success" } else { "error" },
+        "exit_code": code,
+        "output": String::from_utf8_lossy(&captured.output),
+        "output_bytes_dropped": cut,
+    });
+    ToolOutput { text, value, effects: Vec::new() }
+}
+
+/// Takes out every variable that may hold a secret: the names the context lists, the ones the
+/// environment registry marks secret, and by pattern `*_API_KEY` and `WINDLASS_*_PASSWORD`
+/// (keys of other providers, credentials added later).
+fn remove_secrets(command: &mut Command, ctx: &ToolContext) {
+    for name in &ctx.secret_env {
+        command.env_remove(name);
+    }
+    for name in crate::env::secret_names() {
+        command.env_remove(name);
+    }
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(looks_secret) {
+            command.env_remove(&name);
         }
     }
 }
 
-/// Read a stream to the end, keeping at most `cap` bytes; true when something was cut.
-async fn read_capped<R: tokio::io::AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>, cap: usize) -> bool {
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.ends_with("_API_KEY") || (upper.starts_with("WINDLASS_") && upper.ends_with("_PASSWORD"))
+}
+
+/// Reads until the end, keeping the first `cap` bytes and counting the rest, so the child is
+/// never blocked on a full pipe.
+fn read_capped(mut reader: impl Read, cap: usize) -> std::io::Result<(Vec<u8>, u64)> {
+    let mut kept = Vec::new();
+    let mut total = 0u64;
     let mut chunk = [0u8; 8192];
-    let mut cut = false;
     loop {
-        match r.read(&mut chunk).await {
-            Ok(0) | Err(_) => return cut,
-            Ok(n) => {
-                let room = cap.saturating_sub(buf.len());
-                buf.extend_from_slice(&chunk[..n.min(room)]);
-                cut |= n > room;
-            }
-        }
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok((kept, total)),
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        total += n as u64;
+        let room = cap.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..n.min(room)]);
     }
 }
 
-fn unsafe_kill_group(pid: u32) {
-    // `kill -KILL -<pgid>` through the shell-free std API is not available; use /bin/kill.
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", &format!("-{pid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+/// Kills the child's process group. The standard library cannot signal a group, so this asks
+/// `kill(1)`; the direct child is killed in any case.
+fn kill_group(group: Option<u32>, child: &mut tokio::process::Child) {
+    if let Some(group) = group {
+        let _ = std::process::Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{group}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.start_kill();
+}
+
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs_f64().ceil().max(1.0) as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cmd(script: &str) -> Command {
-        Command {
-            program: "sh".into(),
-            args: vec!["-c".into(), script.into()],
-            cwd: std::env::temp_dir().join("windlass-subprocess-test"),
-            env: vec![("CONTENT".into(), "hello".into())],
-            stdin: None,
-            timeout: Duration::from_secs(5),
-            output_cap: 1000,
-            secret_env: vec!["MY_PRIVATE".into()],
-        }
-    }
-
-    #[tokio::test]
-    async fn runs_caps_and_times_out() {
-        let out = run(cmd("echo $CONTENT; exit 3")).await.unwrap();
-        assert_eq!(out.status, Some(3));
-        assert_eq!(out.output, "hello\n");
-        let out = run(cmd("head -c 5000 /dev/zero | tr '\\0' x")).await.unwrap();
-        assert!(out.truncated && out.output.len() == 1000);
-        let mut slow = cmd("sleep 10");
-        slow.timeout = Duration::from_millis(200);
-        let started = std::time::Instant::now();
-        assert!(matches!(run(slow).await, Err(Error::Timeout { .. })));
-        assert!(started.elapsed() < Duration::from_secs(3));
+    #[test]
+    fn secret_names_by_pattern() {
+        assert!(looks_secret("ANTHROPIC_API_KEY"));
+        assert!(looks_secret("WINDLASS_CLICKHOUSE_PASSWORD"));
+        assert!(!looks_secret("PATH"));
+        assert!(!looks_secret("WINDLASS_DATA_DIR"));
     }
 
     #[test]
-    fn secret_names() {
-        assert!(is_secret_name("OPENROUTER_API_KEY", &[]));
-        assert!(is_secret_name("WINDLASS_CLICKHOUSE_PASSWORD", &[]));
-        assert!(is_secret_name("my_private", &["MY_PRIVATE".into()]));
-        assert!(!is_secret_name("PATH", &[]));
+    fn reading_keeps_the_first_bytes_and_counts_all() {
+        let input = vec![b'a'; 20_000];
+        let (kept, total) = read_capped(&input[..], 100).unwrap();
+        assert_eq!((kept.len(), total), (100, 20_000));
     }
 }
