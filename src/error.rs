@@ -2,6 +2,7 @@
 //! turns an error into a process exit code.
 
 use crate::exit_code::ExitCode;
+use crate::runner::{RunError, RunResult, RunStatus};
 use crate::settings::SettingsError;
 use std::io;
 use std::path::PathBuf;
@@ -30,6 +31,25 @@ pub enum Error {
 
     #[error("write to standard output: {0}")]
     Stdout(io::Error),
+
+    /// `check` errors were printed above this line.
+    #[error("run {}: it has {errors} error(s) (listed above); fix them, `windlass check` shows the same", path.display())]
+    InvalidCascade { path: PathBuf, errors: usize },
+
+    #[error("read the input from {source_name}: {detail}")]
+    Input { source_name: String, detail: String },
+
+    #[error("run {}: it runs local subprocesses, which are off:\n  {}\nallow them with --allow-shell or WINDLASS_ALLOW_SHELL=1", path.display(), uses.join("\n  "))]
+    ShellNotAllowed { path: PathBuf, uses: Vec<String> },
+
+    #[error("call the LLM endpoint {url}: no API key is set; set {variable} (or WINDLASS_API_KEY), or point WINDLASS_BASE_URL at a local server")]
+    MissingKey { variable: &'static str, url: String },
+
+    #[error("start the async runtime: {0}")]
+    Runtime(io::Error),
+
+    #[error("finish session {session} within --timeout; it is stopped")]
+    TimedOut { session: String },
 }
 
 impl Error {
@@ -55,6 +75,35 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::Json { .. } => ExitCode::Setup,
         Error::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success,
         Error::Stdout(_) => ExitCode::Setup,
+        Error::InvalidCascade { .. } => ExitCode::InvalidCascade,
+        Error::Input { .. } => ExitCode::Setup,
+        Error::ShellNotAllowed { .. } => ExitCode::Setup,
+        Error::MissingKey { .. } => ExitCode::Setup,
+        Error::Runtime(_) => ExitCode::Setup,
+        Error::TimedOut { .. } => ExitCode::Waiting,
+    }
+}
+
+/// The exit code for a finished run (cli.md, "Exit codes"), from its typed failure.
+pub fn run_exit_code(result: &RunResult) -> ExitCode {
+    use crate::llm::LlmError;
+    let Some(failure) = &result.failure else {
+        return match result.status {
+            RunStatus::Completed => ExitCode::Success,
+            RunStatus::Blocked => ExitCode::Waiting,
+            RunStatus::Interrupted => ExitCode::Interrupted,
+            RunStatus::Error | RunStatus::Cancelled => ExitCode::CascadeFailed,
+        };
+    };
+    match failure {
+        RunError::Provider(LlmError::MissingKey { .. }) => ExitCode::Setup,
+        RunError::Provider(_) | RunError::CostLimit { .. } => ExitCode::Provider,
+        RunError::Interrupted => ExitCode::Interrupted,
+        RunError::Phase { .. }
+        | RunError::VisitLimit { .. }
+        | RunError::Unsupported { .. }
+        | RunError::Blocked { .. }
+        | RunError::Cancelled { .. } => ExitCode::CascadeFailed,
     }
 }
 

@@ -16,5 +16,5 @@ pub mod template;
 pub mod tree;
 
 pub use diagnostic::{Diagnostic, FileReport, Severity};
-pub use load::{load_file, load_slice, load_str, Loaded};
+pub use load::{load_file, load_file_in, load_slice, load_str, Loaded};
 pub use model::Cascade;

@@ -22,6 +22,43 @@ pub struct InputArgs {
     pub session: Option<SessionId>,
 }
 
+impl InputArgs {
+    /// The input object: `--input` (read now if it names a file or stdin), then `-i` fields.
+    pub fn resolve(&self) -> Result<Map<String, Value>, crate::error::Error> {
+        use crate::error::Error;
+        let mut input = match &self.input {
+            None => Map::new(),
+            Some(InputSource::Inline(m)) => m.clone(),
+            Some(InputSource::File(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Input { source_name: path.display().to_string(), detail: e.to_string() })?;
+                parse_object(&text, &path.display().to_string())?
+            }
+            Some(InputSource::Stdin) => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .map_err(|e| Error::Input { source_name: "standard input".into(), detail: e.to_string() })?;
+                parse_object(&text, "standard input")?
+            }
+        };
+        for f in &self.fields {
+            input.insert(f.key.clone(), Value::String(f.value.clone()));
+        }
+        Ok(input)
+    }
+}
+
+fn parse_object(text: &str, source_name: &str) -> Result<Map<String, Value>, crate::error::Error> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(crate::error::Error::Input {
+            source_name: source_name.into(),
+            detail: "expected a JSON object like {\"topic\": \"tides\"}".into(),
+        }),
+        Err(e) => Err(crate::error::Error::Input { source_name: source_name.into(), detail: format!("not valid JSON: {e}") }),
+    }
+}
+
 /// Where `--input` comes from. Files and stdin are read when the command runs, not while
 /// parsing flags, so an unreadable file is a setup error (exit 4) that names the file.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cleanup;
 pub mod completions;
 pub mod engine_args;
+pub mod execute;
 pub mod generated;
 pub mod global;
 mod help;

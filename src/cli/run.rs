@@ -1,13 +1,16 @@
 //! `windlass run`: run a cascade in this process, start to finish.
 
 use super::engine_args::EngineArgs;
+use super::execute;
 use super::input_args::InputArgs;
-use super::not_available::{not_available, planned};
 use super::Context;
+use crate::cascade::load_file_in;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::runner::{ids, CascadeDef};
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -23,7 +26,16 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("run", planned::ENGINE)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let loaded = load_file_in(&self.cascade, &ctx.settings.working_dir);
+        execute::ensure_valid(&loaded, ctx)?;
+        let input = self.input.resolve()?;
+        let cascade = loaded.cascade.clone().expect("a cascade without errors has a model");
+        let def = Arc::new(CascadeDef { cascade, path: self.cascade.clone(), text: loaded.text });
+        let session_id = match &self.input.session {
+            Some(id) => id.as_str().to_string(),
+            None => ids::new_session_id(),
+        };
+        execute::run_new(ctx, &self.engine, def, input, session_id)
     }
 }

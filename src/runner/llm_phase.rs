@@ -50,11 +50,21 @@ pub fn tool_context(env: &PhaseEnv<'_>, phase: &str, state: &RunState) -> ToolCo
         working_dir: opts.working_dir.clone(),
         scratch_dir: dir.join("scratch"),
         session_db: dir.join("session.duckdb"),
+        research_db: research_name(env).map(|n| crate::tools::sql::research_path(&opts.data_dir, &n)),
         allow_shell: opts.allow_shell,
         subprocess_timeout: opts.subprocess_timeout,
         output_cap: opts.output_cap,
         secret_env: opts.secret_env.clone(),
         state: state.state.clone(),
+    }
+}
+
+/// The cascade's `research_db` name: a string, or an object with a `name`.
+fn research_name(env: &PhaseEnv<'_>) -> Option<String> {
+    match env.def.cascade.research_db.as_ref()? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_string),
+        _ => None,
     }
 }
 

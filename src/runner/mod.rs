@@ -18,6 +18,7 @@ pub mod engine_tools;
 pub mod error;
 pub mod event;
 pub mod extraction;
+pub mod for_each_row;
 pub mod human;
 pub mod ids;
 pub mod llm_call;

@@ -103,9 +103,10 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         let outcome = match kind {
             Some(PhaseKind::Llm) => llm_phase::run(env, phase, state).await,
             Some(PhaseKind::Deterministic) => det_phase::run(env, phase, state).await,
-            Some(PhaseKind::ForEachRow) => {
-                Err(RunError::Unsupported { phase: phase.name.clone(), feature: "for_each_row".into() })
-            }
+            Some(PhaseKind::ForEachRow) => match &phase.for_each_row {
+                Some(spec) => super::for_each_row::run(env, phase, spec, state).await,
+                None => Err(RunError::phase(&phase.name, "for_each_row is missing")),
+            },
             None => Err(RunError::phase(&phase.name, "a phase needs exactly one of instructions, tool, for_each_row")),
         };
         let outcome = match outcome {

@@ -1,16 +1,17 @@
-//! The registry of the built-in local tools. Tools that need the engine, the store or DuckDB
-//! (`ask_human`, the signals, SQL, sub-cascades) are registered where they are built.
+//! The registry of the built-in local tools. Tools that need the engine or the store
+//! (`ask_human`, the signals, sub-cascades) are provided where they are built.
 
 use super::demo::{FileExists, ParseJson, TransformData, ValidateSql};
 use super::files::{ListFiles, ReadFile, WriteFile};
 use super::shell::{LinuxShell, RunCode};
+use super::sql::{Research, SmartSqlRun, SqlData};
 use super::state::{RouteTo, SetState};
 use super::{Registry, Tool};
 use std::sync::Arc;
 
 /// Every built-in tool of this module, by name.
 pub fn builtin_registry() -> Registry {
-    let tools: [Arc<dyn Tool>; 11] = [
+    let tools: [Arc<dyn Tool>; 15] = [
         Arc::new(SetState),
         Arc::new(RouteTo),
         Arc::new(ReadFile),
@@ -22,6 +23,10 @@ pub fn builtin_registry() -> Registry {
         Arc::new(TransformData),
         Arc::new(FileExists),
         Arc::new(ParseJson),
+        Arc::new(SqlData),
+        Arc::new(SmartSqlRun),
+        Arc::new(Research::query()),
+        Arc::new(Research::execute()),
     ];
     let mut registry = Registry::new();
     for tool in tools {
@@ -37,10 +42,6 @@ mod tests {
 
     /// Catalog tools registered by other modules (engine, store, SQL).
     const PROVIDED_ELSEWHERE: &[&str] = &[
-        "smart_sql_run",
-        "sql_data",
-        "research_query",
-        "research_execute",
         "spawn_cascade",
         "map_cascade",
         "ask_human",

@@ -15,6 +15,8 @@ pub struct ToolContext {
     pub scratch_dir: PathBuf,
     /// The session database file (`sql_data`, `smart_sql_run` default).
     pub session_db: PathBuf,
+    /// The cascade's `research_db` file, when it declares one.
+    pub research_db: Option<PathBuf>,
     /// `WINDLASS_ALLOW_SHELL` / `--allow-shell`: subprocess tools and absolute paths.
     pub allow_shell: bool,
     /// Timeout for subprocess tools.

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod files;
 mod paths;
 pub mod shell;
+pub mod sql;
 pub mod state;
 pub(crate) mod subprocess;
 #[cfg(test)]

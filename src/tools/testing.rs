@@ -15,6 +15,7 @@ pub fn context(allow_shell: bool) -> (ToolContext, TempDir) {
         phase: "p".into(),
         scratch_dir: dir.path().join("scratch"),
         session_db: dir.path().join("session.duckdb"),
+        research_db: None,
         working_dir,
         allow_shell,
         subprocess_timeout: Duration::from_secs(10),
