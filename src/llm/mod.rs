@@ -3,9 +3,27 @@
 //!
 //! The runner only ever sees [`Provider`]; the client owns HTTP, retries, model routing
 //! (`ollama/<m>`), the reasoning suffix (`model::high`) and usage accounting.
+//!
+//! - [`types`]: provider-neutral requests, answers and errors.
+//! - [`model`]: reading a model string (route, name, reasoning suffix).
+//! - [`LlmClient`] (`router.rs`): the provider built from settings; routes by model.
+//! - [`OpenAiClient`] (`openai.rs`): one endpoint, the retry loop; `wire.rs` (the JSON),
+//!   `stream.rs` (streamed answers), `failure.rs` (what each failure means), `retry.rs`
+//!   ([`RetryPolicy`], `Retry-After`), `http.rs` (the shared connection pool).
 
+mod failure;
+mod http;
+pub mod model;
+mod openai;
+mod retry;
+mod router;
+mod stream;
 pub mod types;
+mod wire;
 
+pub use openai::{ClientOptions, OpenAiClient};
+pub use retry::RetryPolicy;
+pub use router::LlmClient;
 pub use types::{ChatRequest, ChatResponse, LlmError, Message, Reasoning, Role, ToolCall, ToolSpec, Usage};
 
 use async_trait::async_trait;
@@ -15,4 +33,15 @@ use async_trait::async_trait;
 pub trait Provider: Send + Sync {
     /// One chat completion (retries, if any, happen inside).
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+}
+
+/// Make rustls use the `ring` crypto provider. reqwest is built without a provider of its own
+/// (one crypto library in the binary, not two) and panics without one; every client
+/// constructor calls this first. Installing twice, or after someone else did, is fine.
+pub fn init_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error only means a provider is already installed, which is all that is needed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }

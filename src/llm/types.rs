@@ -128,4 +128,6 @@ pub enum LlmError {
     BadResponse { url: String, detail: String },
     #[error("call the LLM endpoint {url}: no API key is set; set {variable} (or WINDLASS_API_KEY)")]
     MissingKey { url: String, variable: &'static str },
+    #[error("send the API key to {url}: it contains a character an HTTP header cannot carry (a line break or control character inside it); check OPENROUTER_API_KEY / WINDLASS_API_KEY")]
+    InvalidKey { url: String },
 }

@@ -1,0 +1,7 @@
+//! Helpers shared by integration tests (`mod support;`).
+
+#![allow(dead_code, unused_imports)] // each test binary uses a different part of this
+
+pub mod fake_llm;
+
+pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
