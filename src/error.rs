@@ -96,7 +96,7 @@ pub fn run_exit_code(result: &RunResult) -> ExitCode {
         };
     };
     match failure {
-        RunError::Provider(LlmError::MissingKey { .. }) => ExitCode::Setup,
+        RunError::Provider(LlmError::MissingKey { .. } | LlmError::InvalidKey { .. }) => ExitCode::Setup,
         RunError::Provider(_) | RunError::CostLimit { .. } => ExitCode::Provider,
         RunError::Interrupted => ExitCode::Interrupted,
         RunError::Phase { .. }

@@ -43,7 +43,6 @@ fn help_works_for_every_subcommand() {
 fn commands_not_built_yet_say_so_in_one_line_and_exit_4() {
     let sandbox = Sandbox::new();
     let cases: &[(&[&str], &str)] = &[
-        (&["run", "x.yaml"], "windlass run:"),
         (&["resume", "s1"], "windlass resume:"),
         (&["signal", "s1", "hello"], "windlass signal:"),
         (&["signal", "--name", "approved"], "windlass signal:"),

@@ -125,7 +125,8 @@ fn print_result(result: &RunResult, format: OutputFormat) -> Result<(), Error> {
             }
         }
         OutputFormat::Json => {
-            let doc = serde_json::to_string_pretty(result).map_err(|source| Error::Json { what: "the result", source })?;
+            let doc =
+                serde_json::to_string_pretty(result).map_err(|source| Error::Json { what: "the result", source })?;
             writeln!(out, "{doc}").map_err(Error::Stdout)?;
             for e in &result.errors {
                 eprintln!("windlass: error: session {}: {e}", result.session_id);

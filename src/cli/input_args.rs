@@ -55,7 +55,9 @@ fn parse_object(text: &str, source_name: &str) -> Result<Map<String, Value>, cra
             source_name: source_name.into(),
             detail: "expected a JSON object like {\"topic\": \"tides\"}".into(),
         }),
-        Err(e) => Err(crate::error::Error::Input { source_name: source_name.into(), detail: format!("not valid JSON: {e}") }),
+        Err(e) => {
+            Err(crate::error::Error::Input { source_name: source_name.into(), detail: format!("not valid JSON: {e}") })
+        }
     }
 }
 

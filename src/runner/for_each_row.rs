@@ -14,7 +14,12 @@ use crate::tools::sql::{self, RowResult};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Map, Value};
 
-pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, spec: &ForEachRow, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
+pub async fn run(
+    env: &PhaseEnv<'_>,
+    phase: &Phase,
+    spec: &ForEachRow,
+    state: &mut RunState,
+) -> Result<PhaseOutcome, RunError> {
     let db = env.runner.opts.session_dir(env.emitter.session_id()).join("session.duckdb");
     let table = spec.table.clone();
     let db2 = db.clone();
@@ -55,7 +60,9 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, spec: &ForEachRow, state: &m
                 Some(def) => {
                     let id = format!("{}-r{index}-{}", env.emitter.session_id(), fastrand::u32(..));
                     let emitter = env.emitter.child(&id);
-                    let result = Box::pin(session::run(env.runner, def, input, &emitter, Some(env.emitter.session_id().into()))).await;
+                    let result =
+                        Box::pin(session::run(env.runner, def, input, &emitter, Some(env.emitter.session_id().into())))
+                            .await;
                     st.add_usage(result.tokens_in, result.tokens_out, Some(result.cost));
                     if result.status == RunStatus::Completed {
                         Ok((result.output, Value::Object(result.state)))
@@ -100,12 +107,21 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, spec: &ForEachRow, state: &m
             }),
             Err(e) => {
                 errors.push(format!("row {index}: {e}"));
-                rows_out.push(RowResult { index: *index, status: "error".into(), output: String::new(), state: "null".into(), error: Some(e.clone()) });
+                rows_out.push(RowResult {
+                    index: *index,
+                    status: "error".into(),
+                    output: String::new(),
+                    state: "null".into(),
+                    error: Some(e.clone()),
+                });
             }
         }
     }
     if !errors.is_empty() && spec.on_error != ForEachRowOnError::Continue {
-        return Err(RunError::phase(&phase.name, format!("{} of {total} rows failed: {}", errors.len(), errors.join("; "))));
+        return Err(RunError::phase(
+            &phase.name,
+            format!("{} of {total} rows failed: {}", errors.len(), errors.join("; ")),
+        ));
     }
     let result_table = spec.result_table.clone().unwrap_or_else(|| format!("_{}", phase.name));
     let (source, out_table, rows_for_db) = (spec.table.clone(), result_table.clone(), rows_out.clone());

@@ -113,6 +113,10 @@ pub async fn run_variant(
     if let Some(extra) = &variant.append {
         instructions = format!("{instructions}\n\n{extra}");
     }
+    if let Some(schema) = &phase.output_schema {
+        let pretty = serde_json::to_string_pretty(schema).unwrap_or_default();
+        instructions = format!("{instructions}\n\n{}\n```json\n{pretty}\n```", prompting::SCHEMA_NOTICE);
+    }
     if let Some(v) = &phase.rules.loop_until {
         if !phase.rules.loop_until_silent {
             let custom = match &phase.rules.loop_until_prompt {

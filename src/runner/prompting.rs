@@ -42,3 +42,6 @@ pub fn loop_until_notice(validator: &str, custom: Option<&str>) -> String {
 
 /// What opens turns 2..N without a `turn_prompt`.
 pub const DEFAULT_TURN_PROMPT: &str = "Continue/Refine based on previous output.";
+
+/// Introduces the JSON Schema an `output_schema` phase must answer with.
+pub const SCHEMA_NOTICE: &str = "Reply with JSON that matches this JSON Schema:";

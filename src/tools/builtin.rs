@@ -41,13 +41,7 @@ mod tests {
     use crate::cascade::catalog::{BUILTIN_TOOLS, DEMO_FUNCTIONS};
 
     /// Catalog tools registered by other modules (engine, store, SQL).
-    const PROVIDED_ELSEWHERE: &[&str] = &[
-        "spawn_cascade",
-        "map_cascade",
-        "ask_human",
-        "await_signal",
-        "fire_signal",
-    ];
+    const PROVIDED_ELSEWHERE: &[&str] = &["spawn_cascade", "map_cascade", "ask_human", "await_signal", "fire_signal"];
 
     #[test]
     fn the_catalog_and_the_registry_agree() {

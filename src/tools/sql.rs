@@ -81,7 +81,9 @@ fn output(rows: Rows, table: Option<&str>) -> ToolOutput {
     ToolOutput { text, value, effects: Vec::new() }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ToolError> + Send + 'static) -> Result<T, ToolError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ToolError> + Send + 'static,
+) -> Result<T, ToolError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ToolError::Failed(format!("the database task stopped: {e}")))?
 }
 
@@ -101,7 +103,9 @@ impl Tool for SqlData {
     }
     async fn call(&self, a: Value, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
         let query = args::text(&a, "sql_data", "query")?;
-        let materialize = args::optional_text(&a, "materialize").map(|m| crate::cascade::lax::parse_bool(&m).unwrap_or(true)).unwrap_or(true);
+        let materialize = args::optional_text(&a, "materialize")
+            .map(|m| crate::cascade::lax::parse_bool(&m).unwrap_or(true))
+            .unwrap_or(true);
         let table = materialize.then(|| format!("_{}", ctx.phase));
         let path = ctx.session_db.clone();
         let t = table.clone();
@@ -151,14 +155,19 @@ impl Research {
 
 /// The research database file: `<data_dir>/research/<name>.duckdb`.
 pub fn research_path(data_dir: &Path, name: &str) -> PathBuf {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     data_dir.join("research").join(format!("{safe}.duckdb"))
 }
 
 #[async_trait]
 impl Tool for Research {
     fn name(&self) -> &str {
-        if self.execute { "research_execute" } else { "research_query" }
+        if self.execute {
+            "research_execute"
+        } else {
+            "research_query"
+        }
     }
     fn description(&self) -> &str {
         if self.execute {
@@ -222,7 +231,12 @@ fn quote_ident(name: &str) -> String {
 
 /// Keep `for_each_row` results as `result_table`: the source rows plus `status`, `output`,
 /// `result_state` (JSON) and `error`.
-pub fn write_row_results(path: &Path, source: &str, result_table: &str, results: &[RowResult]) -> Result<(), ToolError> {
+pub fn write_row_results(
+    path: &Path,
+    source: &str,
+    result_table: &str,
+    results: &[RowResult],
+) -> Result<(), ToolError> {
     let conn = open(path)?;
     conn.execute_batch(
         "CREATE OR REPLACE TEMP TABLE __windlass_rows (row_index BIGINT, status VARCHAR, output VARCHAR, result_state VARCHAR, error VARCHAR)",

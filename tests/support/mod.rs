@@ -5,3 +5,6 @@
 pub mod fake_llm;
 
 pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
+pub mod sandbox;
+
+pub use sandbox::{Outcome, Sandbox};
