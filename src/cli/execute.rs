@@ -51,12 +51,7 @@ pub fn preflight(def: &CascadeDef, ctx: &Context) -> Result<(), Error> {
             return Err(Error::ShellNotAllowed { path: def.path.clone(), uses });
         }
     }
-    let models = def
-        .cascade
-        .phases
-        .iter()
-        .filter_map(|p| p.model.clone())
-        .chain(std::iter::once(ctx.settings.default_model.clone()));
+    let models = models_used(def, &ctx.settings.default_model);
     let client = LlmClient::from_settings(&ctx.settings, RetryPolicy::default());
     for model in models {
         if let Some(variable) = client.needs_key(&model) {
@@ -64,6 +59,28 @@ pub fn preflight(def: &CascadeDef, ctx: &Context) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The models a cascade will call: its LLM phases' (or the default), and the default for
+/// LLM work inside deterministic phases (`windlass_udf`, `for_each_row` instructions).
+fn models_used(def: &CascadeDef, default_model: &str) -> Vec<String> {
+    use crate::cascade::model::PhaseKind;
+    let mut out = Vec::new();
+    for p in &def.cascade.phases {
+        let llm_inside = p
+            .inputs
+            .values()
+            .any(|v| v.to_string().contains("windlass_udf") || v.to_string().contains("windlass_cascade_udf"))
+            || p.for_each_row.as_ref().is_some_and(|f| f.instructions.is_some());
+        if p.kind() == Some(PhaseKind::Llm) || p.on_error.is_some() || llm_inside {
+            out.push(p.model.clone().unwrap_or_else(|| default_model.to_string()));
+        }
+    }
+    if def.cascade.soundings.is_some() {
+        out.push(default_model.to_string());
+    }
+    out.dedup();
+    out
 }
 
 /// Renderers for this run, per cli.md's Output section.

@@ -36,9 +36,36 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
         args.insert(k.clone(), rendered);
     }
     let args = Value::Object(args);
+    let mut ctx = llm_phase::tool_context(env, &phase.name, state);
+    let udf = std::sync::Arc::new(super::sql_udf::UdfEngine::new(
+        tokio::runtime::Handle::current(),
+        env.runner.clone(),
+        env.emitter.clone(),
+        &phase.name,
+        llm_phase::model_for(env, phase),
+        env.def.dir().to_path_buf(),
+    ));
+    ctx.sql_functions = Some(std::sync::Arc::new(super::sql_udf::EngineFunctions(udf.clone())));
+    let result = attempts(env, phase, state, &tool, name, &args, &ctx).await;
+    if let Ok(spent) = udf.usage.lock() {
+        state.add_usage(spent.tokens_in, spent.tokens_out, Some(spent.cost));
+    }
+    result
+}
+
+/// The tool call with `retry` and `timeout`.
+#[allow(clippy::too_many_arguments)]
+async fn attempts(
+    env: &PhaseEnv<'_>,
+    phase: &Phase,
+    state: &mut RunState,
+    tool: &std::sync::Arc<dyn crate::tools::Tool>,
+    name: &str,
+    args: &Value,
+    ctx: &crate::tools::ToolContext,
+) -> Result<PhaseOutcome, RunError> {
     let retry = phase.retry.as_ref();
     let max_attempts = retry.map(|r| r.max_attempts.max(1)).unwrap_or(1);
-    let ctx = llm_phase::tool_context(env, &phase.name, state);
     let mut last_error = String::new();
     for attempt in 1..=max_attempts {
         if attempt > 1 {
@@ -52,7 +79,7 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
             arguments: args.clone(),
         });
         let started = Instant::now();
-        let call = tool.call(args.clone(), &ctx);
+        let call = tool.call(args.clone(), ctx);
         let result = match phase.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(r) => r.map_err(|e| e.to_string()),

@@ -14,6 +14,9 @@ use crate::tools::sql::{self, RowResult};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Map, Value};
 
+/// A row's output and child state, or why it failed.
+type RowOutcome = Result<(String, Value), String>;
+
 pub async fn run(
     env: &PhaseEnv<'_>,
     phase: &Phase,
@@ -88,7 +91,7 @@ pub async fn run(
             (index, r, st)
         }
     });
-    let mut results: Vec<(usize, Result<(String, Value), String>, RunState)> =
+    let mut results: Vec<(usize, RowOutcome, RunState)> =
         stream::iter(jobs).buffer_unordered(spec.max_parallel.unwrap_or(5).max(1) as usize).collect().await;
     results.sort_by_key(|(i, _, _)| *i);
     let mut rows_out = Vec::new();

@@ -56,6 +56,7 @@ pub fn tool_context(env: &PhaseEnv<'_>, phase: &str, state: &RunState) -> ToolCo
         output_cap: opts.output_cap,
         secret_env: opts.secret_env.clone(),
         state: state.state.clone(),
+        sql_functions: None,
     }
 }
 
@@ -220,10 +221,29 @@ pub async fn run_variant(
         }
         break;
     }
+    if phase.output_schema.is_some() {
+        materialize(env, phase, &output).await?;
+    }
     if let Some(extraction) = &phase.output_extraction {
         super::extraction::apply(env, phase, extraction, &output, state)?;
     }
     Ok(PhaseOutcome { output, route: t.route, routing_value: None, on_error: None, conversation: messages })
+}
+
+/// A validated output that is a list of records becomes table `_<phase>` in the session
+/// database, so later SQL phases can read it.
+async fn materialize(env: &PhaseEnv<'_>, phase: &Phase, output: &str) -> Result<(), RunError> {
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(output) else { return Ok(()) };
+    if items.is_empty() || !items.iter().all(Value::is_object) {
+        return Ok(());
+    }
+    let db = env.runner.opts.session_dir(env.emitter.session_id()).join("session.duckdb");
+    let table = format!("_{}", phase.name);
+    let rows = Value::Array(items);
+    tokio::task::spawn_blocking(move || crate::tools::sql::materialize_json(&db, &table, &rows))
+        .await
+        .map_err(|e| RunError::phase(&phase.name, e.to_string()))?
+        .map_err(|e| RunError::phase(&phase.name, format!("keep the output as a table: {e}")))
 }
 
 fn usage<'a>(phase: &'a Phase, role: &'a str, mode: Option<&'a str>) -> Use<'a> {

@@ -32,6 +32,7 @@ pub mod script;
 pub mod session;
 pub mod soundings;
 pub mod specs;
+pub mod sql_udf;
 pub mod state;
 pub mod subcascades;
 pub mod templating;

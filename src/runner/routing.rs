@@ -14,6 +14,8 @@ pub fn next(cascade: &Cascade, i: usize, outcome: &PhaseOutcome) -> Result<Optio
         match name {
             "next" => Ok((i + 1 < cascade.phases.len()).then_some((i + 1, reason))),
             "self" => Ok(Some((i, reason))),
+            // A phase may be named `end`; otherwise `end` stops the cascade (compat).
+            "end" if cascade.phase_index("end").is_none() => Ok(None),
             _ => cascade.phase_index(name).map(|n| Some((n, reason))).ok_or_else(|| {
                 RunError::phase(&phase.name, format!("routes to `{name}`, which is not a phase of this cascade"))
             }),

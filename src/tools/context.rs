@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Passed to every tool call. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ToolContext {
     pub session_id: String,
     pub phase: String,
@@ -27,4 +27,17 @@ pub struct ToolContext {
     pub secret_env: Vec<String>,
     /// A snapshot of the session state when the call was made.
     pub state: Map<String, Value>,
+    /// Engine functions for SQL on the session database (`windlass_udf`, ...).
+    pub sql_functions: Option<std::sync::Arc<dyn super::sql::SqlFunctions>>,
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("session_id", &self.session_id)
+            .field("phase", &self.phase)
+            .field("working_dir", &self.working_dir)
+            .field("allow_shell", &self.allow_shell)
+            .finish_non_exhaustive()
+    }
 }

@@ -20,6 +20,12 @@ pub struct Rows {
     pub total: usize,
 }
 
+/// SQL functions the engine adds to every session-database connection (`windlass_udf`,
+/// `windlass_cascade_udf`): they call back into the engine, which this module cannot see.
+pub trait SqlFunctions: Send + Sync {
+    fn register(&self, conn: &duckdb::Connection) -> Result<(), String>;
+}
+
 fn open(path: &Path) -> Result<duckdb::Connection, ToolError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -46,7 +52,20 @@ fn read_rows(conn: &duckdb::Connection, from: &str) -> Result<Rows, duckdb::Erro
 
 /// Run a query: a result set when it has one, else execute it as statements.
 pub fn run_query(path: &Path, query: &str, materialize_as: Option<&str>) -> Result<Rows, ToolError> {
+    run_query_with(path, query, materialize_as, None)
+}
+
+/// [`run_query`] with engine functions registered on the connection.
+pub fn run_query_with(
+    path: &Path,
+    query: &str,
+    materialize_as: Option<&str>,
+    functions: Option<&dyn SqlFunctions>,
+) -> Result<Rows, ToolError> {
     let conn = open(path)?;
+    if let Some(f) = functions {
+        f.register(&conn).map_err(|e| ToolError::Failed(format!("register SQL functions: {e}")))?;
+    }
     let q = strip(query);
     if let Some(table) = materialize_as {
         let create = format!("CREATE OR REPLACE TABLE \"{}\" AS {q}", table.replace('"', "\"\""));
@@ -109,7 +128,8 @@ impl Tool for SqlData {
         let table = materialize.then(|| format!("_{}", ctx.phase));
         let path = ctx.session_db.clone();
         let t = table.clone();
-        let rows = blocking(move || run_query(&path, &query, t.as_deref())).await?;
+        let functions = ctx.sql_functions.clone();
+        let rows = blocking(move || run_query_with(&path, &query, t.as_deref(), functions.as_deref())).await?;
         Ok(output(rows, table.as_deref()))
     }
 }
@@ -261,4 +281,21 @@ pub fn write_row_results(
 pub fn table_rows(path: &Path, table: &str) -> Result<Vec<Value>, ToolError> {
     let conn = open(path)?;
     read_rows(&conn, &quote_ident(table)).map(|r| r.rows).map_err(sql_error)
+}
+
+/// Keep a JSON array of objects as a session table (LLM phases whose `output_schema`
+/// output is a list of records, compat with the original's "LLM cells").
+pub fn materialize_json(path: &Path, table: &str, rows: &Value) -> Result<(), ToolError> {
+    let conn = open(path)?;
+    let file = path.with_extension(format!("{}.json", table.trim_start_matches('_')));
+    std::fs::write(&file, serde_json::to_vec(rows).unwrap_or_default())
+        .map_err(|e| ToolError::Failed(format!("write {}: {e}", file.display())))?;
+    let sql = format!(
+        "CREATE OR REPLACE TABLE {} AS SELECT * FROM read_json_auto('{}')",
+        quote_ident(table),
+        file.display().to_string().replace('\'', "''")
+    );
+    let result = conn.execute_batch(&sql).map_err(sql_error);
+    let _ = std::fs::remove_file(&file);
+    result
 }

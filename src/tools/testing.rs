@@ -22,6 +22,7 @@ pub fn context(allow_shell: bool) -> (ToolContext, TempDir) {
         output_cap: 64 * 1024,
         secret_env: Vec::new(),
         state: Default::default(),
+        sql_functions: None,
     };
     (ctx, dir)
 }

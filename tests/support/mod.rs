@@ -8,3 +8,4 @@ pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
 pub mod sandbox;
 
 pub use sandbox::{Outcome, Sandbox};
+pub mod responder;

@@ -7,8 +7,9 @@ use crate::cascade::tree::{join_index, join_key};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Routing targets with a meaning of their own (compat: `decision_points.routing`).
-const SPECIAL_TARGETS: &[&str] = &["next", "self"];
+/// Routing and handoff targets with a meaning of their own (compat): `next` and `self`
+/// (`decision_points.routing`), `end` (stop the cascade; the corpus hands off to it).
+pub const SPECIAL_TARGETS: &[&str] = &["next", "self", "end"];
 /// Context sources that are not phase names.
 const SPECIAL_SOURCES: &[&str] = &["all", "first", "previous"];
 
@@ -80,7 +81,7 @@ fn kinds(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) {
 }
 
 fn target_diag(ctx: &Ctx<'_>, phase: &Phase, path: &str, what: &str, target: &str) -> Option<Diagnostic> {
-    if ctx.is_phase(target) {
+    if ctx.is_phase(target) || SPECIAL_TARGETS.contains(&target) {
         return None;
     }
     Some(ctx.error(
@@ -104,7 +105,6 @@ fn targets(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
         for (k, v) in map.iter() {
             let p = join_key(&join_key(path, key), k);
             match v {
-                Value::String(t) if SPECIAL_TARGETS.contains(&t.as_str()) => {}
                 Value::String(t) => out.extend(target_diag(ctx, phase, &p, "routes to", t)),
                 other => out.push(ctx.error("invalid-value", &p, format!("`{p}` must name a phase, found {other}"))),
             }
@@ -210,6 +210,7 @@ fn reachability(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             match t {
                 "next" => next.push(i + 1),
                 "self" => next.push(i),
+                "end" => {}
                 name => next.extend(index.get(name).copied()),
             }
         }

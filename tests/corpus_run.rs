@@ -1,0 +1,98 @@
+//! Every class A corpus file that needs no human and no signal runs to completion against
+//! the fake endpoint (exit 0).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use support::{responder, FakeLlm, Sandbox};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// (file, class, feature tags) from the corpus README's table.
+fn table() -> Vec<(String, String, String)> {
+    let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("corpus README");
+    readme
+        .lines()
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('|').map(str::trim).collect();
+            (c.len() > 4 && c[1].ends_with(".yaml")).then(|| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
+        })
+        .collect()
+}
+
+fn needs_human_or_signal(tags: &str) -> bool {
+    tags.split_whitespace().any(|t| t == "HITL" || t == "SIG")
+}
+
+/// Class A files that need a human although their tags do not say so, with the reason.
+const INTERACTIVE: &[(&str, &str)] = &[(
+    "research_cockpit_demo.yaml",
+    "an interactive cockpit (ui_mode: research_cockpit) whose only handoff is itself: without a human it loops until WINDLASS_MAX_PHASE_VISITS stops it, as the spec requires",
+)];
+
+/// One input for every file: fields the corpus's templates use, long enough for its input
+/// wards.
+const INPUT: &str =
+    r#"{"topic": "the tides of the North Sea and how they shape coastal life", "depth": "medium", "name": "Ada"}"#;
+
+/// Fixtures the corpus refers to outside itself (the original repository's paths).
+fn fixtures(sb: &Sandbox) {
+    sb.write(
+        "examples/prompts/sentiment.j2",
+        "Classify the sentiment of the previous output: {{ outputs.echo_phase }}\n",
+    );
+    sb.write(
+        "tackle/analyze_customer.yaml",
+        "cascade_id: analyze_customer\ninputs_schema:\n  customer_name: name\nphases:\n  - name: analyze\n    instructions: 'Analyze {{ input.customer_name }}.'\n",
+    );
+    sb.write(
+        "tackle/fraud_assessment_with_soundings.yaml",
+        "cascade_id: fraud_assessment\ninputs_schema:\n  customer_name: name\nphases:\n  - name: assess_risk\n    instructions: 'Assess {{ input.customer_name }}.'\n    output_schema:\n      type: object\n      required: [risk_score, risk_level]\n      properties:\n        risk_score: {type: number}\n        risk_level: {type: string}\n    soundings:\n      factor: 3\n",
+    );
+}
+
+#[test]
+fn class_a_files_without_humans_or_signals_complete() {
+    let llm = FakeLlm::start();
+    llm.respond_with(responder::cooperative);
+    let sb = Sandbox::with_llm(&llm.url());
+    fixtures(&sb);
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (file, class, tags) in table() {
+        if class != "A" || needs_human_or_signal(&tags) || INTERACTIVE.iter().any(|(f, _)| *f == file) {
+            continue;
+        }
+        ran += 1;
+        let path = corpus_dir().join(&file);
+        let out = sb.run(&["run", path.to_str().unwrap(), "--allow-shell", "-q", "--input", INPUT]);
+        if out.code != 0 {
+            failures.push(format!(
+                "{file}: exit {}\n{}",
+                out.code,
+                out.stderr.lines().take(5).collect::<Vec<_>>().join("\n")
+            ));
+        }
+    }
+    assert!(ran >= 50, "ran only {ran} files");
+    assert!(failures.is_empty(), "{} of {ran} failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// The interactive file really does stop at the visit limit, with a clear error.
+#[test]
+fn a_self_loop_stops_at_the_visit_limit() {
+    let llm = FakeLlm::start();
+    llm.respond_with(responder::cooperative);
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.set("WINDLASS_MAX_PHASE_VISITS", "3");
+    let path = corpus_dir().join(INTERACTIVE[0].0);
+    let out = sb.run(&["run", path.to_str().unwrap(), "-q"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("over the limit of 3") && out.stderr.contains("WINDLASS_MAX_PHASE_VISITS"),
+        "{}",
+        out.stderr
+    );
+}
