@@ -40,8 +40,8 @@ fn a_bad_environment_value_says_it_came_from_the_environment() {
 #[test]
 fn a_flag_wins_over_a_bad_environment_value() {
     let sandbox = Sandbox::new();
-    // `run` resolves settings, then stops because the engine is not built: which of the two
-    // errors it reports shows whether the flag hid the bad variable.
+    // `run` resolves settings, then loads the cascade: which of the two errors it reports
+    // shows whether the flag hid the bad variable.
     let mut cmd = sandbox.windlass();
     cmd.args(["run", "x.yaml"]).env("WINDLASS_BASE_URL", "not-a-url");
     let out = run(cmd);
@@ -50,7 +50,9 @@ fn a_flag_wins_over_a_bad_environment_value() {
     let mut cmd = sandbox.windlass();
     cmd.args(["run", "x.yaml", "--base-url", "http://127.0.0.1:9/v1"]).env("WINDLASS_BASE_URL", "not-a-url");
     let out = run(cmd);
-    assert!(out.stderr.starts_with("windlass run: not available"), "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("x.yaml") && out.stderr.contains("no such file"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not-a-url"), "{}", out.stderr);
 }
 
 #[test]
