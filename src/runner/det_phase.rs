@@ -25,9 +25,7 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
     let name = phase.tool.as_deref().unwrap_or_default();
     let tool = specs::resolve(env, &phase.name, name)?;
     let vars = {
-        let mut v = templating::base(state, SoundingVars::default());
-        v.remove("history");
-        v
+        templating::base(state, SoundingVars::default())
     };
     let mut args = Map::new();
     for (k, v) in &phase.inputs {

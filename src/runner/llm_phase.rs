@@ -104,7 +104,7 @@ pub async fn run_variant(
 ) -> Result<PhaseOutcome, RunError> {
     pre_wards(env, phase, state).await?;
     let model = variant.model.clone().unwrap_or_else(|| model_for(env, phase));
-    let mut vars = templating::base(state, variant.sounding);
+    let mut vars = templating::base_for(phase.instructions.as_deref().unwrap_or_default(), state, variant.sounding);
     vars.extend(variant.vars.clone());
     let mut instructions = match &variant.replace {
         Some(text) => text.clone(),

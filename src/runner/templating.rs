@@ -21,13 +21,26 @@ pub struct SoundingVars {
     pub active: bool,
 }
 
-/// The base variables: `input`, `state`, `outputs`, `lineage`, `history`, sounding vars.
+/// The base variables: `input`, `state`, `outputs`, `lineage`, sounding vars (and
+/// `history` through [`base_for`], since it is the costly one).
 pub fn base(state: &RunState, sounding: SoundingVars) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("input".into(), Value::Object(state.input.clone()));
     m.insert("state".into(), Value::Object(state.state.clone()));
     m.insert("outputs".into(), Value::Object(state.outputs.clone()));
     m.insert("lineage".into(), serde_json::to_value(&state.lineage).unwrap_or_default());
+    m.insert("sounding_index".into(), sounding.index.into());
+    m.insert("sounding_factor".into(), sounding.factor.max(1).into());
+    m.insert("is_sounding".into(), sounding.active.into());
+    m
+}
+
+/// [`base`] plus `history` (every earlier message) when `source` uses it.
+pub fn base_for(source: &str, state: &RunState, sounding: SoundingVars) -> Map<String, Value> {
+    let mut m = base(state, sounding);
+    if !source.contains("history") {
+        return m;
+    }
     let history: Vec<Value> = state
         .order
         .iter()
@@ -36,15 +49,17 @@ pub fn base(state: &RunState, sounding: SoundingVars) -> Map<String, Value> {
         .map(|msg| serde_json::json!({"role": msg.role, "content": msg.content}))
         .collect();
     m.insert("history".into(), Value::Array(history));
-    m.insert("sounding_index".into(), sounding.index.into());
-    m.insert("sounding_factor".into(), sounding.factor.max(1).into());
-    m.insert("is_sounding".into(), sounding.active.into());
     m
 }
 
 /// Render a template with variables. Inputs are data: the result is never rendered again.
 pub fn render(source: &str, vars: &Map<String, Value>) -> Result<String, String> {
-    let ctx = JValue::from(minijinja::value::Serde(vars));
+    if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
+        return Ok(source.to_string());
+    }
+    // Convert only the variables the template can name: outputs and lineage grow with the run.
+    let used: Map<String, Value> = vars.iter().filter(|(k, _)| source.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let ctx = JValue::from(minijinja::value::Serde(&used));
     template::render(env(), source, &ctx).map_err(|e| {
         let mut msg = e.kind().to_string();
         if let Some(detail) = e.detail() {

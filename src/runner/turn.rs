@@ -42,7 +42,7 @@ impl Turns<'_> {
         if n > 1 {
             let prompt = match &phase.rules.turn_prompt {
                 Some(t) => {
-                    let mut vars = templating::base(state, self.sounding);
+                    let mut vars = templating::base_for(t, state, self.sounding);
                     vars.insert("turn".into(), n.into());
                     vars.insert("max_turns".into(), max_turns.into());
                     templating::render(t, &vars)
