@@ -20,15 +20,18 @@
 //! - [`error`]: the top-level error type and the one function that maps an error to an exit
 //!   code.
 //!
+//! - [`runner`]: the engine (phases, turns, routing, context, validators, wards, soundings,
+//!   sub-cascades); emits [`runner::event::RunEvent`] values and never prints.
+//! - [`llm`]: the [`llm::Provider`] trait and the OpenAI-compatible client (retries, model
+//!   routing, reasoning suffixes, usage and cost).
+//! - [`tools`]: the [`tools::Tool`] trait and the built-in local tools (state, files,
+//!   subprocesses, DuckDB, demo functions).
+//! - [`render`]: subscribers of run events: live progress, plain lines, NDJSON, CI annotations.
+//!
 //! Planned, not built yet (the commands that need them say so and exit 4):
 //!
-//! - `runner`: the engine (phases, turns, routing, context, wards, soundings, sub-cascades);
-//!   emits `RunEvent` values and never prints.
-//! - `llm`: the provider trait and the OpenAI-compatible client.
-//! - `tools`: the tool trait and the built-in tools.
 //! - `store`: the store trait, its schema, and the DuckDB and ClickHouse backends.
 //! - `session`: heartbeats, checkpoints, signals, orphans and claims on top of the store.
-//! - `render`: subscribers of run events: live progress, plain lines, NDJSON, CI annotations.
 //!
 //! Dependencies point one way: `cli` → `runner` → (`cascade`, `llm`, `tools`, `store`,
 //! `session`); `render` knows only the runner's events.
