@@ -94,7 +94,11 @@ fn main() {
     std::fs::write(&file, cascade_text()).unwrap();
     let loaded = windlass::cascade::load_file(&file);
     assert!(!loaded.has_errors());
-    let def = Arc::new(CascadeDef { cascade: loaded.cascade.clone().unwrap(), path: file.clone(), text: loaded.text.clone() });
+    let def = Arc::new(CascadeDef {
+        cascade: loaded.cascade.clone().unwrap(),
+        path: file.clone(),
+        text: loaded.text.clone(),
+    });
     let url: windlass::settings::HttpUrl = llm.url().parse().unwrap();
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();

@@ -237,3 +237,56 @@ fn inputs_are_data_not_templates() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(last_user(&llm.requests()[0].body), "Echo {{ 7 * 6 }}");
 }
+
+#[test]
+fn turn_prompts_models_and_callouts() {
+    let llm = FakeLlm::start();
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write(
+        "c.yaml",
+        "cascade_id: c\nphases:\n  - name: draft\n    model: other/model::high\n    instructions: Draft it.\n    callouts: 'Draft for {{ input.who }}'\n    rules:\n      max_turns: 3\n      turn_prompt: 'Turn {{ turn }} of {{ max_turns }}: improve.'\n  - name: plain\n    instructions: Second.\n    rules:\n      max_turns: 2\n",
+    );
+    let out = sb.run(&["run", "c.yaml", "--format", "ndjson", "-q", "-i", "who=Ada"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reqs = llm.requests();
+    assert_eq!(reqs.len(), 5);
+    assert_eq!(reqs[0].body["model"], "other/model");
+    assert_eq!(reqs[0].body["reasoning"]["effort"], "high");
+    assert_eq!(last_user(&reqs[1].body), "Turn 2 of 3: improve.");
+    assert_eq!(last_user(&reqs[2].body), "Turn 3 of 3: improve.");
+    assert_eq!(reqs[3].body["model"], "test/model", "phases without a model use the default");
+    assert_eq!(last_user(&reqs[4].body), "Continue/Refine based on previous output.");
+    let callout: Value = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["event"] == "callout")
+        .expect("a callout event");
+    assert_eq!(callout["label"], "Draft for Ada");
+}
+
+#[test]
+fn token_budget_keeps_the_conversation_small() {
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("x".repeat(2000)));
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write(
+        "c.yaml",
+        "cascade_id: c\ntoken_budget:\n  max_total: 1200\n  reserve_for_output: 200\n  strategy: sliding_window\nphases:\n  - name: a\n    instructions: Keep going.\n    rules:\n      max_turns: 4\n",
+    );
+    let out = sb.run(&["run", "c.yaml", "-q"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for r in llm.requests() {
+        let chars: usize =
+            r.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap_or("").len()).sum();
+        assert!(chars <= 4 * 1000, "a request of {chars} characters is over the budget");
+        assert_eq!(r.body["messages"][0]["content"], "Keep going.", "the task stays");
+    }
+    sb.write(
+        "f.yaml",
+        "cascade_id: f\ntoken_budget:\n  max_total: 600\n  strategy: fail\nphases:\n  - name: a\n    instructions: Keep going.\n    rules:\n      max_turns: 3\n",
+    );
+    let out = sb.run(&["run", "f.yaml", "-q"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("token_budget"), "{}", out.stderr);
+}

@@ -141,6 +141,7 @@ impl Subscriber for CiRenderer {
             | RunEvent::SubCascadeStarted { .. }
             | RunEvent::SubCascadeFinished { .. }
             | RunEvent::HumanInputRequested { .. }
+            | RunEvent::Callout { .. }
             | RunEvent::SignalReceived { .. }
             | RunEvent::Checkpoint { .. } => {}
         }

@@ -155,6 +155,9 @@ fn line(envelope: &Envelope) -> Option<String> {
             let at = phase.as_deref().map(|phase| format!("phase {phase} ")).unwrap_or_default();
             format!("{at}signal{name} received: {}", excerpt(&payload.to_string(), EXCERPT))
         }
+        RunEvent::Callout { phase, label, content } => {
+            format!("phase {phase} callout {label}: {}", excerpt(content, EXCERPT))
+        }
         RunEvent::PhaseFinished { phase, output: _, duration_ms } => {
             format!("phase {phase} done in {}", duration(*duration_ms))
         }

@@ -24,9 +24,7 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
 async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
     let name = phase.tool.as_deref().unwrap_or_default();
     let tool = specs::resolve(env, &phase.name, name)?;
-    let vars = {
-        templating::base(state, SoundingVars::default())
-    };
+    let vars = { templating::base(state, SoundingVars::default()) };
     let mut args = Map::new();
     for (k, v) in &phase.inputs {
         let rendered = templating::render_value(v, &vars)

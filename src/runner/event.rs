@@ -174,6 +174,12 @@ pub enum RunEvent {
         name: Option<String>,
         payload: Value,
     },
+    /// A phase's `callouts`: a labelled piece of its output or messages, for later lookup.
+    Callout {
+        phase: String,
+        label: String,
+        content: String,
+    },
     PhaseFinished {
         phase: String,
         output: String,
@@ -225,6 +231,7 @@ impl RunEvent {
             RunEvent::SubCascadeFinished { .. } => "sub_cascade_finished",
             RunEvent::HumanInputRequested { .. } => "human_input_requested",
             RunEvent::SignalReceived { .. } => "signal_received",
+            RunEvent::Callout { .. } => "callout",
             RunEvent::PhaseFinished { .. } => "phase_finished",
             RunEvent::Checkpoint { .. } => "checkpoint",
             RunEvent::Warning { .. } => "warning",

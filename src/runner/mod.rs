@@ -9,6 +9,7 @@
 
 pub mod budget;
 pub mod builtin_validators;
+pub mod callouts;
 pub mod cascade_soundings;
 pub mod cascade_tool;
 pub mod context;

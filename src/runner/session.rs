@@ -116,6 +116,8 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
                 return Err(e);
             }
         };
+        super::callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
+        super::callouts::decision_points(env.emitter, phase, &outcome.output);
         state.record_phase(&phase.name, &outcome.output, outcome.conversation.clone());
         state.order.push(phase.name.clone());
         env.emitter.emit(RunEvent::PhaseFinished {

@@ -58,7 +58,8 @@ pub fn render(source: &str, vars: &Map<String, Value>) -> Result<String, String>
         return Ok(source.to_string());
     }
     // Convert only the variables the template can name: outputs and lineage grow with the run.
-    let used: Map<String, Value> = vars.iter().filter(|(k, _)| source.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let used: Map<String, Value> =
+        vars.iter().filter(|(k, _)| source.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let ctx = JValue::from(minijinja::value::Serde(&used));
     template::render(env(), source, &ctx).map_err(|e| {
         let mut msg = e.kind().to_string();

@@ -347,6 +347,10 @@ impl Subscriber for ProgressRenderer {
                 self.finish(state, &phase_key(phase), LineStatus::Done { duration_ms: *duration_ms });
             }
             RunEvent::Checkpoint { .. } => {}
+            RunEvent::Callout { phase, label, content: _ } => {
+                let indent = self.indent_of(state, &phase_key(phase));
+                self.print(format!("{indent}{}", self.paint.dim(&format!("📌 {phase}: {label}"))));
+            }
             RunEvent::Warning { phase, message } => {
                 let (indent, text) = match phase {
                     Some(phase) => (self.indent_of(state, &phase_key(phase)), format!("⚠ {phase}: {message}")),
