@@ -45,6 +45,7 @@ pub mod llm;
 pub mod render;
 pub mod runner;
 pub mod settings;
+pub mod store;
 pub mod tools;
 
 pub use cli::run;

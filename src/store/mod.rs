@@ -1,0 +1,115 @@
+//! The store: where everything another process may need lives (store.md). One [`Store`]
+//! trait, two backends with the same tables and column names: DuckDB (embedded, the
+//! default, under `WINDLASS_DATA_DIR`) and ClickHouse (when `WINDLASS_CLICKHOUSE_HOST` is set).
+//!
+//! Rows are only ever appended; the newest version of a session row wins, readers ignore
+//! duplicates by id. The trait is small on purpose: sessions, claims, signals and cleanup
+//! are built on it in `crate::session`.
+
+pub mod rows;
+
+pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+/// The table names, the same on both backends.
+pub const TABLES: [&str; 5] = ["unified_logs", "session_state", "cascade_sessions", "checkpoints", "signals"];
+
+/// Why a store operation failed. Messages name the store (URL without credentials, or file).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached right now (connection refused, timeout, file locked).
+    #[error("reach the store {store}: {detail}")]
+    Unavailable { store: String, detail: String },
+    /// The store answered with an error (bad SQL, type error, missing table).
+    #[error("{action} in the store {store}: {detail}")]
+    Rejected { store: String, action: String, detail: String },
+    /// `windlass sql` was given something that is not a read-only query.
+    #[error("only read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) are allowed: {0}")]
+    NotReadOnly(String),
+}
+
+/// Filters for listing sessions.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub status: Option<SessionStatus>,
+    pub cascade_id: Option<String>,
+    pub limit: usize,
+}
+
+/// The result of a read-only query: column names and rows of JSON values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// What both backends provide. All methods are safe to call from several processes at once.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `duckdb` or `clickhouse`.
+    fn backend(&self) -> &'static str;
+    /// Where the store is, for messages: a file path, or a URL without credentials.
+    fn describe(&self) -> String;
+
+    /// Create the database and tables if they are missing. Idempotent, any process.
+    async fn init(&self) -> Result<(), StoreError>;
+
+    /// Append log rows (one batch). Rows whose `message_id` is already stored may be
+    /// stored again; readers de-duplicate by id.
+    async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError>;
+    /// A session's log rows in time order, de-duplicated, after `after` (a timestamp).
+    async fn logs(&self, session_id: &str, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError>;
+
+    /// Append a new version of a session's row.
+    async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError>;
+    /// The newest version of a session's row.
+    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError>;
+    /// The newest version of each session's row, newest sessions first.
+    async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError>;
+
+    async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError>;
+    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError>;
+
+    /// Durable when this returns (the next phase starts only after it).
+    async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError>;
+    /// The checkpoint with the highest `seq` among rows of epoch >= `min_epoch`.
+    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError>;
+
+    async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError>;
+    /// Every signal row of a session (including `consumed` markers), oldest first.
+    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError>;
+
+    /// Run a read-only query (the same table names on both backends).
+    async fn query(&self, sql: &str) -> Result<QueryResult, StoreError>;
+
+    /// The store's clock, in epoch seconds: leases are judged by it (ClickHouse: the
+    /// server's `now()`; DuckDB: this machine's clock).
+    async fn now(&self) -> Result<f64, StoreError>;
+
+    /// Delete every row of these sessions from every table (`cleanup --logs`).
+    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError>;
+}
+
+/// Whether a query only reads: one statement starting with a reading keyword.
+pub fn is_read_only(sql: &str) -> bool {
+    let s = sql.trim().trim_end_matches(';').trim();
+    if s.contains(';') {
+        return false;
+    }
+    let first = s.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    matches!(first.as_str(), "SELECT" | "WITH" | "SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN" | "FROM" | "(")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn read_only_queries() {
+        assert!(super::is_read_only("select 1"));
+        assert!(super::is_read_only("  WITH x AS (SELECT 1) SELECT * FROM x;"));
+        assert!(!super::is_read_only("DELETE FROM unified_logs"));
+        assert!(!super::is_read_only("SELECT 1; DROP TABLE signals"));
+        assert!(!super::is_read_only("INSERT INTO signals VALUES (1)"));
+    }
+}
