@@ -6,8 +6,11 @@
 //! duplicates by id. The trait is small on purpose: sessions, claims, signals and cleanup
 //! are built on it in `crate::session`.
 
+pub mod clickhouse;
 pub mod rows;
+pub mod spool;
 
+pub use self::clickhouse::{ClickHouseOptions, ClickHouseStore, FlushReport};
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
 
 use async_trait::async_trait;

@@ -1,12 +1,13 @@
 //! The rows of the five tables, the same on both backends (store.md, "Tables").
 //!
 //! Times are `f64` seconds since the Unix epoch; JSON is text. Column names are the field
-//! names, so `windlass sql` queries work unchanged on either backend.
+//! names, so `windlass sql` queries work unchanged on either backend. `clickhouse::Row`
+//! gives the ClickHouse backend those names for RowBinary inserts and `SELECT ?fields`.
 
 use serde::{Deserialize, Serialize};
 
 /// `unified_logs`: one row per engine event. Append-only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct LogRow {
     /// Deterministic (`<session>:<epoch>:<seq>`), so a retried insert is recognisable.
     pub message_id: String,
@@ -87,7 +88,7 @@ impl SessionStatus {
 }
 
 /// `session_state`: one logical row per session; the highest `version` wins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct SessionStateRow {
     pub session_id: String,
     /// Monotonic per session (ClickHouse: the ReplacingMergeTree version column).
@@ -113,7 +114,7 @@ pub struct SessionStateRow {
 }
 
 /// `cascade_sessions`: the definition and input of every session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct CascadeSessionRow {
     pub session_id: String,
     pub cascade_id: String,
@@ -130,7 +131,7 @@ pub struct CascadeSessionRow {
 }
 
 /// `checkpoints`: one row per completed phase.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct CheckpointRow {
     pub session_id: String,
     pub seq: u64,
@@ -146,7 +147,7 @@ pub struct CheckpointRow {
 
 /// `signals`: a message or named signal addressed to a session, and its consumption.
 /// Append-only: consuming appends a row with `kind = consumed` and the same `signal_id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct SignalRow {
     pub signal_id: String,
     pub session_id: String,

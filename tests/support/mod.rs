@@ -8,4 +8,6 @@ pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
 pub mod sandbox;
 
 pub use sandbox::{Outcome, Sandbox};
+pub mod clickhouse;
 pub mod responder;
+pub mod tcp_relay;

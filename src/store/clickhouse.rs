@@ -1,0 +1,370 @@
+//! The ClickHouse backend of [`Store`]: many workers on many machines share one server
+//! (store.md). Talks HTTP through the official `clickhouse` crate, RowBinary for inserts and
+//! `SELECT ?fields` for reads, with the crate's schema validation off (ClickHouse 18.16 does
+//! not know the setting it relies on).
+//!
+//! - Every value reaches the server bound client-side (`?` in the crate's query builder), never
+//!   formatted into SQL text: 18.16 has no server-side query parameters.
+//! - Reads de-duplicate (`FINAL`, `LIMIT 1 BY`, or `ORDER BY ... LIMIT 1`), so a row sent
+//!   twice by a retry or by the spool is read once.
+//! - Log inserts go through a local [`Spool`] when the server is away
+//!   ([`ClickHouseStore::flush_spool`]); checkpoints and session rows do not: their failure
+//!   is the caller's to see.
+//! - Credentials live only in the crate's client (sent as headers); they are in no error,
+//!   `Debug` output or [`Store::describe`].
+
+mod error;
+mod json;
+mod request;
+mod schema;
+mod spooling;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::clickhouse::sql::Identifier;
+use ::clickhouse::Client;
+use async_trait::async_trait;
+
+use super::spool::Spool;
+use super::{
+    is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
+    Store, StoreError, TABLES,
+};
+use crate::settings::ClickHouseSettings;
+use error::{exception_code, Failure};
+use request::spool_error;
+
+pub use spooling::FlushReport;
+
+/// How patient the store is with the server.
+#[derive(Debug, Clone)]
+pub struct ClickHouseOptions {
+    /// The longest one request may take, connecting included; a request that takes longer
+    /// counts as the server being unreachable.
+    pub request_timeout: Duration,
+    /// Tries per read or synchronous write when the server is unreachable (rows are
+    /// idempotent, so a retry is safe). Log inserts are tried once, then spooled.
+    pub attempts: u32,
+}
+
+impl Default for ClickHouseOptions {
+    fn default() -> Self {
+        ClickHouseOptions { request_timeout: Duration::from_secs(30), attempts: 3 }
+    }
+}
+
+/// The store in a ClickHouse database. Cheap to share behind an `Arc`.
+pub struct ClickHouseStore {
+    /// Requests against the store's database.
+    client: Client,
+    /// Requests that must not name a database (creating it).
+    server: Client,
+    url: String,
+    database: String,
+    options: ClickHouseOptions,
+    spool: Arc<Spool>,
+    /// One flush at a time within this process (the spool's file lock covers other processes).
+    flushing: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for ClickHouseStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClickHouseStore")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("spool", &self.spool.dir())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClickHouseStore {
+    /// A store for `settings`, spooling log rows under `spool_dir` (in a folder named for the
+    /// server and database, so batches never reach another server). Does not contact the
+    /// server: a run must start even when ClickHouse is away.
+    pub fn connect(settings: &ClickHouseSettings, spool_dir: &Path) -> Result<Self, StoreError> {
+        Self::connect_with(settings, spool_dir, ClickHouseOptions::default())
+    }
+
+    pub fn connect_with(
+        settings: &ClickHouseSettings,
+        spool_dir: &Path,
+        options: ClickHouseOptions,
+    ) -> Result<Self, StoreError> {
+        let url = settings.url();
+        if !is_plain_name(&settings.database) {
+            return Err(StoreError::Rejected {
+                store: url,
+                action: "use the database".into(),
+                detail: format!("{:?} is not a database name (letters, digits and _ only)", settings.database),
+            });
+        }
+        let mut server = Client::default().with_url(&url).with_validation(false);
+        if !settings.user.is_empty() {
+            server = server.with_user(&settings.user);
+        }
+        if !settings.password.expose().is_empty() {
+            server = server.with_password(settings.password.expose());
+        }
+        let client = server.clone().with_database(&settings.database);
+        let spool_dir = spool_dir.join(spool_folder(settings));
+        let spool = Spool::open(&spool_dir).map_err(spool_error)?;
+        Ok(ClickHouseStore {
+            client,
+            server,
+            url,
+            database: settings.database.clone(),
+            options,
+            spool: Arc::new(spool),
+            flushing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The spool of log batches waiting for the server.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// Run a query with the server's `readonly=1` guard but without the client-side
+    /// [`is_read_only`] check. [`Store::query`] is this plus that check; this exists so tests
+    /// can show that the server refuses writes on its own.
+    pub async fn query_guarded(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        // `is_read_only` lets trailing semicolons through; the server takes one statement.
+        let sql = sql.trim().trim_end_matches(';').trim_end();
+        let body = self
+            .run(|| async {
+                // `readonly=1` also forbids changing settings, so the query cannot lift it.
+                let mut cursor = self.client.query_raw(sql).with_setting("readonly", "1").fetch_bytes("JSONCompact")?;
+                cursor.collect().await
+            })
+            .await
+            .map_err(self.fail("run the query"))?;
+        json::parse_json_compact(&body).map_err(|e| StoreError::Rejected {
+            store: self.describe(),
+            action: "read the answer to the query".into(),
+            detail: format!("{e} (the answer must be JSONCompact: leave out FORMAT)"),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for ClickHouseStore {
+    fn backend(&self) -> &'static str {
+        "clickhouse"
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (database {})", self.url, self.database)
+    }
+
+    async fn init(&self) -> Result<(), StoreError> {
+        // Another process creating the same objects at the same moment may win the race;
+        // "already exists" is then success.
+        let created = |result: Result<(), Failure>| match result {
+            Err(Failure::Refused(detail)) if matches!(exception_code(&detail), Some(57 | 82)) => Ok(()),
+            other => other,
+        };
+        let database = Identifier(&self.database);
+        created(self.run(|| self.server.query("CREATE DATABASE IF NOT EXISTS ?").bind(database).execute()).await)
+            .map_err(self.fail("create the database"))?;
+        for (table, ddl) in schema::CREATE_TABLES {
+            created(self.run(|| self.client.query_raw(ddl).execute()).await)
+                .map_err(self.fail(&format!("create the table {table}")))?;
+        }
+        Ok(())
+    }
+
+    /// Sends the batch; when the server is unreachable the batch goes to the spool and this
+    /// returns `Ok`. Batches already spooled are sent first, so order is kept. A batch the
+    /// server cannot parse is set aside in the spool as poison and reported as `Rejected`;
+    /// any other refusal (missing table, bad credentials) keeps the batch spooled and is
+    /// reported too.
+    async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+        self.write_logs(rows).await
+    }
+
+    async fn logs(&self, session_id: &str, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError> {
+        // NaN cannot be bound (it would print as an identifier) and excludes nothing anyway.
+        let after = after.filter(|t| !t.is_nan());
+        let mut sql = String::from("SELECT ?fields FROM unified_logs FINAL WHERE session_id = ?");
+        if after.is_some() {
+            sql.push_str(" AND timestamp > ?");
+        }
+        sql.push_str(" ORDER BY timestamp, message_id");
+        if limit > 0 {
+            sql.push_str(" LIMIT ?");
+        }
+        self.run(|| {
+            let mut query = self.client.query(&sql).bind(session_id);
+            if let Some(after) = after {
+                query = query.bind(after);
+            }
+            if limit > 0 {
+                query = query.bind(limit as u64);
+            }
+            query.fetch_all::<LogRow>()
+        })
+        .await
+        .map_err(self.fail("read the log"))
+    }
+
+    async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
+        self.put("session_state", row, "write the session state").await
+    }
+
+    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
+        // Parts may not have merged yet: pick the newest version explicitly.
+        let sql = "SELECT ?fields FROM session_state WHERE session_id = ? \
+                   ORDER BY version DESC, updated_at DESC LIMIT 1";
+        self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<SessionStateRow>())
+            .await
+            .map_err(self.fail("read the session state"))
+    }
+
+    /// Newest first: by `started_at`, or `updated_at` for sessions not started yet. A
+    /// `limit` of 0 means no limit.
+    async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
+        // The filters must see each session's newest version only, so they sit outside the
+        // de-duplicating subquery: a filter evaluated before de-duplication (on 18.16, a
+        // PREWHERE next to FINAL is) matches stale versions.
+        let mut sql = String::from(
+            "SELECT ?fields FROM (SELECT * FROM session_state \
+             ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE 1",
+        );
+        if filter.status.is_some() {
+            sql.push_str(" AND status = ?");
+        }
+        if filter.cascade_id.is_some() {
+            sql.push_str(" AND cascade_id = ?");
+        }
+        sql.push_str(" ORDER BY if(started_at > 0, started_at, updated_at) DESC, session_id");
+        if filter.limit > 0 {
+            sql.push_str(" LIMIT ?");
+        }
+        self.run(|| {
+            let mut query = self.client.query(&sql);
+            if let Some(status) = filter.status {
+                query = query.bind(status.as_str());
+            }
+            if let Some(cascade_id) = &filter.cascade_id {
+                query = query.bind(cascade_id.as_str());
+            }
+            if filter.limit > 0 {
+                query = query.bind(filter.limit as u64);
+            }
+            query.fetch_all::<SessionStateRow>()
+        })
+        .await
+        .map_err(self.fail("list the sessions"))
+    }
+
+    async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError> {
+        self.put("cascade_sessions", row, "write the cascade of the session").await
+    }
+
+    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
+        let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id = ? LIMIT 1";
+        self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<CascadeSessionRow>())
+            .await
+            .map_err(self.fail("read the cascade of the session"))
+    }
+
+    async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
+        self.put("checkpoints", row, "write the checkpoint").await
+    }
+
+    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+        let sql = "SELECT ?fields FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
+                   ORDER BY seq DESC, owner_epoch DESC LIMIT 1";
+        self.run(|| self.client.query(sql).bind(session_id).bind(min_epoch).fetch_optional::<CheckpointRow>())
+            .await
+            .map_err(self.fail("read the checkpoint"))
+    }
+
+    async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError> {
+        self.put("signals", row, "write the signal").await
+    }
+
+    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+        let sql = "SELECT ?fields FROM signals FINAL WHERE session_id = ? ORDER BY created_at, signal_id, kind";
+        self.run(|| self.client.query(sql).bind(session_id).fetch_all::<SignalRow>())
+            .await
+            .map_err(self.fail("read the signals"))
+    }
+
+    async fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        if !is_read_only(sql) {
+            return Err(StoreError::NotReadOnly(sql.trim().chars().take(80).collect()));
+        }
+        self.query_guarded(sql).await
+    }
+
+    /// Whole seconds: `now()` on 18.16 has no fraction.
+    async fn now(&self) -> Result<f64, StoreError> {
+        let sql = "SELECT toFloat64(toUnixTimestamp(now()))";
+        self.run(|| self.client.query(sql).fetch_one::<f64>()).await.map_err(self.fail("read the server's clock"))
+    }
+
+    /// Starts an `ALTER TABLE ... DELETE` mutation per table. On ClickHouse mutations run in
+    /// the background: this returns once the server accepted them, and the rows may stay
+    /// visible for a few seconds (18.16 has no `mutations_sync`).
+    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+        for chunk in session_ids.chunks(1000) {
+            for table in TABLES {
+                let sql = format!("ALTER TABLE {table} DELETE WHERE has(?, session_id)");
+                self.run(|| self.client.query(&sql).bind(chunk).execute())
+                    .await
+                    .map_err(self.fail(&format!("delete sessions from {table}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Database names go into DDL as identifiers; keep them plain.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The spool's folder for one server and database.
+fn spool_folder(settings: &ClickHouseSettings) -> String {
+    let raw = format!("clickhouse-{}-{}-{}", settings.host, settings.port, settings.database);
+    raw.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    fn settings(database: &str) -> ClickHouseSettings {
+        ClickHouseSettings {
+            host: "db.example".into(),
+            port: 8443,
+            database: database.into(),
+            user: "alice".into(),
+            password: Secret::new("hunter2-secret"),
+            secure: true,
+        }
+    }
+
+    #[test]
+    fn never_shows_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClickHouseStore::connect(&settings("windlass"), dir.path()).unwrap();
+        let shown = format!("{store:?} {}", store.describe());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("alice"), "{shown}");
+        assert_eq!(store.describe(), "https://db.example:8443 (database windlass)");
+        assert!(store.spool().dir().ends_with("clickhouse-db.example-8443-windlass"));
+    }
+
+    #[test]
+    fn refuses_odd_database_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ClickHouseStore::connect(&settings("a`; DROP"), dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Rejected { .. }), "{err}");
+    }
+}

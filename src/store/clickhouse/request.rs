@@ -1,0 +1,99 @@
+//! One request to the server: bounded by the timeout, retried while the server is
+//! unreachable (rows are idempotent, so a retry is safe), its failure classified and turned
+//! into a [`StoreError`] that names the store but never its credentials.
+
+use std::future::Future;
+use std::time::Duration;
+
+use ::clickhouse::{RowOwned, RowWrite};
+
+use super::error::{classify, Failure};
+use super::ClickHouseStore;
+use crate::store::spool::SpoolError;
+use crate::store::{Store, StoreError};
+
+impl ClickHouseStore {
+    /// One request, bounded by the timeout, its failure classified.
+    pub(super) async fn attempt<T>(
+        &self,
+        request: impl Future<Output = ::clickhouse::error::Result<T>>,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.options.request_timeout, request).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(classify(&e)),
+            Err(_) => Err(Failure::Unreachable(format!("no answer within {:?}", self.options.request_timeout))),
+        }
+    }
+
+    /// A request tried up to `attempts` times while the server is unreachable.
+    pub(super) async fn run<T, F, Fut>(&self, mut request: F) -> Result<T, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ::clickhouse::error::Result<T>>,
+    {
+        let mut delay = Duration::from_millis(100);
+        let mut tries = 1;
+        loop {
+            match self.attempt(request()).await {
+                Err(Failure::Unreachable(_)) if tries < self.options.attempts => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 3;
+                    tries += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Turns a failure into the trait's error, naming what was being done.
+    pub(super) fn fail<'a>(&'a self, action: &'a str) -> impl FnOnce(Failure) -> StoreError + 'a {
+        move |failure| match failure {
+            Failure::Unreachable(detail) => StoreError::Unavailable { store: self.describe(), detail },
+            Failure::Poison(detail) | Failure::Refused(detail) => {
+                StoreError::Rejected { store: self.describe(), action: action.into(), detail }
+            }
+        }
+    }
+
+    /// One INSERT of all `parts` (RowBinary).
+    pub(super) async fn insert<T: RowOwned + RowWrite>(
+        &self,
+        table: &str,
+        parts: &[&[T]],
+    ) -> ::clickhouse::error::Result<()> {
+        if parts.iter().all(|part| part.is_empty()) {
+            return Ok(());
+        }
+        let mut insert = self.client.insert::<T>(table).await?;
+        for row in parts.iter().flat_map(|part| part.iter()) {
+            insert.write(row).await?;
+        }
+        insert.end().await
+    }
+
+    /// A synchronous write of one row: retried while unreachable, never spooled.
+    pub(super) async fn put<T: RowOwned + RowWrite + Sync>(
+        &self,
+        table: &str,
+        row: &T,
+        action: &str,
+    ) -> Result<(), StoreError> {
+        self.run(|| async move { self.insert(table, &[std::slice::from_ref(row)]).await })
+            .await
+            .map_err(self.fail(action))
+    }
+}
+
+pub(super) fn spool_error(e: SpoolError) -> StoreError {
+    StoreError::Unavailable { store: format!("the local spool {}", e.path.display()), detail: e.to_string() }
+}
+
+/// Run blocking spool IO off the async worker threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SpoolError> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(spool_error),
+        Err(e) => Err(StoreError::Unavailable { store: "the local spool".into(), detail: e.to_string() }),
+    }
+}
