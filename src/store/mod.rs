@@ -6,8 +6,15 @@
 //! duplicates by id. The trait is small on purpose: sessions, claims, signals and cleanup
 //! are built on it in `crate::session`.
 
+pub mod duckdb;
+mod duckdb_json;
+mod duckdb_lease;
+mod duckdb_logs;
+mod duckdb_open;
+mod duckdb_schema;
 pub mod rows;
 
+pub use self::duckdb::{DuckOptions, DuckStore};
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
 
 use async_trait::async_trait;
