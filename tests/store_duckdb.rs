@@ -129,6 +129,18 @@ async fn duplicate_message_ids_are_read_once() {
 }
 
 #[tokio::test]
+async fn rows_of_the_same_time_keep_their_order() {
+    let (_dir, store) = store();
+    let rows: Vec<_> = (0..12).map(|seq| log("s", seq, 5.0)).collect();
+    store.insert_logs(&rows[..6]).await.unwrap();
+    store.insert_logs(&rows[6..]).await.unwrap();
+    store.insert_logs(&rows[..3]).await.unwrap(); // a retry, appended later
+    let ids: Vec<_> = store.logs("s", None, 0).await.unwrap().into_iter().map(|r| r.message_id).collect();
+    let expected: Vec<_> = rows.iter().map(|r| r.message_id.clone()).collect();
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
 async fn hostile_session_ids_are_only_data() {
     let (_dir, store) = store();
     let id = "x'); DROP TABLE signals; --";

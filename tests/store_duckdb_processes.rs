@@ -1,6 +1,7 @@
 //! The DuckDB store across real processes: writers and a reader share one file with no errors
-//! and no lost rows; a program outside windlass holding the file makes calls wait, then fail
-//! naming the file; a write-ahead log that cannot be replayed is set aside, not fatal.
+//! and no lost rows; a checkpoint is durable once saved, even if its writer is killed; a
+//! program outside windlass holding the file makes calls wait, then fail naming the file; a
+//! write-ahead log that cannot be replayed is set aside, not fatal.
 //!
 //! Child processes are this test binary run again with `WINDLASS_STORE_CHILD` naming a role:
 //! `child_process` does nothing without it.
@@ -8,6 +9,7 @@
 #[path = "support/store_rows.rs"]
 mod store_rows;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -123,6 +125,32 @@ fn a_foreign_holder_makes_calls_wait_then_fail_naming_the_file() {
 }
 
 #[test]
+fn a_checkpoint_survives_its_writer_being_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn("checkpointer", dir.path(), 0);
+    // The child prints each seq once put_checkpoint has returned; kill it mid-stream.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut saved = None;
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(seq) = line.split("saved ").nth(1) {
+            saved = Some(seq.trim().parse::<u64>().unwrap());
+            if saved >= Some(10) {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL: no flush, no close, locks dropped by the kernel
+    child.wait().unwrap();
+    let saved = saved.expect("the child saved checkpoints");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = DuckStore::open(dir.path()).unwrap();
+    let latest = rt.block_on(store.latest_checkpoint("crashy", 0)).unwrap().unwrap();
+    assert!(latest.seq >= saved, "checkpoint {saved} was reported durable, the store has {}", latest.seq);
+    assert!(store.take_warnings().is_empty());
+}
+
+#[test]
 fn a_log_that_cannot_replay_is_set_aside() {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -175,6 +203,7 @@ fn child_process() {
         "writer" => rt.block_on(writer(&dir, index)),
         "reader" => rt.block_on(reader(&dir)),
         "raw_holder" => raw_holder(&dir),
+        "checkpointer" => rt.block_on(checkpointer(&dir)),
         other => panic!("unknown role {other}"),
     }
 }
@@ -245,6 +274,16 @@ async fn reader(dir: &Path) {
         iterations += 1;
     }
     println!("stats: {iterations} rounds; list_sessions {}; logs {}", list_t.summary(), logs_t.summary());
+}
+
+/// Save checkpoints (and log rows) until killed.
+async fn checkpointer(dir: &Path) {
+    let store = DuckStore::open(dir).unwrap();
+    for seq in 0.. {
+        store.insert_logs(&logs("crashy", seq * 100, 100)).await.unwrap();
+        store.put_checkpoint(&checkpoint("crashy", seq, 1, 4_000)).await.unwrap();
+        println!("saved {seq}");
+    }
 }
 
 /// Hold the file the way another DuckDB program would (outside the lease) for three seconds.

@@ -152,12 +152,15 @@ impl Store for DuckStore {
     async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
         let session_id = session_id.to_string();
         let after = after.unwrap_or(f64::NEG_INFINITY);
+        // The first copy of each message wins; rows of the same time keep the order they were
+        // appended in (rowid), not the text order of their ids (`s:0:10` < `s:0:2`).
         let sql = format!(
-            "SELECT {} FROM unified_logs WHERE session_id = ? AND timestamp > ? \
-             QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY timestamp) = 1 \
-             ORDER BY timestamp, message_id {}",
-            schema::LOG_COLUMNS,
-            limit(limit_rows)
+            "SELECT {cols} FROM (SELECT {cols}, rowid AS appended FROM unified_logs \
+               WHERE session_id = ? AND timestamp > ? \
+               QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY rowid) = 1) \
+             ORDER BY timestamp, appended {}",
+            limit(limit_rows),
+            cols = schema::LOG_COLUMNS,
         );
         self.read("read log rows", move |conn| {
             conn.prepare(&sql)?.query_map(params![session_id, after], schema::log_from)?.collect()
@@ -172,8 +175,9 @@ impl Store for DuckStore {
 
     async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
         let session_id = session_id.to_string();
+        // Of two rows with the same version, the one appended last wins (rowid).
         let sql = format!(
-            "SELECT {} FROM session_state WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT {} FROM session_state WHERE session_id = ? ORDER BY version DESC, rowid DESC LIMIT 1",
             schema::STATE_COLUMNS
         );
         self.read("read the session state", move |conn| {
@@ -195,7 +199,7 @@ impl Store for DuckStore {
         }
         let sql = format!(
             "SELECT {cols} FROM (SELECT {cols} FROM session_state \
-               QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC) = 1) \
+               QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC, rowid DESC) = 1) \
              WHERE {} ORDER BY started_at DESC, updated_at DESC, session_id {}",
             conditions.join(" AND "),
             limit(filter.limit),
@@ -215,7 +219,7 @@ impl Store for DuckStore {
     async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
         let session_id = session_id.to_string();
         let sql = format!(
-            "SELECT {} FROM cascade_sessions WHERE session_id = ? ORDER BY created_at DESC LIMIT 1",
+            "SELECT {} FROM cascade_sessions WHERE session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
             schema::CASCADE_COLUMNS
         );
         self.read("read the cascade definition", move |conn| {
@@ -234,7 +238,7 @@ impl Store for DuckStore {
         let session_id = session_id.to_string();
         let sql = format!(
             "SELECT {} FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
-             ORDER BY seq DESC, owner_epoch DESC, created_at DESC LIMIT 1",
+             ORDER BY seq DESC, owner_epoch DESC, created_at DESC, rowid DESC LIMIT 1",
             schema::CHECKPOINT_COLUMNS
         );
         self.read("read the latest checkpoint", move |conn| {
