@@ -7,10 +7,17 @@
 //! are built on it in `crate::session`.
 
 pub mod clickhouse;
+pub mod duckdb;
+mod duckdb_json;
+mod duckdb_lease;
+mod duckdb_logs;
+mod duckdb_open;
+mod duckdb_schema;
 pub mod rows;
 pub mod spool;
 
 pub use self::clickhouse::{ClickHouseOptions, ClickHouseStore, FlushReport};
+pub use self::duckdb::{DuckOptions, DuckStore};
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
 
 use async_trait::async_trait;

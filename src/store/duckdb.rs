@@ -1,0 +1,298 @@
+//! The embedded store: one DuckDB file, `<data dir>/store.duckdb`, shared by every windlass
+//! process on the machine.
+//!
+//! DuckDB lets one process at a time open a file, so the file is held under a lease that is
+//! handed between processes on request ([`super::duckdb_lease`]): a run keeps it open while it
+//! writes, and `windlass sessions`, `logs`, `signal` or another run get it within one operation.
+//! Every call runs on a blocking thread. Rows are only appended; reads take the newest version
+//! of a session row and drop duplicate log rows by `message_id`. User queries run on a
+//! read-only instance with external access off, so `windlass sql` cannot write or read files.
+
+use super::duckdb_lease::{Access, Hooks, Lease};
+use super::duckdb_logs;
+use super::duckdb_schema as schema;
+use super::{
+    is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
+    Store, StoreError, TABLES,
+};
+use ::duckdb::{params, params_from_iter, Connection, OptionalExt};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use super::duckdb_lease::LeaseOptions as DuckOptions;
+
+/// The database file inside the data dir.
+pub const FILE_NAME: &str = "store.duckdb";
+
+/// Checkpoint the write-ahead log into the database after a log batch once it is this big:
+/// the background log path pays for it, not a checkpoint write, and the close that hands the
+/// file to another process stays short (its cost grows with the log: about 30-50 ms per MB
+/// in the dev profile here).
+const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
+
+/// The DuckDB backend of [`Store`]. Cheap to clone; clones share the open file.
+#[derive(Clone)]
+pub struct DuckStore {
+    lease: Arc<Lease>,
+}
+
+impl std::fmt::Debug for DuckStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckStore").field("path", &self.lease.db_path()).finish()
+    }
+}
+
+impl DuckStore {
+    /// The store in `data_dir` (created if missing). Opens nothing yet: the file is opened by
+    /// the first operation, and the tables are created then if they are missing.
+    pub fn open(data_dir: &Path) -> Result<DuckStore, StoreError> {
+        DuckStore::open_with(data_dir, DuckOptions::default())
+    }
+
+    /// [`DuckStore::open`] with other lease timings. Stores of one process on the same file
+    /// share one lease; the first one's options stay.
+    pub fn open_with(data_dir: &Path, opts: DuckOptions) -> Result<DuckStore, StoreError> {
+        let hooks = Hooks { create: schema::create_tables, on_open: duckdb_logs::register };
+        let lease = Lease::get(&data_dir.join(FILE_NAME), opts, hooks)?;
+        Ok(DuckStore { lease })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        self.lease.db_path()
+    }
+
+    /// Close the file now so other processes need not ask for it (before exiting, or before a
+    /// long wait). The next operation opens it again. Dropping the last store of a file closes
+    /// it too, but on the dropping thread; this runs on a blocking thread.
+    pub async fn release(&self) {
+        let lease = self.lease.clone();
+        // A panic while closing leaves nothing to report: the file is closed either way.
+        let _ = tokio::task::spawn_blocking(move || lease.release()).await;
+    }
+
+    /// Warnings since the last call: a write-ahead log that could not be replayed after a crash
+    /// and was set aside (also printed to stderr when it happens).
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.lease.take_warnings()
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        access: Access,
+        action: &'static str,
+        f: impl FnOnce(&mut Connection) -> ::duckdb::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let lease = self.lease.clone();
+        tokio::task::spawn_blocking(move || lease.with_conn(access, action, f)).await.map_err(|e| {
+            StoreError::Unavailable { store: self.describe(), detail: format!("the database task stopped: {e}") }
+        })?
+    }
+
+    async fn write(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&mut Connection) -> ::duckdb::Result<()> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        self.run(Access::ReadWrite, action, f).await
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&mut Connection) -> ::duckdb::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        // Reads use the read-write instance too: a process that writes keeps one open, and
+        // switching instances costs a reopen. Only user queries get a read-only one.
+        self.run(Access::ReadWrite, action, f).await
+    }
+}
+
+/// `LIMIT n`, where 0 means no limit. A number from code, never user text.
+fn limit(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("LIMIT {n}")
+    }
+}
+
+#[async_trait]
+impl Store for DuckStore {
+    fn backend(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn describe(&self) -> String {
+        self.lease.db_path().display().to_string()
+    }
+
+    async fn init(&self) -> Result<(), StoreError> {
+        self.write("create the tables", |conn| schema::create_tables(conn)).await
+    }
+
+    async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = rows.to_vec();
+        let lease = self.lease.clone();
+        self.write("write log rows", move |conn| {
+            duckdb_logs::insert(conn, &rows)?;
+            if lease.wal_len() > WAL_CHECKPOINT_BYTES {
+                conn.execute_batch("CHECKPOINT")?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
+        let session_id = session_id.to_string();
+        let after = after.unwrap_or(f64::NEG_INFINITY);
+        // The first copy of each message wins; rows of the same time keep the order they were
+        // appended in (rowid), not the text order of their ids (`s:0:10` < `s:0:2`).
+        let sql = format!(
+            "SELECT {cols} FROM (SELECT {cols}, rowid AS appended FROM unified_logs \
+               WHERE session_id = ? AND timestamp > ? \
+               QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY rowid) = 1) \
+             ORDER BY timestamp, appended {}",
+            limit(limit_rows),
+            cols = schema::LOG_COLUMNS,
+        );
+        self.read("read log rows", move |conn| {
+            conn.prepare(&sql)?.query_map(params![session_id, after], schema::log_from)?.collect()
+        })
+        .await
+    }
+
+    async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
+        let row = row.clone();
+        self.write("write the session state", move |conn| schema::insert_state(conn, &row)).await
+    }
+
+    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
+        let session_id = session_id.to_string();
+        // Of two rows with the same version, the one appended last wins (rowid).
+        let sql = format!(
+            "SELECT {} FROM session_state WHERE session_id = ? ORDER BY version DESC, rowid DESC LIMIT 1",
+            schema::STATE_COLUMNS
+        );
+        self.read("read the session state", move |conn| {
+            conn.query_row(&sql, [session_id], schema::state_from).optional()
+        })
+        .await
+    }
+
+    async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
+        let mut conditions = vec!["TRUE"];
+        let mut values = Vec::new();
+        if let Some(status) = filter.status {
+            conditions.push("status = ?");
+            values.push(status.as_str().to_string());
+        }
+        if let Some(cascade_id) = &filter.cascade_id {
+            conditions.push("cascade_id = ?");
+            values.push(cascade_id.clone());
+        }
+        let sql = format!(
+            "SELECT {cols} FROM (SELECT {cols} FROM session_state \
+               QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC, rowid DESC) = 1) \
+             WHERE {} ORDER BY started_at DESC, updated_at DESC, session_id {}",
+            conditions.join(" AND "),
+            limit(filter.limit),
+            cols = schema::STATE_COLUMNS,
+        );
+        self.read("list sessions", move |conn| {
+            conn.prepare(&sql)?.query_map(params_from_iter(values), schema::state_from)?.collect()
+        })
+        .await
+    }
+
+    async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError> {
+        let row = row.clone();
+        self.write("write the cascade definition", move |conn| schema::insert_cascade(conn, &row)).await
+    }
+
+    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
+        let session_id = session_id.to_string();
+        let sql = format!(
+            "SELECT {} FROM cascade_sessions WHERE session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            schema::CASCADE_COLUMNS
+        );
+        self.read("read the cascade definition", move |conn| {
+            conn.query_row(&sql, [session_id], schema::cascade_from).optional()
+        })
+        .await
+    }
+
+    async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
+        let row = row.clone();
+        // Autocommit: DuckDB syncs the write-ahead log before the insert returns.
+        self.write("save the checkpoint", move |conn| schema::insert_checkpoint(conn, &row)).await
+    }
+
+    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+        let session_id = session_id.to_string();
+        let sql = format!(
+            "SELECT {} FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
+             ORDER BY seq DESC, owner_epoch DESC, created_at DESC, rowid DESC LIMIT 1",
+            schema::CHECKPOINT_COLUMNS
+        );
+        self.read("read the latest checkpoint", move |conn| {
+            conn.query_row(&sql, params![session_id, min_epoch], schema::checkpoint_from).optional()
+        })
+        .await
+    }
+
+    async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError> {
+        let row = row.clone();
+        self.write("write the signal", move |conn| schema::insert_signal(conn, &row)).await
+    }
+
+    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+        let session_id = session_id.to_string();
+        // rowid breaks ties between rows of the same time in the order they were appended.
+        let sql =
+            format!("SELECT {} FROM signals WHERE session_id = ? ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
+        self.read("read signals", move |conn| {
+            conn.prepare(&sql)?.query_map([session_id], schema::signal_from)?.collect()
+        })
+        .await
+    }
+
+    async fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
+        if !is_read_only(sql) {
+            return Err(StoreError::NotReadOnly(sql.to_string()));
+        }
+        let sql = sql.trim().trim_end_matches(';').to_string();
+        self.run(Access::ReadOnly, "run the query", move |conn| super::duckdb_json::run_query(conn, &sql)).await
+    }
+
+    async fn now(&self) -> Result<f64, StoreError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| StoreError::Unavailable { store: self.describe(), detail: format!("read the clock: {e}") })?;
+        Ok(now.as_secs_f64())
+    }
+
+    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+        if session_ids.is_empty() {
+            return Ok(());
+        }
+        let ids = session_ids.to_vec();
+        self.write("delete sessions", move |conn| {
+            let tx = conn.transaction()?;
+            for table in TABLES {
+                let mut stmt = tx.prepare(&format!("DELETE FROM {table} WHERE session_id = ?"))?;
+                for id in &ids {
+                    stmt.execute([id])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+}
