@@ -4,6 +4,7 @@
 use crate::exit_code::ExitCode;
 use crate::runner::{RunError, RunResult, RunStatus};
 use crate::settings::SettingsError;
+use crate::store::StoreError;
 use std::io;
 use std::path::PathBuf;
 
@@ -50,6 +51,15 @@ pub enum Error {
 
     #[error("finish session {session} within --timeout; it is stopped")]
     TimedOut { session: String },
+
+    #[error("{0}")]
+    Store(#[from] StoreError),
+
+    #[error("find session {session}: no such session in this store; `windlass sessions` lists them")]
+    UnknownSession { session: String },
+
+    #[error("resume session {session}: {detail}")]
+    Resume { session: String, detail: String },
 }
 
 impl Error {
@@ -81,6 +91,10 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::MissingKey { .. } => ExitCode::Setup,
         Error::Runtime(_) => ExitCode::Setup,
         Error::TimedOut { .. } => ExitCode::Waiting,
+        Error::Store(StoreError::NotReadOnly(_)) => ExitCode::Usage,
+        Error::Store(_) => ExitCode::Store,
+        Error::UnknownSession { .. } => ExitCode::CascadeFailed,
+        Error::Resume { .. } => ExitCode::CascadeFailed,
     }
 }
 
@@ -99,6 +113,7 @@ pub fn run_exit_code(result: &RunResult) -> ExitCode {
         RunError::Provider(LlmError::MissingKey { .. } | LlmError::InvalidKey { .. }) => ExitCode::Setup,
         RunError::Provider(_) | RunError::CostLimit { .. } => ExitCode::Provider,
         RunError::Interrupted => ExitCode::Interrupted,
+        RunError::Store(_) => ExitCode::Store,
         RunError::Phase { .. }
         | RunError::VisitLimit { .. }
         | RunError::Unsupported { .. }

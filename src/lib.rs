@@ -44,6 +44,7 @@ pub mod exit_code;
 pub mod llm;
 pub mod render;
 pub mod runner;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod tools;

@@ -234,3 +234,47 @@ fn class_b_files_that_only_need_a_builtin_validator_complete() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_cascade_that_includes_itself_stops_at_the_depth_limit() {
+    let llm = FakeLlm::start();
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write(
+        "loop.yaml",
+        "cascade_id: loop\nphases:\n  - name: again\n    instructions: x\n    sub_cascades:\n      - ref: loop.yaml\n",
+    );
+    let out = sb.run(&["run", "loop.yaml", "-q"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("deeper than 10 levels"), "{}", out.stderr);
+}
+
+#[test]
+fn async_cascades_run_beside_the_parent_and_are_waited_for() {
+    let llm = FakeLlm::start();
+    llm.respond_with(|body| {
+        if last_user(body).contains("BACKGROUND") {
+            Reply::text("bg done").with_delay(Duration::from_millis(600))
+        } else {
+            Reply::text("main done")
+        }
+    });
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write("bg.yaml", "cascade_id: bg\nphases:\n  - name: work\n    instructions: BACKGROUND job\n");
+    sb.write(
+        "main.yaml",
+        "cascade_id: main\nphases:\n  - name: start\n    instructions: Main job.\n    async_cascades:\n      - ref: bg.yaml\n        trigger: on_start\n      - ref: bg.yaml\n        trigger: on_end\n",
+    );
+    let out = sb.run(&["run", "main.yaml", "-q", "--format", "ndjson"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let events: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let started: Vec<&Value> =
+        events.iter().filter(|e| e["event"] == "sub_cascade_started" && e["async"] == true).collect();
+    assert_eq!(started.len(), 2);
+    // Both children finished before the process ended, with their own session ids.
+    let finished = events.iter().filter(|e| e["event"] == "cascade_finished" && e["depth"] == 1).count();
+    assert_eq!(finished, 2);
+    let ids: std::collections::HashSet<&str> =
+        started.iter().map(|e| e["child_session_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(llm.requests().iter().filter(|r| last_user(&r.body).contains("BACKGROUND")).count(), 2);
+}

@@ -21,7 +21,9 @@ pub mod session_id;
 pub mod sessions;
 pub mod signal;
 pub mod sql;
+pub mod store_access;
 pub mod submit;
+pub mod table;
 pub mod worker;
 
 use crate::error::Error;

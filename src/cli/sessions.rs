@@ -1,11 +1,13 @@
 //! `windlass sessions`: list sessions, or show one (`sessions show`).
 
-use super::not_available::{not_available, planned};
 use super::session_id::SessionId;
 use super::Context;
+use super::{store_access, table};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::store::SessionFilter;
 use clap::{Args, Subcommand, ValueEnum};
+use std::io::Write;
 
 #[derive(Debug, Clone, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -60,11 +62,87 @@ pub enum SessionStatus {
     Orphaned,
 }
 
-impl SessionsArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        match self.command {
-            Some(SessionsCommand::Show(_)) => not_available("sessions show", planned::STORE),
-            None => not_available("sessions", planned::STORE),
+impl SessionStatus {
+    fn to_store(self) -> crate::store::SessionStatus {
+        use crate::store::SessionStatus as S;
+        match self {
+            SessionStatus::Queued => S::Queued,
+            SessionStatus::Starting => S::Starting,
+            SessionStatus::Running => S::Running,
+            SessionStatus::Blocked => S::Blocked,
+            SessionStatus::Completed => S::Completed,
+            SessionStatus::Error => S::Error,
+            SessionStatus::Cancelled => S::Cancelled,
+            SessionStatus::Orphaned => S::Orphaned,
         }
     }
+}
+
+impl SessionsArgs {
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        match self.command {
+            Some(SessionsCommand::Show(args)) => show(ctx, args.session.as_str()),
+            None => list(ctx, self),
+        }
+    }
+}
+
+fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
+    let filter = SessionFilter {
+        status: args.status.map(SessionStatus::to_store),
+        cascade_id: args.cascade.clone(),
+        limit: args.limit as usize,
+    };
+    let rows = store_access::block_on(ctx, |store| async move { store.list_sessions(&filter).await })?;
+    let columns: Vec<String> = ["SESSION", "STATUS", "CASCADE", "PHASE", "UPDATED (UTC)", "TOKENS", "COST"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.session_id.clone(),
+                r.status.clone(),
+                r.cascade_id.clone(),
+                r.current_phase.clone(),
+                table::time(r.updated_at),
+                format!("{}/{}", r.tokens_in, r.tokens_out),
+                format!("${:.4}", r.cost),
+            ]
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    out.write_all(table::render(&columns, &cells, 48).as_bytes()).map_err(Error::Stdout)?;
+    Ok(ExitCode::Success)
+}
+
+fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
+    let id_owned = id.to_string();
+    let row = store_access::block_on(ctx, |store| async move { store.session_state(&id_owned).await })?;
+    let Some(r) = row else {
+        return Err(Error::UnknownSession { session: id.to_string() });
+    };
+    let fields: Vec<(&str, String)> = vec![
+        ("session", r.session_id.clone()),
+        ("status", r.status.clone()),
+        ("cascade", r.cascade_id.clone()),
+        ("phase", r.current_phase.clone()),
+        ("blocked on", r.blocked_on.clone()),
+        ("parent", r.parent_session_id.clone()),
+        ("owner", format!("{} (epoch {})", r.owner, r.owner_epoch)),
+        ("heartbeat", format!("{} (lease {:.0}s)", table::time(r.heartbeat_at), r.lease_seconds)),
+        ("started", table::time(r.started_at)),
+        ("updated", table::time(r.updated_at)),
+        ("completed", table::time(r.completed_at)),
+        ("tokens", format!("{} in, {} out", r.tokens_in, r.tokens_out)),
+        ("cost", format!("${:.4}", r.cost)),
+        ("cancel requested", if r.cancel_requested != 0 { "yes".into() } else { String::new() }),
+        ("error", r.error_message.clone()),
+    ];
+    let mut out = std::io::stdout().lock();
+    for (k, v) in fields.into_iter().filter(|(_, v)| !v.is_empty()) {
+        writeln!(out, "{k:<17}{v}").map_err(Error::Stdout)?;
+    }
+    Ok(ExitCode::Success)
 }

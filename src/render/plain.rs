@@ -80,6 +80,7 @@ fn line(envelope: &Envelope) -> Option<String> {
             request_hash: _,
             content: _,
             tool_calls,
+            native_tool_calls: _,
             replayed,
             sounding_index,
         } => {

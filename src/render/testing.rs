@@ -70,6 +70,7 @@ pub fn script() -> Vec<Envelope> {
                 request_hash: "h".into(),
                 content: "ok".into(),
                 tool_calls: 1,
+                native_tool_calls: Vec::new(),
                 replayed: false,
                 sounding_index: None,
             },

@@ -30,6 +30,9 @@ pub enum RunError {
     /// Stopped by SIGINT/SIGTERM.
     #[error("interrupted")]
     Interrupted,
+    /// A checkpoint could not be saved: nothing durable, the run stops.
+    #[error("save a checkpoint: {0}")]
+    Store(String),
 }
 
 impl RunError {

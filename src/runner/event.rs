@@ -92,6 +92,8 @@ pub enum RunEvent {
         request_hash: String,
         content: String,
         tool_calls: usize,
+        /// The native tool calls themselves (so a resume can replay this answer exactly).
+        native_tool_calls: Vec<crate::llm::ToolCall>,
         /// Served from the session log on resume instead of calling the provider.
         replayed: bool,
         sounding_index: Option<u32>,

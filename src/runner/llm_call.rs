@@ -55,7 +55,13 @@ pub async fn call(
         sounding_index: caller.sounding_index,
     });
     let started = Instant::now();
-    let resp = runner.provider.chat(&req).await?;
+    // On resume, a request already answered before the crash is served from the log.
+    let cached = runner.replay.as_ref().and_then(|r| r.take(&hash));
+    let replayed = cached.is_some();
+    let resp = match cached {
+        Some(resp) => resp,
+        None => runner.provider.chat(&req).await?,
+    };
     state.add_usage(resp.usage.tokens_in, resp.usage.tokens_out, resp.usage.cost);
     emitter.emit(RunEvent::LlmResponse {
         phase: caller.phase.to_string(),
@@ -68,7 +74,8 @@ pub async fn call(
         request_hash: hash,
         content: resp.content.clone(),
         tool_calls: resp.tool_calls.len(),
-        replayed: false,
+        native_tool_calls: resp.tool_calls.clone(),
+        replayed,
         sounding_index: caller.sounding_index,
     });
     if let Some(limit) = runner.opts.max_cost {

@@ -27,6 +27,7 @@ pub mod llm_phase;
 pub mod manifest;
 pub mod phase_tools;
 pub mod prompting;
+pub mod replay;
 pub mod routing;
 pub mod schema;
 pub mod script;
@@ -117,11 +118,13 @@ pub struct Runner {
     pub provider: Arc<dyn Provider>,
     pub tools: Arc<Registry>,
     pub opts: Arc<RunOptions>,
+    /// Answers logged before a crash, served again on resume (by request hash).
+    pub replay: Option<Arc<replay::Replay>>,
 }
 
 impl Runner {
     pub fn new(provider: Arc<dyn Provider>, tools: Registry, opts: RunOptions) -> Self {
-        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts) }
+        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts), replay: None }
     }
 }
 

@@ -8,6 +8,7 @@ use super::state::RunState;
 use super::{det_phase, llm_phase, routing, subcascades, CascadeDef, Runner};
 use crate::cascade::model::PhaseKind;
 use crate::cascade::resolve::ToolPath;
+use crate::session::Durable;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,15 +34,29 @@ pub struct PhaseEnv<'a> {
     pub tool_path: &'a ToolPath,
     /// Async sub-cascades started by this session.
     pub children: subcascades::Children,
+    /// Checkpoints and session rows in the store (top-level sessions of `run`/`resume`).
+    pub durable: Option<Arc<Durable>>,
 }
 
-/// Run a cascade from its first phase.
+/// Run a cascade from its first phase (a child session: no checkpoints of its own).
 pub async fn run(
     runner: &Runner,
     def: Arc<CascadeDef>,
     input: Map<String, Value>,
     emitter: &Emitter,
     parent_session_id: Option<String>,
+) -> RunResult {
+    run_durable(runner, def, input, emitter, parent_session_id, None).await
+}
+
+/// Run a cascade from its first phase, checkpointing through `durable` when given.
+pub async fn run_durable(
+    runner: &Runner,
+    def: Arc<CascadeDef>,
+    input: Map<String, Value>,
+    emitter: &Emitter,
+    parent_session_id: Option<String>,
+    durable: Option<Arc<Durable>>,
 ) -> RunResult {
     emitter.emit(RunEvent::CascadeStarted {
         cascade_id: def.cascade.cascade_id.clone(),
@@ -54,7 +69,7 @@ pub async fn run(
     }
     let state = RunState::new(input);
     let start = if def.cascade.phases.is_empty() { None } else { Some(0) };
-    run_from(runner, def, state, start, emitter).await
+    run_from(runner, def, state, start, emitter, durable).await
 }
 
 /// Continue a session at phase `start` with `state` (a fresh run starts at 0).
@@ -64,10 +79,11 @@ pub async fn run_from(
     mut state: RunState,
     start: Option<usize>,
     emitter: &Emitter,
+    durable: Option<Arc<Durable>>,
 ) -> RunResult {
     let started = Instant::now();
     let tool_path = super::resolve_tool_path(runner, &def);
-    let env = PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default() };
+    let env = PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default(), durable };
     let result = phases(&env, &mut state, start).await;
     // The process waits for async children so their work is not cut off.
     subcascades::wait_all(&env.children, emitter).await;
@@ -126,6 +142,20 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
             duration_ms: started.elapsed().as_millis() as u64,
         });
         let next = routing::next(cascade, i, &outcome)?;
+        if let Some(d) = &env.durable {
+            // The next phase starts only after this checkpoint is durable.
+            let next_name = next.map(|(n, _)| cascade.phases[n].name.as_str());
+            let json = serde_json::to_string(&*state).unwrap_or_default();
+            let seq = d
+                .checkpoint(&phase.name, next_name, json, (state.tokens_in, state.tokens_out, state.cost))
+                .await
+                .map_err(|e| RunError::Store(e.to_string()))?;
+            env.emitter.emit(RunEvent::Checkpoint {
+                phase: phase.name.clone(),
+                seq,
+                next_phase: next_name.map(str::to_string),
+            });
+        }
         if let Some((n, reason)) = next {
             env.emitter.emit(RunEvent::Routed { from: phase.name.clone(), to: cascade.phases[n].name.clone(), reason });
         }

@@ -13,11 +13,13 @@ mod duckdb_lease;
 mod duckdb_logs;
 mod duckdb_open;
 mod duckdb_schema;
+pub mod open;
 pub mod rows;
 pub mod spool;
 
 pub use self::clickhouse::{ClickHouseOptions, ClickHouseStore, FlushReport};
 pub use self::duckdb::{DuckOptions, DuckStore};
+pub use open::open;
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
 
 use async_trait::async_trait;

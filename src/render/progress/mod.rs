@@ -247,6 +247,7 @@ impl Subscriber for ProgressRenderer {
                 request_hash: _,
                 content: _,
                 tool_calls: _,
+                native_tool_calls: _,
                 replayed: _,
                 sounding_index,
             } => {

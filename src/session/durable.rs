@@ -1,0 +1,199 @@
+//! One session's durable side: its `session_state` versions (start, heartbeats, end) and a
+//! checkpoint after every phase, written synchronously because resume depends on them.
+
+use crate::store::{CheckpointRow, SessionStateRow, SessionStatus, Store, StoreError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a checkpoint keeps retrying while the store is unreachable.
+const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Seconds since the Unix epoch on this machine.
+pub fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default()
+}
+
+/// Who runs a session: `host:pid`.
+pub fn owner_id() -> String {
+    format!("{}:{}", gethostname::gethostname().to_string_lossy(), std::process::id())
+}
+
+/// The durable side of one session run by this process.
+pub struct Durable {
+    pub store: Arc<dyn Store>,
+    pub session_id: String,
+    pub cascade_id: String,
+    pub parent_session_id: String,
+    pub owner: String,
+    /// The fencing token this process holds.
+    pub epoch: u64,
+    pub cascade_hash: String,
+    pub lease: Duration,
+    pub heartbeat_interval: Duration,
+    pub started_at: f64,
+    /// Next checkpoint sequence number.
+    seq: AtomicU64,
+    /// Counter for `session_state` versions within this epoch.
+    version: AtomicU64,
+    /// The latest row, re-sent with a new heartbeat.
+    last: Mutex<SessionStateRow>,
+}
+
+impl Durable {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn Store>,
+        session_id: &str,
+        cascade_id: &str,
+        parent_session_id: &str,
+        epoch: u64,
+        cascade_hash: &str,
+        next_seq: u64,
+        lease: Duration,
+        heartbeat_interval: Duration,
+    ) -> Arc<Durable> {
+        let started_at = now();
+        let owner = owner_id();
+        let row = SessionStateRow {
+            session_id: session_id.to_string(),
+            version: 0,
+            status: SessionStatus::Starting.as_str().into(),
+            cascade_id: cascade_id.to_string(),
+            parent_session_id: parent_session_id.to_string(),
+            current_phase: String::new(),
+            blocked_on: String::new(),
+            heartbeat_at: started_at,
+            lease_seconds: lease.as_secs_f64(),
+            owner: owner.clone(),
+            owner_epoch: epoch,
+            cancel_requested: 0,
+            error_message: String::new(),
+            started_at,
+            updated_at: started_at,
+            completed_at: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            cost: 0.0,
+        };
+        Arc::new(Durable {
+            store,
+            session_id: session_id.to_string(),
+            cascade_id: cascade_id.to_string(),
+            parent_session_id: parent_session_id.to_string(),
+            owner,
+            epoch,
+            cascade_hash: cascade_hash.to_string(),
+            lease,
+            heartbeat_interval,
+            started_at,
+            seq: AtomicU64::new(next_seq),
+            version: AtomicU64::new(0),
+            last: Mutex::new(row),
+        })
+    }
+
+    /// A newer epoch always wins; within an epoch, later writes win.
+    fn next_version(&self) -> u64 {
+        (self.epoch << 40) | (self.version.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Append a new version of the session row, changed by `f`.
+    pub async fn update(&self, f: impl FnOnce(&mut SessionStateRow)) -> Result<(), StoreError> {
+        let row = {
+            let mut last = self.last.lock().expect("session row");
+            f(&mut last);
+            let t = now();
+            last.version = self.next_version();
+            last.updated_at = t;
+            last.heartbeat_at = t;
+            last.clone()
+        };
+        self.store.put_session_state(&row).await
+    }
+
+    pub async fn set_status(&self, status: SessionStatus, phase: Option<&str>) -> Result<(), StoreError> {
+        self.update(|r| {
+            r.status = status.as_str().into();
+            if let Some(p) = phase {
+                r.current_phase = p.to_string();
+            }
+        })
+        .await
+    }
+
+    /// Write a checkpoint (durable when this returns) and move the session row on.
+    pub async fn checkpoint(
+        &self,
+        phase: &str,
+        next_phase: Option<&str>,
+        state_json: String,
+        totals: (u64, u64, f64),
+    ) -> Result<u64, StoreError> {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst);
+        let row = CheckpointRow {
+            session_id: self.session_id.clone(),
+            seq,
+            phase: phase.to_string(),
+            next_phase: next_phase.unwrap_or_default().to_string(),
+            state: state_json,
+            cascade_hash: self.cascade_hash.clone(),
+            owner_epoch: self.epoch,
+            created_at: now(),
+        };
+        // A store that blinks does not fail the run: retry for a while before giving up.
+        let mut delay = Duration::from_millis(100);
+        let deadline = std::time::Instant::now() + CHECKPOINT_PATIENCE;
+        loop {
+            match self.store.put_checkpoint(&row).await {
+                Ok(()) => break,
+                Err(StoreError::Unavailable { .. }) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let _ = self
+            .update(|r| {
+                r.current_phase = next_phase.unwrap_or(phase).to_string();
+                r.tokens_in = totals.0;
+                r.tokens_out = totals.1;
+                r.cost = totals.2;
+            })
+            .await;
+        Ok(seq)
+    }
+
+    /// The final row: completed, error, cancelled; `release` lets a resume start at once.
+    pub async fn finish(
+        &self,
+        status: SessionStatus,
+        error: Option<&str>,
+        totals: (u64, u64, f64),
+    ) -> Result<(), StoreError> {
+        self.update(|r| {
+            r.status = status.as_str().into();
+            r.error_message = error.unwrap_or_default().to_string();
+            r.completed_at = if status.is_finished() { now() } else { 0.0 };
+            r.tokens_in = totals.0;
+            r.tokens_out = totals.1;
+            r.cost = totals.2;
+        })
+        .await
+    }
+
+    /// Heartbeats every interval until the returned handle is aborted.
+    pub fn spawn_heartbeat(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(me.heartbeat_interval);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                // A missed heartbeat is not fatal: the lease is several intervals long.
+                let _ = me.update(|_| {}).await;
+            }
+        })
+    }
+}

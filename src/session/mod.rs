@@ -1,0 +1,10 @@
+//! Durable sessions on top of the [`crate::store::Store`]: the log subscriber that streams
+//! every event to `unified_logs`, session rows with heartbeats, checkpoints, and what a
+//! resume needs to pick a session up again.
+
+pub mod durable;
+pub mod logger;
+pub mod rows;
+
+pub use durable::Durable;
+pub use logger::StoreLogger;
