@@ -144,8 +144,40 @@ fn main() {
         percentile(&totals, 0.5).as_secs_f64() * 1e3
     );
 
-    // Peak RSS of the real binary on the same cascade.
+    // Peak RSS and wall time of the real binary on the same cascade: a durable run, with the
+    // store logger and a checkpoint after every phase (the embedded DuckDB store).
     let bin = env!("CARGO_BIN_EXE_windlass");
+    let one = dir.path().join("one.yaml");
+    std::fs::write(&one, "cascade_id: one\nphases:\n  - name: p0\n    instructions: hi\n").unwrap();
+    let wall = |path: &std::path::Path| {
+        let t = Instant::now();
+        let status = std::process::Command::new(bin)
+            .args(["run", path.to_str().unwrap(), "-q", "-i", "topic=tides"])
+            .env_clear()
+            .env("HOME", dir.path())
+            .env("WINDLASS_DATA_DIR", dir.path().join("data"))
+            .env("WINDLASS_BASE_URL", llm.url())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        t.elapsed()
+    };
+    let mut walls_100: Vec<Duration> = (0..5).map(|_| wall(&file)).collect();
+    let mut walls_1: Vec<Duration> = (0..5).map(|_| wall(&one)).collect();
+    walls_100.sort();
+    walls_1.sort();
+    let per_phase_binary =
+        (percentile(&walls_100, 0.5).saturating_sub(percentile(&walls_1, 0.5))) / (PHASES as u32 - 1);
+    let per_phase_engine = percentile(&totals, 0.5) / PHASES as u32;
+    println!(
+        "durable `windlass run`: 100 phases median {:.1} ms, 1 phase median {:.1} ms -> {} per phase; in-process engine without a store: {} per phase; logging + checkpoints add about {} per phase",
+        percentile(&walls_100, 0.5).as_secs_f64() * 1e3,
+        percentile(&walls_1, 0.5).as_secs_f64() * 1e3,
+        micros(per_phase_binary),
+        micros(per_phase_engine),
+        micros(per_phase_binary.saturating_sub(per_phase_engine))
+    );
     let mut peaks = Vec::new();
     for _ in 0..3 {
         let status = std::process::Command::new(bin)

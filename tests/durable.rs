@@ -222,3 +222,103 @@ fn session_ids_and_sql_cannot_escape() {
         assert!(logs.stdout.contains("cascade_finished"), "{backend}: {}", logs.stdout);
     }
 }
+
+/// The number of rows stored for a session, counted two ways: distinct ids, and rows after
+/// de-duplication (`FINAL` on ClickHouse).
+fn stored_rows(sb: &Sandbox, session: &str, clickhouse: bool) -> (u64, u64) {
+    let num = |out: &support::Outcome| {
+        let v = &out.json()[0]["n"];
+        v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
+    };
+    let distinct = sb.run(&[
+        "sql",
+        &format!("SELECT count(DISTINCT message_id) AS n FROM unified_logs WHERE session_id = '{session}'"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(distinct.code, 0, "{}", distinct.stderr);
+    let table = if clickhouse { "unified_logs FINAL" } else { "unified_logs" };
+    let all = sb.run(&[
+        "sql",
+        &format!("SELECT count(*) AS n FROM {table} WHERE session_id = '{session}'"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    (num(&distinct), num(&all))
+}
+
+#[test]
+fn clickhouse_going_away_mid_run_loses_no_row() {
+    let Some((_, env)) = backends().into_iter().find(|(b, _)| *b == "clickhouse") else { return };
+    let host = env.iter().find(|(k, _)| k == "WINDLASS_CLICKHOUSE_HOST").unwrap().1.clone();
+    let port: u16 = env.iter().find(|(k, _)| k == "WINDLASS_CLICKHOUSE_PORT").unwrap().1.parse().unwrap();
+    let target: std::net::SocketAddr = format!("{host}:{port}").parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut relay = rt.block_on(support::tcp_relay::TcpRelay::start(target));
+    let llm = FakeLlm::start();
+    llm.respond_with(|_| Reply::text("ok").with_delay(Duration::from_millis(100)));
+    let mut sb = sandbox(&llm, &env);
+    sb.set("WINDLASS_CLICKHOUSE_PORT", &relay.port().to_string());
+    let mut text = String::from("cascade_id: steady\nphases:\n");
+    for i in 0..20 {
+        text.push_str(&format!("  - name: p{i}\n    instructions: step {i}\n"));
+    }
+    sb.write("steady.yaml", &text);
+
+    // Undisturbed.
+    let calm = sb.run(&["run", "steady.yaml", "--format", "ndjson", "-q", "--session", "calm"]);
+    assert_eq!(calm.code, 0, "{}", calm.stderr);
+    let calm_events = calm.stdout.lines().filter(|l| l.contains("\"event\"")).count() as u64;
+
+    // The same run with ClickHouse gone for three seconds in the middle.
+    let before = llm.request_count();
+    let child = sb
+        .command(&["run", "steady.yaml", "--format", "ndjson", "-q", "--session", "blink"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while llm.request_count() < before + 5 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    rt.block_on(relay.stop());
+    std::thread::sleep(Duration::from_secs(3));
+    rt.block_on(relay.restart());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let blink_events = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("\"event\"")).count() as u64;
+    assert_eq!(blink_events, calm_events, "the same cascade reports the same events");
+
+    assert_eq!(stored_rows(&sb, "calm", true), (calm_events, calm_events));
+    assert_eq!(stored_rows(&sb, "blink", true), (calm_events, calm_events), "no row lost, none doubled");
+}
+
+#[test]
+fn logs_follow_prints_until_the_session_ends() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|_| Reply::text("ok").with_delay(Duration::from_millis(300)));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", THREE_PHASES);
+        let run = sb.command(&["run", "c.yaml", "-q", "--session", "followed"]).spawn().unwrap();
+        let t = Instant::now();
+        while llm.request_count() < 1 {
+            assert!(t.elapsed() < Duration::from_secs(20), "{backend}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(400));
+        let follow = sb.run(&["logs", "followed", "--follow"]);
+        let run = run.wait_with_output().unwrap();
+        assert_eq!(run.status.code(), Some(0), "{backend}");
+        assert_eq!(follow.code, 0, "{backend}: {}", follow.stderr);
+        assert!(
+            follow.stdout.contains("cascade_started") && follow.stdout.contains("cascade_finished"),
+            "{backend}: {}",
+            follow.stdout
+        );
+        assert!(follow.stdout.contains("[three]"), "{backend}: {}", follow.stdout);
+        let missing = sb.run(&["logs", "no-such-session"]);
+        assert_eq!(missing.code, 1, "{backend}: {}", missing.stderr);
+        assert!(missing.stderr.contains("no-such-session"), "{backend}");
+    }
+}
