@@ -84,7 +84,10 @@ fn a_killed_run_resumes_without_repeating_work() {
         let before = llm.request_count();
 
         llm.respond_with(|body| Reply::text(format!("fresh answer to {}", last_user(body))));
+        // The file changes after the start: resume says so and uses the stored definition.
+        sb.write("c.yaml", &THREE_PHASES.replace("PHASE ONE", "EDITED PHASE ONE"));
         let out = sb.run(&["resume", "kill-me", "-q", "--format", "json"]);
+        assert!(out.stderr.contains("changed since session kill-me started"), "{backend}: {}", out.stderr);
         assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
         let doc = out.json();
         assert_eq!(doc["status"], "completed", "{backend}");
@@ -321,4 +324,23 @@ fn logs_follow_prints_until_the_session_ends() {
         assert_eq!(missing.code, 1, "{backend}: {}", missing.stderr);
         assert!(missing.stderr.contains("no-such-session"), "{backend}");
     }
+}
+
+#[test]
+fn a_store_that_cannot_be_reached_is_exit_6_naming_it() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let llm = FakeLlm::start();
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.set("WINDLASS_CLICKHOUSE_HOST", "127.0.0.1");
+    sb.set("WINDLASS_CLICKHOUSE_PORT", &port.to_string());
+    sb.set("WINDLASS_CLICKHOUSE_PASSWORD", "hunter2-secret");
+    sb.write("c.yaml", "cascade_id: c\nphases:\n  - name: a\n    instructions: x\n");
+    let out = sb.run(&["run", "c.yaml", "-q"]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("127.0.0.1:{port}")), "{}", out.stderr);
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    assert_eq!(llm.request_count(), 0, "nothing runs without a store");
 }
