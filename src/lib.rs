@@ -28,10 +28,11 @@
 //!   subprocesses, DuckDB, demo functions).
 //! - [`render`]: subscribers of run events: live progress, plain lines, NDJSON, CI annotations.
 //!
-//! Planned, not built yet (the commands that need them say so and exit 4):
-//!
-//! - `store`: the store trait, its schema, and the DuckDB and ClickHouse backends.
-//! - `session`: heartbeats, checkpoints, signals, orphans and claims on top of the store.
+//! - [`store`]: the [`store::Store`] trait, its five tables, and the two backends: the
+//!   embedded DuckDB file (shared between processes by hand-over) and ClickHouse (with a local
+//!   spool for log rows while it is unreachable).
+//! - [`session`]: durable sessions on top of the store: the log subscriber, session rows with
+//!   heartbeats, checkpoints.
 //!
 //! Dependencies point one way: `cli` → `runner` → (`cascade`, `llm`, `tools`, `store`,
 //! `session`); `render` knows only the runner's events.

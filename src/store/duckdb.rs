@@ -2,7 +2,7 @@
 //! process on the machine.
 //!
 //! DuckDB lets one process at a time open a file, so the file is held under a lease that is
-//! handed between processes on request ([`super::duckdb_lease`]): a run keeps it open while it
+//! handed between processes on request (`duckdb_lease`): a run keeps it open while it
 //! writes, and `windlass sessions`, `logs`, `signal` or another run get it within one operation.
 //! Every call runs on a blocking thread. Rows are only appended; reads take the newest version
 //! of a session row and drop duplicate log rows by `message_id`. User queries run on a

@@ -1,5 +1,5 @@
 //! `read_file`, `write_file`, `list_files`: files inside the working folder (see
-//! [`paths::resolve`] for what a path may reach).
+//! `paths::resolve` for what a path may reach).
 
 use super::paths::resolve;
 use super::{args, Tool, ToolContext, ToolError, ToolOutput};

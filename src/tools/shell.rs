@@ -1,4 +1,4 @@
-//! `linux_shell` and `run_code`: local subprocesses, under the rules in [`super::subprocess`].
+//! `linux_shell` and `run_code`: local subprocesses, under the rules in `subprocess`.
 
 use super::subprocess::{report, require_allowed, run};
 use super::{args, Tool, ToolContext, ToolError, ToolOutput};
