@@ -100,16 +100,19 @@ impl Durable {
 
     /// Append a new version of the session row, changed by `f`.
     pub async fn update(&self, f: impl FnOnce(&mut SessionStateRow)) -> Result<(), StoreError> {
-        let row = {
-            let mut last = self.last.lock().expect("session row");
-            f(&mut last);
-            let t = now();
-            last.version = self.next_version();
-            last.updated_at = t;
-            last.heartbeat_at = t;
-            last.clone()
-        };
+        let row = self.prepare(f);
         self.store.put_session_state(&row).await
+    }
+
+    /// The next version of the session row, changed by `f` (not written yet).
+    fn prepare(&self, f: impl FnOnce(&mut SessionStateRow)) -> SessionStateRow {
+        let mut last = self.last.lock().expect("session row");
+        f(&mut last);
+        let t = now();
+        last.version = self.next_version();
+        last.updated_at = t;
+        last.heartbeat_at = t;
+        last.clone()
     }
 
     pub async fn set_status(&self, status: SessionStatus, phase: Option<&str>) -> Result<(), StoreError> {

@@ -88,7 +88,11 @@ fn open_db(path: &Path, access: Access) -> ::duckdb::Result<Connection> {
         // No automatic checkpoint inside a commit at the default 16 MB: a synchronous checkpoint
         // write would pay for it. The store checkpoints after log batches at a few MB instead,
         // and DuckDB on close; this is only a backstop for a process that never logs.
-        .with("checkpoint_threshold", "64MB")?;
+        .with("checkpoint_threshold", "64MB")?
+        // The store's tables are small and its queries simple: one thread and a modest
+        // buffer pool keep a run's memory near the engine's own.
+        .threads(1)?
+        .max_memory("64MB")?;
     Connection::open_with_flags(path, config)
 }
 
