@@ -27,8 +27,15 @@ pub async fn run(runner: &Runner, def: Arc<CascadeDef>, input: Map<String, Value
     let started = Instant::now();
     let s = def.cascade.soundings.clone().expect("called for cascades with soundings");
     let tool_path = resolve_tool_path(runner, &def);
-    let env =
-        PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default(), durable: None };
+    let env = PhaseEnv {
+        runner,
+        def: &def,
+        emitter,
+        tool_path: &tool_path,
+        children: Default::default(),
+        durable: None,
+        keep_conversations: false,
+    };
     let mut totals = RunState::new(input.clone());
     let result = rounds(&env, &s, &input, &mut totals).await;
     super::subcascades::wait_all(&env.children, emitter).await;

@@ -36,6 +36,8 @@ pub struct PhaseEnv<'a> {
     pub children: subcascades::Children,
     /// Checkpoints and session rows in the store (top-level sessions of `run`/`resume`).
     pub durable: Option<Arc<Durable>>,
+    /// Whether checkpoints keep conversations (see [`uses_conversations`]).
+    pub keep_conversations: bool,
 }
 
 /// Run a cascade from its first phase (a child session: no checkpoints of its own).
@@ -83,11 +85,46 @@ pub async fn run_from(
 ) -> RunResult {
     let started = Instant::now();
     let tool_path = super::resolve_tool_path(runner, &def);
-    let env = PhaseEnv { runner, def: &def, emitter, tool_path: &tool_path, children: Default::default(), durable };
+    let keep_conversations = uses_conversations(&def);
+    let env = PhaseEnv {
+        runner,
+        def: &def,
+        emitter,
+        tool_path: &tool_path,
+        children: Default::default(),
+        durable,
+        keep_conversations,
+    };
     let result = phases(&env, &mut state, start).await;
     // The process waits for async children so their work is not cut off.
     subcascades::wait_all(&env.children, emitter).await;
     finish(&def, state, result, emitter, started)
+}
+
+/// The checkpoint of a state. Conversations are only kept when a later phase can use them
+/// (`include: messages` or `history`); they are most of a state's size.
+fn checkpoint_json(state: &mut RunState, keep_conversations: bool) -> String {
+    if keep_conversations {
+        return serde_json::to_string(&*state).unwrap_or_default();
+    }
+    let conversations = std::mem::take(&mut state.conversations);
+    let json = serde_json::to_string(&*state).unwrap_or_default();
+    state.conversations = conversations;
+    json
+}
+
+/// Whether any phase can read earlier conversations.
+pub fn uses_conversations(def: &CascadeDef) -> bool {
+    use crate::cascade::model::{ContextSource, Include};
+    def.text.contains("history")
+        || def.cascade.phases.iter().any(|p| {
+            p.context.as_ref().is_some_and(|c| {
+                c.include.contains(&Include::Messages)
+                    || c.from
+                        .iter()
+                        .any(|s| matches!(s, ContextSource::Detailed(d) if d.include.contains(&Include::Messages)))
+            })
+        })
 }
 
 /// Run phases from `start` until routing ends the cascade.
@@ -145,7 +182,7 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         if let Some(d) = &env.durable {
             // The next phase starts only after this checkpoint is durable.
             let next_name = next.map(|(n, _)| cascade.phases[n].name.as_str());
-            let json = serde_json::to_string(&*state).unwrap_or_default();
+            let json = checkpoint_json(state, env.keep_conversations);
             let seq = d
                 .checkpoint(&phase.name, next_name, json, (state.tokens_in, state.tokens_out, state.cost))
                 .await
