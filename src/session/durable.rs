@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// How often checkpoints also write the session row.
+const ROW_WRITE_EVERY: Duration = Duration::from_secs(1);
+
 /// How long a checkpoint keeps retrying while the store is unreachable.
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -38,6 +41,8 @@ pub struct Durable {
     version: AtomicU64,
     /// The latest row, re-sent with a new heartbeat.
     last: Mutex<SessionStateRow>,
+    /// When a checkpoint last wrote the session row.
+    last_row_write: Mutex<std::time::Instant>,
 }
 
 impl Durable {
@@ -90,6 +95,7 @@ impl Durable {
             seq: AtomicU64::new(next_seq),
             version: AtomicU64::new(0),
             last: Mutex::new(row),
+            last_row_write: Mutex::new(std::time::Instant::now() - ROW_WRITE_EVERY),
         })
     }
 
@@ -157,14 +163,30 @@ impl Durable {
                 Err(e) => return Err(e),
             }
         }
-        let _ = self
-            .update(|r| {
-                r.current_phase = next_phase.unwrap_or(phase).to_string();
-                r.tokens_in = totals.0;
-                r.tokens_out = totals.1;
-                r.cost = totals.2;
-            })
-            .await;
+        // Versions are taken when the row is prepared, so a late write never hides a newer row.
+        let current = next_phase.unwrap_or(phase).to_string();
+        let row = self.prepare(|r| {
+            r.current_phase = current;
+            r.tokens_in = totals.0;
+            r.tokens_out = totals.1;
+            r.cost = totals.2;
+        });
+        // At most one row write a second from checkpoints, in the background (the heartbeat
+        // writes the latest row anyway): a store commit per phase would double its cost.
+        let due = {
+            let mut last = self.last_row_write.lock().expect("row write time");
+            let due = last.elapsed() >= ROW_WRITE_EVERY;
+            if due {
+                *last = std::time::Instant::now();
+            }
+            due
+        };
+        if due {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let _ = store.put_session_state(&row).await;
+            });
+        }
         Ok(seq)
     }
 
