@@ -4,8 +4,8 @@
 
 mod support;
 
-use serde_json::Value;
 use std::time::{Duration, Instant};
+use support::requests::last_user;
 use support::{FakeLlm, Reply, Sandbox};
 
 /// The backends to run each story on: (name, environment for the sandbox).
@@ -41,15 +41,6 @@ fn sandbox(llm: &FakeLlm, env: &[(String, String)]) -> Sandbox {
     sb.set("WINDLASS_HEARTBEAT_INTERVAL", "1s");
     sb.set("WINDLASS_HEARTBEAT_LEASE", "3s");
     sb
-}
-
-fn last_user(body: &Value) -> String {
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|x| x["role"] == "user"))
-        .and_then(|x| x["content"].as_str())
-        .unwrap_or("")
-        .to_string()
 }
 
 const THREE_PHASES: &str = "cascade_id: three\nphases:\n  - name: one\n    instructions: PHASE ONE\n  - name: two\n    instructions: PHASE TWO\n  - name: three\n    instructions: PHASE THREE\n    rules:\n      max_turns: 3\n";

@@ -3,24 +3,8 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::requests::{all_text, last_user};
 use support::{FakeLlm, Reply, Sandbox};
-
-/// The text of every message of a recorded request, joined.
-fn messages_text(body: &Value) -> String {
-    body["messages"]
-        .as_array()
-        .map(|m| m.iter().map(|x| x["content"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n---\n"))
-        .unwrap_or_default()
-}
-
-fn last_user(body: &Value) -> String {
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|x| x["role"] == "user"))
-        .and_then(|x| x["content"].as_str())
-        .unwrap_or("")
-        .to_string()
-}
 
 #[test]
 fn set_state_from_a_prompt_mode_tool_call_reaches_a_later_template() {
@@ -39,8 +23,8 @@ fn set_state_from_a_prompt_mode_tool_call_reaches_a_later_template() {
     let reqs = llm.requests();
     assert_eq!(reqs.len(), 3);
     // The tool description went out in prompt mode, and the result came back to the model.
-    assert!(messages_text(&reqs[0].body).contains("set_state"));
-    assert!(last_user(&reqs[1].body).contains("state.title set") || messages_text(&reqs[1].body).contains("title"));
+    assert!(all_text(&reqs[0].body).contains("set_state"));
+    assert!(last_user(&reqs[1].body).contains("state.title set") || all_text(&reqs[1].body).contains("title"));
     assert_eq!(last_user(&reqs[2].body), "Outline for Moby Dick.");
 }
 
@@ -58,9 +42,9 @@ fn context_flows_from_one_phase_to_the_next() {
     let out = sb.run(&["run", "c.yaml", "-q"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let reqs = llm.requests();
-    assert!(messages_text(&reqs[1].body).contains("FACT-8472"), "{}", messages_text(&reqs[1].body));
+    assert!(all_text(&reqs[1].body).contains("FACT-8472"), "{}", all_text(&reqs[1].body));
     // No context: a clean slate.
-    assert!(!messages_text(&reqs[2].body).contains("FACT-8472"));
+    assert!(!all_text(&reqs[2].body).contains("FACT-8472"));
 }
 
 #[test]
@@ -81,8 +65,8 @@ fn route_to_picks_one_handoff_and_the_other_never_runs() {
     assert_eq!(phases, ["triage", "for_kids"]);
     let reqs = llm.requests();
     assert_eq!(reqs.len(), 3);
-    assert!(messages_text(&reqs[0].body).contains("for_experts"), "the menu lists both targets");
-    assert!(reqs.iter().all(|r| !messages_text(&r.body).contains("EXPERT PHASE")));
+    assert!(all_text(&reqs[0].body).contains("for_experts"), "the menu lists both targets");
+    assert!(reqs.iter().all(|r| !all_text(&r.body).contains("EXPERT PHASE")));
     assert_eq!(last_user(&reqs[2].body), "KIDS PHASE");
 }
 
@@ -124,7 +108,7 @@ fn native_tool_calls_go_through_the_tools_field() {
     let tool_msg = msgs.iter().find(|m| m["role"] == "tool").expect("a tool message");
     assert_eq!(tool_msg["tool_call_id"], "call_7");
     // Native mode does not describe tools in a system message.
-    assert!(!messages_text(&reqs[0].body).contains("To call a tool"));
+    assert!(!all_text(&reqs[0].body).contains("To call a tool"));
 }
 
 #[test]

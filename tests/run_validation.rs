@@ -5,23 +5,8 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
+use support::requests::{all_text, last_user};
 use support::{responder, FakeLlm, Reply, Sandbox};
-
-fn last_user(body: &Value) -> String {
-    body["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|x| x["role"] == "user"))
-        .and_then(|x| x["content"].as_str())
-        .unwrap_or("")
-        .to_string()
-}
-
-fn all_text(body: &Value) -> String {
-    body["messages"]
-        .as_array()
-        .map(|m| m.iter().filter_map(|x| x["content"].as_str()).collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default()
-}
 
 #[test]
 fn loop_until_fails_once_then_passes_and_the_retry_carries_the_reason() {

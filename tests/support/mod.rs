@@ -2,12 +2,12 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a different part of this
 
+pub mod clickhouse;
 pub mod fake_llm;
+pub mod requests;
+pub mod responder;
+pub mod sandbox;
+pub mod tcp_relay;
 
 pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
-pub mod sandbox;
-
 pub use sandbox::{Outcome, Sandbox};
-pub mod clickhouse;
-pub mod responder;
-pub mod tcp_relay;
