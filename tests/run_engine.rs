@@ -274,3 +274,27 @@ fn token_budget_keeps_the_conversation_small() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("token_budget"), "{}", out.stderr);
 }
+
+#[test]
+fn max_cost_stops_the_run_with_exit_5() {
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("pricey").with_usage(1000, 1000, Some(0.02)));
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write("c.yaml", "cascade_id: c\nphases:\n  - name: a\n    instructions: x\n  - name: b\n    instructions: y\n  - name: c\n    instructions: z\n");
+    let out = sb.run(&["run", "c.yaml", "-q", "--max-cost", "0.03", "--format", "json"]);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stderr.contains("--max-cost"), "{}", out.stderr);
+    assert_eq!(llm.request_count(), 2, "the third phase never calls the model");
+    assert_eq!(out.json()["status"], "error");
+}
+
+#[test]
+fn a_human_is_asked_only_on_a_terminal() {
+    let llm = FakeLlm::start();
+    let sb = Sandbox::with_llm(&llm.url());
+    sb.write("c.yaml", "cascade_id: c\nphases:\n  - name: a\n    instructions: Draft.\n    human_input: true\n  - name: b\n    instructions: NEVER\n");
+    let out = sb.run(&["run", "c.yaml", "-q"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("not a terminal"), "{}", out.stderr);
+    assert!(llm.requests().iter().all(|r| !all_text(&r.body).contains("NEVER")));
+}
