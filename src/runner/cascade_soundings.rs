@@ -64,7 +64,7 @@ async fn rounds(
             templating::render(t, &vars).ok().and_then(|r| r.trim().parse().ok()).unwrap_or(1).max(1)
         }
     };
-    let mut best = attempts(env, s, input, factor, totals).await?;
+    let mut best = attempts(env, input, factor, totals).await?;
     let mut winner = pick(env, s, totals, best).await?;
     if let Some(reforge) = &s.reforge {
         for step in 1..=reforge.steps.unwrap_or(1) {
@@ -86,7 +86,7 @@ async fn rounds(
                 "_refinement_context".into(),
                 Value::String(format!("{honing}\n\nPrevious best result:\n{}", winner.last_output())),
             );
-            best = attempts(env, s, &refined, reforge.factor_per_step.unwrap_or(2).max(1), totals).await?;
+            best = attempts(env, &refined, reforge.factor_per_step.unwrap_or(2).max(1), totals).await?;
             best.insert(0, winner);
             winner = pick(env, s, totals, best).await?;
         }
@@ -96,7 +96,6 @@ async fn rounds(
 
 async fn attempts(
     env: &PhaseEnv<'_>,
-    s: &Soundings,
     input: &Map<String, Value>,
     factor: u32,
     totals: &mut RunState,
@@ -121,7 +120,6 @@ async fn attempts(
             r.map(|_| state)
         }
     });
-    let _ = s;
     let mut ok = Vec::new();
     let mut first_error = None;
     for r in join_all(jobs).await {

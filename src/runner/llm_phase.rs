@@ -380,10 +380,7 @@ fn retry_message(
             f.reason
         ));
     };
-    let mut vars = Map::new();
-    vars.insert("input".into(), Value::Object(state.input.clone()));
-    vars.insert("state".into(), Value::Object(state.state.clone()));
-    vars.insert("outputs".into(), Value::Object(state.outputs.clone()));
+    let mut vars = templating::base(state, SoundingVars::default());
     vars.insert("validation_error".into(), Value::String(f.reason.clone()));
     vars.insert("schema_error".into(), f.schema_error.clone().map(Value::String).unwrap_or(Value::Null));
     vars.insert("attempt".into(), attempt.into());

@@ -66,8 +66,7 @@ pub async fn run(
     }
     let snapshot = state.clone();
     let attempts = run_attempts(env, phase, s, &snapshot, state, variants).await?;
-    let (winner, reply) = choose(env, phase, s, state, &attempts).await?;
-    let mut best = winner;
+    let mut best = choose(env, phase, s, state, &attempts).await?;
     if let Some(reforge) = &s.reforge {
         let steps = reforge.steps.unwrap_or(1);
         let per_step = reforge.factor_per_step.unwrap_or(2).max(1);
@@ -106,15 +105,13 @@ pub async fn run(
                 outcome: take(&mut best.outcome),
                 state: best.state.clone(),
             });
-            let (w, _) = choose(env, phase, s, state, &round).await?;
-            best = w;
+            best = choose(env, phase, s, state, &round).await?;
         }
     }
     // Usage of every attempt counts, not only the winner's: `state` holds the totals.
     let mut winner_state = best.state;
     absorb_usage(&mut winner_state, state);
     *state = winner_state;
-    let _ = reply;
     Ok(best.outcome)
 }
 
@@ -292,7 +289,7 @@ async fn choose(
     s: &Soundings,
     state: &mut RunState,
     attempts: &[Attempt],
-) -> Result<(Attempt, String), RunError> {
+) -> Result<Attempt, RunError> {
     // The soundings validator filters attempts before evaluation.
     let mut candidates: Vec<usize> = (0..attempts.len()).collect();
     if let Some(v) = &s.validator {
@@ -346,7 +343,7 @@ async fn choose(
         outcome.conversation.push(Message::assistant(resp.content.clone()));
         let mut st = first.state.clone();
         absorb_usage(&mut st, state);
-        return Ok((Attempt { index: 0, outcome, state: st }, resp.content));
+        return Ok(Attempt { index: 0, outcome, state: st });
     }
     if candidates.len() == 1 {
         let a = &attempts[candidates[0]];
@@ -356,7 +353,7 @@ async fn choose(
             reply: "only one attempt to choose from".into(),
             mode: "evaluate".into(),
         });
-        return Ok((clone_attempt(a, state), String::new()));
+        return Ok(clone_attempt(a, state));
     }
     let instructions = s.evaluator_instructions.as_deref().unwrap_or("Pick the best attempt.");
     let vars = templating::base(state, SoundingVars::default());
@@ -378,7 +375,7 @@ async fn choose(
         reply: resp.content.clone(),
         mode: "evaluate".into(),
     });
-    Ok((clone_attempt(a, state), resp.content))
+    Ok(clone_attempt(a, state))
 }
 
 fn clone_attempt(a: &Attempt, totals: &RunState) -> Attempt {

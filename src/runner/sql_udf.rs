@@ -202,36 +202,17 @@ fn signature() -> Vec<ScalarFunctionSignature> {
     )]
 }
 
-struct LlmUdf;
+/// `windlass_udf` (`CASCADE = false`) or `windlass_cascade_udf` (`CASCADE = true`).
+struct EngineUdf<const CASCADE: bool>;
 
-impl VScalar for LlmUdf {
+impl<const CASCADE: bool> VScalar for EngineUdf<CASCADE> {
     type State = Arc<UdfEngine>;
     fn invoke(
         state: &Self::State,
         input: &mut DataChunkHandle,
         output: &mut dyn WritableVector,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        invoke(state, Kind::Llm, input, output);
-        Ok(())
-    }
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        signature()
-    }
-    fn volatile() -> bool {
-        true
-    }
-}
-
-struct CascadeUdf;
-
-impl VScalar for CascadeUdf {
-    type State = Arc<UdfEngine>;
-    fn invoke(
-        state: &Self::State,
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        invoke(state, Kind::Cascade, input, output);
+        invoke(state, if CASCADE { Kind::Cascade } else { Kind::Llm }, input, output);
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -247,8 +228,9 @@ pub struct EngineFunctions(pub Arc<UdfEngine>);
 
 impl SqlFunctions for EngineFunctions {
     fn register(&self, conn: &duckdb::Connection) -> Result<(), String> {
-        conn.register_scalar_function_with_state::<LlmUdf>("windlass_udf", &self.0).map_err(|e| e.to_string())?;
-        conn.register_scalar_function_with_state::<CascadeUdf>("windlass_cascade_udf", &self.0)
+        conn.register_scalar_function_with_state::<EngineUdf<false>>("windlass_udf", &self.0)
+            .map_err(|e| e.to_string())?;
+        conn.register_scalar_function_with_state::<EngineUdf<true>>("windlass_cascade_udf", &self.0)
             .map_err(|e| e.to_string())
     }
 }
