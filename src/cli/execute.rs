@@ -33,10 +33,15 @@ pub fn ensure_valid(loaded: &Loaded, ctx: &Context) -> Result<(), Error> {
     Err(Error::InvalidCascade { path: loaded.path.clone(), errors: errors.len() })
 }
 
+/// The LLM client, built once per command (it loads the system's CA certificates).
+pub fn client(ctx: &Context) -> LlmClient {
+    LlmClient::from_settings(&ctx.settings, RetryPolicy::default())
+}
+
 /// The engine, built from settings.
-pub fn runner(ctx: &Context, engine: &EngineArgs) -> Runner {
+pub fn runner(ctx: &Context, engine: &EngineArgs, client: LlmClient) -> Runner {
     let s = &ctx.settings;
-    let provider = Arc::new(LlmClient::from_settings(s, RetryPolicy::default()));
+    let provider = Arc::new(client);
     let mut opts = RunOptions::new(s.default_model.clone(), s.working_dir.clone(), s.data_dir.clone());
     opts.max_phase_visits = s.max_phase_visits;
     opts.allow_shell = s.allow_shell;
@@ -47,7 +52,7 @@ pub fn runner(ctx: &Context, engine: &EngineArgs) -> Runner {
 }
 
 /// Checks that need no model call: subprocesses allowed, an API key where one is needed.
-pub fn preflight(def: &CascadeDef, ctx: &Context) -> Result<(), Error> {
+pub fn preflight(def: &CascadeDef, ctx: &Context, client: &LlmClient) -> Result<(), Error> {
     if !ctx.settings.allow_shell {
         let uses = requirements::shell_uses(&def.cascade);
         if !uses.is_empty() {
@@ -55,7 +60,6 @@ pub fn preflight(def: &CascadeDef, ctx: &Context) -> Result<(), Error> {
         }
     }
     let models = models_used(def, &ctx.settings.default_model);
-    let client = LlmClient::from_settings(&ctx.settings, RetryPolicy::default());
     for model in models {
         if let Some(variable) = client.needs_key(&model) {
             return Err(Error::MissingKey { variable, url: ctx.settings.base_url.to_string() });
@@ -126,7 +130,8 @@ pub fn run_new(
     input: Map<String, Value>,
     session_id: String,
 ) -> Result<ExitCode, Error> {
-    preflight(&def, ctx)?;
+    let client = client(ctx);
+    preflight(&def, ctx, &client)?;
     let rt = super::store_access::runtime()?;
     let store = rt.block_on(crate::store::open(&ctx.settings))?;
     let row = CascadeSessionRow {
@@ -150,7 +155,7 @@ pub fn run_new(
         replay: None,
         parent_session_id: String::new(),
     };
-    run_durable(ctx, engine, &rt, store, start)
+    run_durable(ctx, engine, &rt, store, start, client)
 }
 
 /// SHA-256 of a cascade's text, hex.
@@ -167,8 +172,9 @@ pub fn run_durable(
     rt: &tokio::runtime::Runtime,
     store: Arc<dyn Store>,
     start: Start,
+    client: LlmClient,
 ) -> Result<ExitCode, Error> {
-    let mut runner = runner(ctx, engine);
+    let mut runner = runner(ctx, engine, client);
     runner.replay = start.replay.clone();
     let s = &ctx.settings;
     let session_id = start.session_id.clone();

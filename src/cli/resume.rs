@@ -41,7 +41,7 @@ impl ResumeArgs {
         let store = rt.block_on(crate::store::open(&ctx.settings))?;
         let start = rt.block_on(prepare(ctx, &*store, &id, &self))?;
         match start {
-            Some(start) => execute::run_durable(ctx, &self.engine, &rt, store, start),
+            Some(start) => execute::run_durable(ctx, &self.engine, &rt, store, start, execute::client(ctx)),
             None => Ok(ExitCode::Success),
         }
     }
