@@ -49,8 +49,18 @@ pub enum Error {
     #[error("start the async runtime: {0}")]
     Runtime(io::Error),
 
-    #[error("finish session {session} within --timeout; it is stopped")]
+    #[error("finish session {session} within --timeout: it was still running, so it is stopped after its last checkpoint; `windlass resume {session}` continues it")]
     TimedOut { session: String },
+
+    #[error("session {session} is still waiting on {on} after --timeout; answer with `windlass signal {session} ...`, then `windlass resume {session}` continues it (a worker may also pick it up)")]
+    Waiting { session: String, on: String },
+
+    #[error("listen on {addr}: {source}; choose another address or port")]
+    Listen { addr: std::net::SocketAddr, source: io::Error },
+
+    /// `signal`/`cancel` to a session that cannot take it.
+    #[error("{action} session {session}: {detail}")]
+    Session { action: &'static str, session: String, detail: String },
 
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -90,7 +100,10 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::ShellNotAllowed { .. } => ExitCode::Setup,
         Error::MissingKey { .. } => ExitCode::Setup,
         Error::Runtime(_) => ExitCode::Setup,
-        Error::TimedOut { .. } => ExitCode::Waiting,
+        Error::TimedOut { .. } => ExitCode::CascadeFailed,
+        Error::Waiting { .. } => ExitCode::Waiting,
+        Error::Session { .. } => ExitCode::CascadeFailed,
+        Error::Listen { .. } => ExitCode::Setup,
         Error::Store(StoreError::NotReadOnly(_)) => ExitCode::Usage,
         Error::Store(_) => ExitCode::Store,
         Error::UnknownSession { .. } => ExitCode::CascadeFailed,
@@ -118,7 +131,8 @@ pub fn run_exit_code(result: &RunResult) -> ExitCode {
         | RunError::VisitLimit { .. }
         | RunError::Unsupported { .. }
         | RunError::Blocked { .. }
-        | RunError::Cancelled { .. } => ExitCode::CascadeFailed,
+        | RunError::Cancelled { .. }
+        | RunError::Fenced { .. } => ExitCode::CascadeFailed,
     }
 }
 

@@ -32,16 +32,21 @@
 //!   embedded DuckDB file (shared between processes by hand-over) and ClickHouse (with a local
 //!   spool for log rows while it is unreachable).
 //! - [`session`]: durable sessions on top of the store: the log subscriber, session rows with
-//!   heartbeats, checkpoints.
+//!   heartbeats, checkpoints, signals (the per-process poller and each session's mailbox) and
+//!   lock-free claims with fencing.
+//! - [`host`]: running durable sessions in this process (the one path for `run`, `resume`,
+//!   `orphans --resume` and `worker`), the worker loop and its `/health`, `/ready`,
+//!   `/metrics` endpoints.
 //!
-//! Dependencies point one way: `cli` → `runner` → (`cascade`, `llm`, `tools`, `store`,
-//! `session`); `render` knows only the runner's events.
+//! Dependencies point one way: `cli` → `host` → `runner` → (`cascade`, `llm`, `tools`,
+//! `session` → `store`); `render` knows only the runner's events.
 
 pub mod cascade;
 pub mod cli;
 pub mod env;
 pub mod error;
 pub mod exit_code;
+pub mod host;
 pub mod llm;
 pub mod render;
 pub mod runner;

@@ -5,43 +5,9 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use support::backends::{backends, sandbox};
 use support::requests::last_user;
 use support::{FakeLlm, Reply, Sandbox};
-
-/// The backends to run each story on: (name, environment for the sandbox).
-fn backends() -> Vec<(&'static str, Vec<(String, String)>)> {
-    let mut out = vec![("duckdb", Vec::new())];
-    match std::env::var("WINDLASS_TEST_CLICKHOUSE_URL") {
-        Ok(url) if !url.is_empty() => {
-            let rest = url.trim_start_matches("http://");
-            let (host, port) = rest.trim_end_matches('/').split_once(':').unwrap_or((rest, "8123"));
-            let db = format!("wl_test_{}_{}", std::process::id(), fastrand::u32(..));
-            out.push((
-                "clickhouse",
-                vec![
-                    ("WINDLASS_CLICKHOUSE_HOST".into(), host.into()),
-                    ("WINDLASS_CLICKHOUSE_PORT".into(), port.into()),
-                    ("WINDLASS_CLICKHOUSE_DATABASE".into(), db),
-                ],
-            ));
-        }
-        _ if std::env::var("WINDLASS_TEST_REQUIRE_CLICKHOUSE").as_deref() == Ok("1") => {
-            panic!("WINDLASS_TEST_REQUIRE_CLICKHOUSE=1 but WINDLASS_TEST_CLICKHOUSE_URL is not set")
-        }
-        _ => eprintln!("note: WINDLASS_TEST_CLICKHOUSE_URL is not set; ClickHouse stories run in CI"),
-    }
-    out
-}
-
-fn sandbox(llm: &FakeLlm, env: &[(String, String)]) -> Sandbox {
-    let mut sb = Sandbox::with_llm(&llm.url());
-    for (k, v) in env {
-        sb.set(k, v);
-    }
-    sb.set("WINDLASS_HEARTBEAT_INTERVAL", "1s");
-    sb.set("WINDLASS_HEARTBEAT_LEASE", "3s");
-    sb
-}
 
 const THREE_PHASES: &str = "cascade_id: three\nphases:\n  - name: one\n    instructions: PHASE ONE\n  - name: two\n    instructions: PHASE TWO\n  - name: three\n    instructions: PHASE THREE\n    rules:\n      max_turns: 3\n";
 

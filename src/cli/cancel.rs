@@ -1,10 +1,13 @@
 //! `windlass cancel`: ask a running session to stop at its next boundary.
 
-use super::not_available::{not_available, planned};
 use super::session_id::SessionId;
-use super::Context;
+use super::signal::ensure_open;
+use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::session::claim;
+use crate::session::signals;
+use crate::store::SessionStatus;
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -19,7 +22,36 @@ pub struct CancelArgs {
 }
 
 impl CancelArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("cancel", planned::SESSIONS)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let id = self.session.as_str().to_string();
+        let rt = store_access::runtime()?;
+        rt.block_on(async {
+            let store = crate::store::open(&ctx.settings).await?;
+            ensure_open(&*store, &id, "cancel").await?;
+            let now = store.now().await?;
+            // The request is a fact of its own: a heartbeat can never undo it.
+            store.put_signal(&signals::cancel(&id, self.reason.as_deref(), now)).await?;
+            let row = store.session_state(&id).await?.ok_or_else(|| Error::UnknownSession { session: id.clone() })?;
+            let live = SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live)
+                && row.heartbeat_at + row.lease_seconds > now;
+            if live {
+                eprintln!("windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)");
+                return Ok(ExitCode::Success);
+            }
+            // Nobody runs it (queued, orphaned, released): it is cancelled here and now.
+            let mut r = row;
+            r.status = SessionStatus::Cancelled.as_str().into();
+            r.cancel_requested = 1;
+            r.error_message = match &self.reason {
+                Some(why) => format!("cancelled: {why}"),
+                None => "cancelled".into(),
+            };
+            r.version = claim::final_version(r.owner_epoch).max(r.version + 1);
+            r.updated_at = now;
+            r.completed_at = now;
+            store.put_session_state(&r).await?;
+            eprintln!("windlass: session {id} was not running; it is cancelled");
+            Ok(ExitCode::Success)
+        })
     }
 }

@@ -1,4 +1,4 @@
-//! Running a cascade in this process, shared by `run` (and later `resume`): check it, build
+//! Running a cascade in this process, shared by `run` and `resume`: check it, build
 //! the engine from settings, choose renderers, run, print the result, pick the exit code.
 
 use super::engine_args::{EngineArgs, OutputFormat};
@@ -9,11 +9,10 @@ use crate::error::{self, Error};
 use crate::exit_code::ExitCode;
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::render::{self, Format, GithubActions, RenderOptions};
-use crate::runner::emitter::Emitter;
-use crate::runner::replay::Replay;
-use crate::runner::{session, CascadeDef, RunOptions, RunResult, RunState, RunStatus, Runner, Subscriber};
-use crate::session::{Durable, StoreLogger};
-use crate::store::{CascadeSessionRow, SessionStatus, Store};
+use crate::host::{drive, start, Ended, Host, Limits, Start};
+use crate::runner::{CascadeDef, RunOptions, RunResult, Runner, Subscriber};
+use crate::session::Hub;
+use crate::store::Store;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -39,13 +38,13 @@ pub fn client(ctx: &Context) -> LlmClient {
 }
 
 /// The engine, built from settings.
-pub fn runner(ctx: &Context, engine: &EngineArgs, client: LlmClient) -> Runner {
+pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner {
     let s = &ctx.settings;
     let provider = Arc::new(client);
     let mut opts = RunOptions::new(s.default_model.clone(), s.working_dir.clone(), s.data_dir.clone());
     opts.max_phase_visits = s.max_phase_visits;
     opts.allow_shell = s.allow_shell;
-    opts.max_cost = engine.max_cost.map(|c| c.0);
+    opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();
     opts.tool_path = s.tool_path.clone();
     Runner::new(provider, crate::tools::builtin_registry(), opts)
@@ -108,18 +107,16 @@ pub fn subscribers(ctx: &Context, format: OutputFormat) -> Vec<Arc<dyn Subscribe
     })
 }
 
-/// Where a durable run starts: a new session, or a checkpoint being resumed.
-pub struct Start {
-    pub def: Arc<CascadeDef>,
-    pub session_id: String,
-    pub epoch: u64,
-    pub next_seq: u64,
-    pub state: RunState,
-    /// The phase to run first (`None`: the session had already ended).
-    pub phase: Option<usize>,
-    /// Answers logged before a crash, served again on resume.
-    pub replay: Option<Arc<Replay>>,
-    pub parent_session_id: String,
+/// The host of this command's sessions: the store, its signal poller, the engine.
+pub async fn host(ctx: &Context, max_cost: Option<f64>, store: Arc<dyn Store>, client: LlmClient) -> Result<Host, Error> {
+    let hub = Hub::start(store.clone()).await?;
+    Ok(Host {
+        store,
+        hub,
+        runner: runner(ctx, max_cost, client),
+        lease: ctx.settings.heartbeat_lease,
+        heartbeat_interval: ctx.settings.heartbeat_interval,
+    })
 }
 
 /// Run a new session start to finish: record it in the store, then run it durably.
@@ -134,39 +131,15 @@ pub fn run_new(
     preflight(&def, ctx, &client)?;
     let rt = super::store_access::runtime()?;
     let store = rt.block_on(crate::store::open(&ctx.settings))?;
-    let row = CascadeSessionRow {
-        session_id: session_id.clone(),
-        cascade_id: def.cascade.cascade_id.clone(),
-        cascade_path: def.path.display().to_string(),
-        definition: def.text.clone(),
-        definition_hash: hash(&def.text),
-        input: serde_json::to_string(&input).unwrap_or_default(),
-        parent_session_id: String::new(),
-        created_at: crate::session::durable::now(),
-    };
+    let row = start::cascade_row(&def, &session_id, &input, crate::session::durable::now());
     rt.block_on(store.put_cascade_session(&row))?;
-    let start = Start {
-        phase: if def.cascade.phases.is_empty() { None } else { Some(0) },
-        def,
-        session_id,
-        epoch: 1,
-        next_seq: 0,
-        state: RunState::new(input),
-        replay: None,
-        parent_session_id: String::new(),
-    };
-    run_durable(ctx, engine, &rt, store, start, client)
+    let start = start::new_session(def, session_id, input);
+    run_hosted(ctx, engine, &rt, store, start, client)
 }
 
-/// SHA-256 of a cascade's text, hex.
-pub fn hash(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Run from `start` with heartbeats, checkpoints and the store logger; SIGINT/SIGTERM stop
-/// it with everything flushed and the resume command printed (exit 130).
-pub fn run_durable(
+/// Run from `start` in this process, with the renderers of `engine.format`; SIGINT/SIGTERM
+/// stop it with everything flushed and the resume command printed (exit 130).
+pub fn run_hosted(
     ctx: &Context,
     engine: &EngineArgs,
     rt: &tokio::runtime::Runtime,
@@ -174,111 +147,31 @@ pub fn run_durable(
     start: Start,
     client: LlmClient,
 ) -> Result<ExitCode, Error> {
-    let mut runner = runner(ctx, engine, client);
-    runner.replay = start.replay.clone();
-    let s = &ctx.settings;
     let session_id = start.session_id.clone();
-    let result = rt.block_on(async {
-        let durable = Durable::new(
-            store.clone(),
-            &session_id,
-            &start.def.cascade.cascade_id,
-            &start.parent_session_id,
-            start.epoch,
-            &hash(&start.def.text),
-            start.next_seq,
-            s.heartbeat_lease,
-            s.heartbeat_interval,
-        );
-        let logger = StoreLogger::start(store.clone(), start.epoch);
-        let mut subs = subscribers(ctx, engine.format);
-        subs.push(logger.clone());
-        let emitter = Emitter::new(&session_id, 0, subs);
-        durable
-            .set_status(SessionStatus::Running, start.phase.map(|i| start.def.cascade.phases[i].name.as_str()))
-            .await?;
-        let heartbeat = durable.spawn_heartbeat();
-        let timeout = engine.timeout.map(|t| t.0);
-        let def = start.def.clone();
-        let run = async {
-            if start.phase == Some(0) && start.next_seq == 0 {
-                session::run_durable(&runner, def, start.state.input.clone(), &emitter, None, Some(durable.clone()))
-                    .await
-            } else {
-                session::run_from(&runner, def, start.state, start.phase, &emitter, Some(durable.clone())).await
-            }
-        };
-        let outcome = tokio::select! {
-            r = run => Outcome::Done(Box::new(r)),
-            _ = shutdown_signal() => Outcome::Interrupted,
-            _ = sleep_or_forever(timeout) => Outcome::TimedOut,
-        };
-        heartbeat.abort();
-        let totals = |r: &RunResult| (r.tokens_in, r.tokens_out, r.cost);
-        match &outcome {
-            Outcome::Done(r) => {
-                let status = match r.status {
-                    RunStatus::Completed => SessionStatus::Completed,
-                    RunStatus::Cancelled => SessionStatus::Cancelled,
-                    RunStatus::Blocked => SessionStatus::Blocked,
-                    RunStatus::Error | RunStatus::Interrupted => SessionStatus::Error,
-                };
-                let _ = durable.finish(status, r.errors.first().map(String::as_str), totals(r)).await;
-            }
-            // The lease is released (heartbeat 0) so `windlass resume` starts at once.
-            Outcome::Interrupted | Outcome::TimedOut => {
-                let why = if matches!(outcome, Outcome::Interrupted) {
-                    "interrupted by a signal"
-                } else {
-                    "stopped by --timeout"
-                };
-                let _ = durable
-                    .update(|r| {
-                        r.status = SessionStatus::Orphaned.as_str().into();
-                        r.error_message = why.into();
-                    })
-                    .await;
-                let _ = durable.update(|r| r.heartbeat_at = 0.0).await;
-            }
-        }
-        if let Err(e) = tokio::time::timeout(std::time::Duration::from_millis(1500), logger.flush())
-            .await
-            .unwrap_or(Err("timed out".into()))
-        {
-            eprintln!("windlass: warning: some log rows of session {session_id} could not be saved yet: {e}");
-        }
-        Ok::<_, Error>(outcome)
+    let flags = Limits { model: None, max_cost: None, timeout: engine.timeout.map(|t| t.0) };
+    let limits = start.limits.or(&flags);
+    let ended = rt.block_on(async {
+        let host = host(ctx, engine.max_cost.map(|c| c.0), store, client).await?;
+        Ok::<_, Error>(drive(&host, start, subscribers(ctx, engine.format), &limits, shutdown_signal()).await?)
     })?;
-    match result {
-        Outcome::Done(r) => {
+    match ended {
+        Ended::Done(r) => {
             print_result(&r, engine.format)?;
             Ok(error::run_exit_code(&r))
         }
-        Outcome::Interrupted => {
+        Ended::Interrupted => {
             eprintln!(
                 "windlass: interrupted; completed phases are saved. Resume with:\n  windlass resume {session_id}"
             );
             Ok(ExitCode::Interrupted)
         }
-        Outcome::TimedOut => Err(Error::TimedOut { session: session_id }),
-    }
-}
-
-enum Outcome {
-    Done(Box<RunResult>),
-    Interrupted,
-    TimedOut,
-}
-
-async fn sleep_or_forever(d: Option<std::time::Duration>) {
-    match d {
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
+        Ended::Waiting { on } => Err(Error::Waiting { session: session_id, on }),
+        Ended::TimedOut => Err(Error::TimedOut { session: session_id }),
     }
 }
 
 /// SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,

@@ -1,10 +1,19 @@
 //! `windlass orphans`: find sessions whose worker stopped heartbeating.
 
-use super::not_available::{not_available, planned};
-use super::Context;
+use super::{execute, store_access, table, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::host::metrics::Metrics;
+use crate::host::worker::{self, WorkerEvent, WorkerOptions};
+use crate::session::claim;
+use crate::store::SessionStatus;
 use clap::Args;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// How many orphans `--resume` runs at once.
+const RESUME_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Args)]
 pub struct OrphansArgs {
@@ -14,7 +23,60 @@ pub struct OrphansArgs {
 }
 
 impl OrphansArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("orphans", planned::SESSIONS)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let client = execute::client(ctx);
+        let rt = store_access::runtime()?;
+        rt.block_on(async {
+            let store = crate::store::open(&ctx.settings).await?;
+            let now = store.now().await?;
+            let found = worker::candidates(&*store, true).await?;
+            let mut cells = Vec::new();
+            for (row, _) in &found {
+                if row.status != SessionStatus::Orphaned.as_str() {
+                    claim::mark_orphaned(&*store, row, now).await?;
+                }
+                cells.push(vec![
+                    row.session_id.clone(),
+                    row.cascade_id.clone(),
+                    row.status.clone(),
+                    row.current_phase.clone(),
+                    row.owner.clone(),
+                    if row.heartbeat_at > 0.0 { table::time(row.heartbeat_at) } else { "released".into() },
+                ]);
+            }
+            if found.is_empty() {
+                eprintln!("windlass: no orphaned sessions");
+            } else {
+                let columns: Vec<String> = ["SESSION", "CASCADE", "WAS", "PHASE", "OWNER", "LAST HEARTBEAT (UTC)"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let mut out = std::io::stdout().lock();
+                out.write_all(table::render(&columns, &cells, 48).as_bytes()).map_err(Error::Stdout)?;
+            }
+            if !self.resume || found.is_empty() {
+                return Ok(ExitCode::Success);
+            }
+            let host = execute::host(ctx, None, store, client).await?;
+            let opts = WorkerOptions {
+                concurrency: found.len().clamp(1, RESUME_CONCURRENCY),
+                once: true,
+                orphans_only: true,
+            };
+            let (_stop, stopped) = watch::channel(false);
+            let all_completed = Arc::new(Mutex::new(true));
+            let flag = all_completed.clone();
+            let report: Arc<dyn Fn(WorkerEvent) + Send + Sync> = Arc::new(move |e| {
+                match &e {
+                    WorkerEvent::Ended { status, .. } if status == "completed" => {}
+                    WorkerEvent::Ended { .. } | WorkerEvent::Failed { .. } => *flag.lock().expect("flag") = false,
+                    _ => {}
+                }
+                eprintln!("windlass: {}", super::worker::describe(&e));
+            });
+            worker::run(host, opts, Arc::new(Metrics::default()), stopped, report).await?;
+            let ok = *all_completed.lock().expect("flag");
+            Ok(if ok { ExitCode::Success } else { ExitCode::CascadeFailed })
+        })
     }
 }

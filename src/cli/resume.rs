@@ -4,16 +4,15 @@ use super::engine_args::EngineArgs;
 use super::session_id::SessionId;
 use super::Context;
 use super::{execute, store_access};
-use crate::cascade::{load_str, Severity};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::runner::replay::Replay;
-use crate::runner::{CascadeDef, RunState};
+use crate::host::start::{from_store, StartError};
+use crate::host::Start;
+use crate::session::claim::{self, Claim, ClaimRules, Refusal};
+use crate::session::durable::owner_id;
 use crate::store::{SessionStatus, Store};
 use clap::Args;
-use serde_json::{Map, Value};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 pub struct ResumeArgs {
@@ -39,111 +38,54 @@ impl ResumeArgs {
         let id = self.session.as_str().to_string();
         let rt = store_access::runtime()?;
         let store = rt.block_on(crate::store::open(&ctx.settings))?;
-        let start = rt.block_on(prepare(ctx, &*store, &id, &self))?;
-        match start {
-            Some(start) => execute::run_durable(ctx, &self.engine, &rt, store, start, execute::client(ctx)),
+        match rt.block_on(prepare(&*store, &id, &self))? {
+            Some(start) => {
+                for note in &start.notes {
+                    eprintln!("windlass: {note}");
+                }
+                execute::run_hosted(ctx, &self.engine, &rt, store, start, execute::client(ctx))
+            }
             None => Ok(ExitCode::Success),
         }
     }
 }
 
-/// Everything a resume starts from; `None` when the session had already finished.
-async fn prepare(
-    ctx: &Context,
-    store: &dyn Store,
-    id: &str,
-    args: &ResumeArgs,
-) -> Result<Option<execute::Start>, Error> {
+/// Claim the session (waiting for a live owner's lease to run out, unless --force) and load
+/// where it continues; `None` when it had already run its last phase.
+async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Option<Start>, Error> {
     let fail = |detail: String| Error::Resume { session: id.to_string(), detail };
-    let mut row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
-    let stored =
-        store.cascade_session(id).await?.ok_or_else(|| fail("the store has no cascade definition for it".into()))?;
-    // Wait for a live owner's lease to run out, unless --force.
-    loop {
-        let status = SessionStatus::parse(&row.status);
-        if status.is_some_and(SessionStatus::is_finished) && row.status != "error" {
-            return Err(fail(format!("it already ended with status {}; nothing to resume", row.status)));
-        }
-        let now = store.now().await?;
-        let expires = row.heartbeat_at + row.lease_seconds;
-        if args.force || !status.is_some_and(SessionStatus::is_live) || expires <= now {
-            break;
-        }
-        eprintln!(
-            "windlass: session {id} is owned by {} (heartbeat {:.0}s ago, lease {:.0}s); waiting {:.0}s for the lease to run out (--force takes it now)",
-            row.owner,
-            now - row.heartbeat_at,
-            row.lease_seconds,
-            expires - now
-        );
-        tokio::time::sleep(std::time::Duration::from_secs_f64((expires - now).clamp(0.2, 5.0))).await;
-        row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
+    if store.session_state(id).await?.is_none() {
+        return Err(Error::UnknownSession { session: id.to_string() });
     }
-    let path = PathBuf::from(&stored.cascade_path);
-    if let Ok(current) = std::fs::read_to_string(&path) {
-        if execute::hash(&current) != stored.definition_hash {
-            eprintln!(
-                "windlass: {} changed since session {id} started; resuming with the stored definition",
-                path.display()
-            );
+    let owner = owner_id();
+    let rules = ClaimRules { force: args.force, allow_error: true };
+    let (epoch, row) = loop {
+        match claim::claim(store, id, &owner, rules).await? {
+            Claim::Won { epoch, row } => break (epoch, row),
+            Claim::Lost(Refusal { reason, retry_at: Some(at) }) => {
+                let wait = (at - store.now().await?).max(0.0);
+                eprintln!("windlass: session {id}: {reason}; waiting {wait:.0}s for that to run out (--force takes it now)");
+                tokio::time::sleep(Duration::from_secs_f64(wait.clamp(0.2, 5.0))).await;
+            }
+            Claim::Lost(Refusal { reason, retry_at: None }) => return Err(fail(format!("{reason}; nothing to resume"))),
         }
-    }
-    let loaded = load_str(&stored.definition, &path);
-    let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error));
-    let cascade = cascade.ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
-    let def = Arc::new(CascadeDef { cascade, path, text: stored.definition.clone() });
-    let checkpoint = store.latest_checkpoint(id, 0).await?;
-    let input: Map<String, Value> = serde_json::from_str(&stored.input).unwrap_or_default();
-    let state: RunState = match &checkpoint {
-        Some(c) => serde_json::from_str(&c.state)
-            .map_err(|e| fail(format!("its checkpoint {} does not decode: {e}", c.seq)))?,
-        None => RunState::new(input),
     };
-    let phase = match (&args.from_phase, &checkpoint) {
-        (Some(p), _) => Some(def.cascade.phase_index(p).ok_or_else(|| fail(format!("it has no phase `{p}`")))?),
-        (None, Some(c)) if c.next_phase.is_empty() => {
-            eprintln!("windlass: session {id} had finished its last phase; marking it completed");
-            None
-        }
-        (None, Some(c)) => Some(
-            def.cascade
-                .phase_index(&c.next_phase)
-                .ok_or_else(|| fail(format!("its next phase `{}` is not in the cascade", c.next_phase)))?,
-        ),
-        (None, None) => (!def.cascade.phases.is_empty()).then_some(0),
-    };
-    // Answers logged after the checkpoint are served again instead of paid for twice.
-    let since = checkpoint.as_ref().map(|c| c.created_at);
-    let logs = store.logs(id, since, 1_000_000).await?;
-    let events: Vec<Value> = logs
-        .iter()
-        .filter(|r| r.node_type == "llm_response")
-        .filter_map(|r| serde_json::from_str(&r.content).ok())
-        .collect();
-    let replay = Replay::from_events(&events);
-    if !replay.is_empty() {
-        eprintln!("windlass: {} logged LLM answer(s) of the interrupted phase will be reused", replay.len());
+    let start = from_store(store, &row, epoch, args.from_phase.as_deref()).await.map_err(|e| match e {
+        StartError::Store(e) => Error::Store(e),
+        StartError::Unusable(detail) => fail(detail),
+    })?;
+    if start.phase.is_some() {
+        return Ok(Some(start));
     }
-    let next_seq = checkpoint.as_ref().map(|c| c.seq + 1).unwrap_or(0);
-    let start = execute::Start {
-        def,
-        session_id: id.to_string(),
-        epoch: row.owner_epoch + 1,
-        next_seq,
-        state,
-        phase,
-        replay: Some(Arc::new(replay)),
-        parent_session_id: row.parent_session_id.clone(),
-    };
-    if phase.is_none() {
-        let mut r = row.clone();
-        r.status = SessionStatus::Completed.as_str().into();
-        r.version += 1;
-        r.updated_at = store.now().await?;
-        store.put_session_state(&r).await?;
-        println!("{}", start.state.last_output());
-        return Ok(None);
-    }
-    let _ = ctx;
-    Ok(Some(start))
+    eprintln!("windlass: session {id} had finished its last phase; marking it completed");
+    let mut r = row;
+    r.status = SessionStatus::Completed.as_str().into();
+    r.owner = owner;
+    r.owner_epoch = epoch;
+    r.version = claim::final_version(epoch);
+    r.updated_at = store.now().await?;
+    r.completed_at = r.updated_at;
+    store.put_session_state(&r).await?;
+    println!("{}", start.state.last_output());
+    Ok(None)
 }

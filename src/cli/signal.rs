@@ -1,10 +1,12 @@
 //! `windlass signal`: send a message to a running session, or fire a named signal.
 
-use super::not_available::{not_available, planned};
 use super::session_id::SessionId;
-use super::Context;
+use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::session::mailbox::waiting_for_signal;
+use crate::session::signals::{self, BROADCAST};
+use crate::store::{SessionFilter, SessionStatus, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -32,8 +34,56 @@ fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|err| format!("not valid JSON: {err}"))
 }
 
+/// The session must exist and not have ended; `action` names the command for the message.
+pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStatus, Error> {
+    let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
+    let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
+    if status.is_finished() {
+        return Err(Error::Session {
+            action,
+            session: id.to_string(),
+            detail: format!("it already ended with status {}; only sessions that have not ended can take it", row.status),
+        });
+    }
+    Ok(status)
+}
+
 impl SignalArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("signal", planned::SESSIONS)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let rt = store_access::runtime()?;
+        rt.block_on(async {
+            let store = crate::store::open(&ctx.settings).await?;
+            let now = store.now().await?;
+            let payload = self.payload.clone().unwrap_or(Value::Null);
+            let (row, said) = match (&self.session, &self.name, &self.message) {
+                (Some(s), None, Some(message)) => {
+                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    let said = format!(
+                        "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
+                    );
+                    (signals::message(s.as_str(), message, now), said)
+                }
+                (Some(s), Some(name), _) => {
+                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    (signals::named(s.as_str(), name, &payload, now), format!("signal {name} sent to session {s}"))
+                }
+                (None, Some(name), _) => {
+                    let filter = SessionFilter { status: Some(SessionStatus::Blocked), cascade_id: None, limit: 100_000 };
+                    let waiting = waiting_for_signal(name);
+                    let waiters = store.list_sessions(&filter).await?.iter().filter(|r| r.blocked_on == waiting).count();
+                    let said = format!(
+                        "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
+                    );
+                    (signals::named(BROADCAST, name, &payload, now), said)
+                }
+                _ => unreachable!("clap requires a session and a message, or --name"),
+            };
+            store.put_signal(&row).await?;
+            if !ctx.global.quiet {
+                eprintln!("windlass: {said}");
+            }
+            println!("{}", row.signal_id);
+            Ok(ExitCode::Success)
+        })
     }
 }

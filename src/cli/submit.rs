@@ -2,12 +2,17 @@
 
 use super::engine_args::Usd;
 use super::input_args::InputArgs;
-use super::not_available::{not_available, planned};
-use super::Context;
+use super::{execute, store_access, Context};
+use crate::cascade::load_file_in;
 use crate::env;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::host::{start, Limits};
+use crate::runner::{ids, CascadeDef};
+use crate::session::signals;
 use crate::settings::HumanDuration;
+use crate::store::{SessionStateRow, SessionStatus};
+use std::io::Write;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -56,7 +61,75 @@ pub enum SubmitFormat {
 }
 
 impl SubmitArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("submit", planned::WORKER)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let loaded = load_file_in(&self.cascade, &ctx.settings.working_dir);
+        execute::ensure_valid(&loaded, ctx)?;
+        let input = self.input.resolve()?;
+        let cascade = loaded.cascade.clone().expect("a cascade without errors has a model");
+        let def = CascadeDef { cascade, path: self.cascade.clone(), text: loaded.text };
+        let id = match &self.input.session {
+            Some(id) => id.as_str().to_string(),
+            None => ids::new_session_id(),
+        };
+        let limits = Limits {
+            model: self.model.clone(),
+            max_cost: self.max_cost.map(|c| c.0),
+            timeout: self.timeout.map(|t| t.0),
+        };
+        let lease = ctx.settings.heartbeat_lease.as_secs_f64();
+        let rt = store_access::runtime()?;
+        rt.block_on(async {
+            let store = crate::store::open(&ctx.settings).await?;
+            if store.session_state(&id).await?.is_some() {
+                return Err(Error::Session {
+                    action: "submit",
+                    session: id.clone(),
+                    detail: "a session with this id already exists; leave out --session for a new id".into(),
+                });
+            }
+            let now = store.now().await?;
+            store.put_cascade_session(&start::cascade_row(&def, &id, &input, now)).await?;
+            if limits != Limits::default() {
+                store.put_signal(&signals::options(&id, &limits.to_json(), now)).await?;
+            }
+            // Written last: a worker only sees the session once everything it needs is stored.
+            store.put_session_state(&queued_row(&id, &def.cascade.cascade_id, now, lease)).await?;
+            Ok::<_, Error>(())
+        })?;
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            SubmitFormat::Human => writeln!(out, "{id}"),
+            SubmitFormat::Json => writeln!(out, "{}", serde_json::json!({ "session_id": id })),
+        }
+        .map_err(Error::Stdout)?;
+        if !ctx.global.quiet {
+            eprintln!("windlass: session {id} queued; a `windlass worker` on this store runs it");
+        }
+        Ok(ExitCode::Success)
+    }
+}
+
+/// The first row of a submitted session: queued, owned by nobody, epoch 0.
+fn queued_row(id: &str, cascade_id: &str, now: f64, lease: f64) -> SessionStateRow {
+    SessionStateRow {
+        session_id: id.to_string(),
+        version: 0,
+        status: SessionStatus::Queued.as_str().into(),
+        cascade_id: cascade_id.to_string(),
+        parent_session_id: String::new(),
+        current_phase: String::new(),
+        blocked_on: String::new(),
+        heartbeat_at: 0.0,
+        lease_seconds: lease,
+        owner: String::new(),
+        owner_epoch: 0,
+        cancel_requested: 0,
+        error_message: String::new(),
+        started_at: 0.0,
+        updated_at: now,
+        completed_at: 0.0,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0.0,
     }
 }

@@ -1,4 +1,5 @@
-//! Tools that need the engine itself: `ask_human`, `spawn_cascade`, `map_cascade`.
+//! Tools that need the engine itself: `ask_human`, `await_signal`, `fire_signal`,
+//! `spawn_cascade`, `map_cascade`.
 
 use super::emitter::Emitter;
 use super::event::{RunEvent, RunResult, RunStatus};
@@ -22,7 +23,15 @@ pub fn get(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
         dir: env.def.dir().to_path_buf(),
     };
     match name {
-        "ask_human" => Some(Arc::new(super::human::AskHuman { emitter: env.emitter.clone() })),
+        "ask_human" => Some(Arc::new(super::human::AskHuman {
+            emitter: env.emitter.clone(),
+            mailbox: env.runner.mailbox.clone(),
+        })),
+        "await_signal" => Some(Arc::new(super::signal_tools::AwaitSignal {
+            mailbox: env.runner.mailbox.clone(),
+            emitter: env.emitter.clone(),
+        })),
+        "fire_signal" => Some(Arc::new(super::signal_tools::FireSignal { mailbox: env.runner.mailbox.clone() })),
         "spawn_cascade" => Some(Arc::new(SpawnCascade(spawner()))),
         "map_cascade" => Some(Arc::new(MapCascade(spawner()))),
         _ => None,

@@ -33,6 +33,9 @@ pub enum RunError {
     /// A checkpoint could not be saved: nothing durable, the run stops.
     #[error("save a checkpoint: {0}")]
     Store(String),
+    /// Another process claimed the session (a later epoch): this one stops writing.
+    #[error("another process took the session over (epoch {by}, this process held {epoch}); this process stops")]
+    Fenced { epoch: u64, by: u64 },
 }
 
 impl RunError {

@@ -1,25 +1,52 @@
 //! Asking a human: the `ask_human` tool and the `human_input` phase key. On a terminal the
-//! question is asked on stderr and answered on stdin; off a terminal the answer comes
-//! through `windlass signal` (the coordination issue), which this build does not have yet.
+//! question is asked on stderr and answered on stdin, or by `windlass signal` from anywhere;
+//! off a terminal the session blocks (status `blocked`) until `windlass signal` answers.
 
 use super::emitter::Emitter;
 use super::error::RunError;
 use super::event::RunEvent;
 use crate::cascade::model::{HumanInput, HumanInputKind, HumanInputSpec, OnTimeout};
+use crate::session::mailbox::{waiting_for_human, Mailbox};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Ask on the terminal; `None` on timeout. Errors when there is no terminal.
+/// Ask a human; `None` on timeout. Errors when nobody can answer.
+async fn ask(
+    mailbox: Option<&Arc<Mailbox>>,
+    emitter: &Emitter,
+    phase: &str,
+    prompt: &str,
+    timeout: Option<Duration>,
+) -> Result<Option<String>, String> {
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let waiting = waiting_for_human(prompt);
+    let answer = match (terminal, mailbox) {
+        (true, Some(mb)) => tokio::select! {
+            a = ask_terminal(prompt, timeout) => return a,
+            s = mb.wait_message(&waiting, timeout) => s,
+        },
+        (true, None) => return ask_terminal(prompt, timeout).await,
+        (false, Some(mb)) => mb.wait_message(&waiting, timeout).await,
+        (false, None) => {
+            return Err("the cascade asks a human, but stdin/stderr is not a terminal and the session has no store to receive `windlass signal` answers; run it in a terminal".into())
+        }
+    };
+    Ok(answer.map(|s| {
+        emitter.emit(RunEvent::SignalReceived {
+            phase: Some(phase.to_string()),
+            name: None,
+            payload: json!({"signal_id": s.id, "kind": "message", "as": "answer", "message": s.text()}),
+        });
+        s.text()
+    }))
+}
+
+/// Ask on the terminal; `None` on timeout.
 async fn ask_terminal(prompt: &str, timeout: Option<Duration>) -> Result<Option<String>, String> {
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(
-            "the cascade asks a human, but stdin/stderr is not a terminal; run it in a terminal (answering through `windlass signal` is not available in this build yet)"
-                .into(),
-        );
-    }
     let prompt = prompt.to_string();
     let read = tokio::task::spawn_blocking(move || {
         let mut err = std::io::stderr();
@@ -46,6 +73,7 @@ async fn ask_terminal(prompt: &str, timeout: Option<Duration>) -> Result<Option<
 /// The `ask_human(question)` tool.
 pub struct AskHuman {
     pub emitter: Emitter,
+    pub mailbox: Option<Arc<Mailbox>>,
 }
 
 #[async_trait]
@@ -66,7 +94,7 @@ impl Tool for AskHuman {
             .and_then(Value::as_str)
             .ok_or_else(|| ToolError::InvalidArguments("ask_human needs a `question`".into()))?;
         self.emitter.emit(RunEvent::HumanInputRequested { phase: ctx.phase.clone(), prompt: question.to_string() });
-        match ask_terminal(question, None).await {
+        match ask(self.mailbox.as_ref(), &self.emitter, &ctx.phase, question, None).await {
             Ok(Some(answer)) => Ok(ToolOutput::text(answer)),
             Ok(None) => Err(ToolError::Failed("no answer".into())),
             Err(e) => Err(ToolError::Failed(e)),
@@ -75,7 +103,13 @@ impl Tool for AskHuman {
 }
 
 /// `human_input` after a phase: returns the answer to store, or an error.
-pub async fn after_phase(emitter: &Emitter, phase: &str, spec: &HumanInput, output: &str) -> Result<Value, RunError> {
+pub async fn after_phase(
+    mailbox: Option<&Arc<Mailbox>>,
+    emitter: &Emitter,
+    phase: &str,
+    spec: &HumanInput,
+    output: &str,
+) -> Result<Value, RunError> {
     let default_spec = HumanInputSpec {
         kind: HumanInputKind::Confirmation,
         prompt: None,
@@ -106,7 +140,7 @@ pub async fn after_phase(emitter: &Emitter, phase: &str, spec: &HumanInput, outp
     }
     emitter.emit(RunEvent::HumanInputRequested { phase: phase.to_string(), prompt: prompt.clone() });
     let timeout = spec.timeout_seconds.map(|s| Duration::from_secs(u64::from(s)));
-    let answer = ask_terminal(&prompt, timeout).await.map_err(|e| RunError::phase(phase, e))?;
+    let answer = ask(mailbox, emitter, phase, &prompt, timeout).await.map_err(|e| RunError::phase(phase, e))?;
     let Some(answer) = answer else {
         return match spec.on_timeout {
             OnTimeout::Abort => Err(RunError::phase(phase, "no human answer before the timeout (on_timeout: abort)")),

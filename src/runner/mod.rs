@@ -32,6 +32,7 @@ pub mod routing;
 pub mod schema;
 pub mod script;
 pub mod session;
+pub mod signal_tools;
 pub mod soundings;
 pub mod specs;
 pub mod sql_udf;
@@ -120,11 +121,13 @@ pub struct Runner {
     pub opts: Arc<RunOptions>,
     /// Answers logged before a crash, served again on resume (by request hash).
     pub replay: Option<Arc<replay::Replay>>,
+    /// Signals, human answers and cancellation addressed to the session (durable sessions).
+    pub mailbox: Option<Arc<crate::session::Mailbox>>,
 }
 
 impl Runner {
     pub fn new(provider: Arc<dyn Provider>, tools: Registry, opts: RunOptions) -> Self {
-        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts), replay: None }
+        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts), replay: None, mailbox: None }
     }
 }
 

@@ -95,10 +95,30 @@ pub async fn run_from(
         durable,
         keep_conversations,
     };
-    let result = phases(&env, &mut state, start).await;
-    // The process waits for async children so their work is not cut off.
-    subcascades::wait_all(&env.children, emitter).await;
+    let result = match runner.mailbox.clone() {
+        // `windlass cancel` stops the session wherever it is: between phases, in an LLM
+        // call, or blocked on a human or a signal.
+        Some(mailbox) => tokio::select! {
+            r = phases(&env, &mut state, start) => r,
+            reason = mailbox.cancelled() => Err(cancelled(emitter, reason)),
+        },
+        None => phases(&env, &mut state, start).await,
+    };
+    // The process waits for async children so their work is not cut off (unless cancelled).
+    if !matches!(result, Err(RunError::Cancelled { .. })) {
+        subcascades::wait_all(&env.children, emitter).await;
+    }
     finish(&def, state, result, emitter, started)
+}
+
+fn cancelled(emitter: &Emitter, reason: String) -> RunError {
+    let reason = (!reason.is_empty()).then_some(reason);
+    emitter.emit(RunEvent::SignalReceived {
+        phase: None,
+        name: Some("cancel".into()),
+        payload: serde_json::json!({ "reason": reason }),
+    });
+    RunError::Cancelled { reason }
 }
 
 /// The checkpoint of a state. Conversations are only kept when a later phase can use them
@@ -186,7 +206,10 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
             let seq = d
                 .checkpoint(&phase.name, next_name, json, (state.tokens_in, state.tokens_out, state.cost))
                 .await
-                .map_err(|e| RunError::Store(e.to_string()))?;
+                .map_err(|e| match e {
+                    crate::session::CheckpointError::Fenced { by } => RunError::Fenced { epoch: d.epoch, by },
+                    crate::session::CheckpointError::Store(e) => RunError::Store(e.to_string()),
+                })?;
             env.emitter.emit(RunEvent::Checkpoint {
                 phase: phase.name.clone(),
                 seq,

@@ -92,6 +92,17 @@ impl Turns<'_> {
     async fn call(&self, state: &mut RunState, messages: &mut Vec<Message>) -> Result<ChatResponse, RunError> {
         let env = self.env;
         let phase = self.phase;
+        // Messages sent with `windlass signal` join the conversation before the next call.
+        if let Some(mailbox) = &env.runner.mailbox {
+            for s in mailbox.take_messages().await {
+                env.emitter.emit(RunEvent::SignalReceived {
+                    phase: Some(phase.name.clone()),
+                    name: None,
+                    payload: serde_json::json!({"signal_id": s.id, "kind": "message", "as": "feedback", "message": s.text()}),
+                });
+                messages.push(Message::user(format!("Feedback from the user: {}", s.text())));
+            }
+        }
         if let Some(b) = &env.def.cascade.token_budget {
             match budget::apply(b, messages, &phase.name)? {
                 Verdict::Fits { warning: Some(w) } => {

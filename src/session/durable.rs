@@ -22,6 +22,16 @@ pub fn owner_id() -> String {
     format!("{}:{}", gethostname::gethostname().to_string_lossy(), std::process::id())
 }
 
+/// Why a checkpoint was not saved.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A later claim exists: another process owns the session now.
+    #[error("another process claimed the session (epoch {by})")]
+    Fenced { by: u64 },
+}
+
 /// The durable side of one session run by this process.
 pub struct Durable {
     pub store: Arc<dyn Store>,
@@ -121,6 +131,14 @@ impl Durable {
         last.clone()
     }
 
+    /// Append a row changed by `f` that gives the lease up (heartbeat 0), so another
+    /// process may take the session over at once.
+    pub async fn release(&self, f: impl FnOnce(&mut SessionStateRow)) -> Result<(), StoreError> {
+        let mut row = self.prepare(f);
+        row.heartbeat_at = 0.0;
+        self.store.put_session_state(&row).await
+    }
+
     pub async fn set_status(&self, status: SessionStatus, phase: Option<&str>) -> Result<(), StoreError> {
         self.update(|r| {
             r.status = status.as_str().into();
@@ -138,7 +156,12 @@ impl Durable {
         next_phase: Option<&str>,
         state_json: String,
         totals: (u64, u64, f64),
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, CheckpointError> {
+        // A stale owner (paused, then woken after someone claimed the session) stops here.
+        let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
+        if highest > self.epoch {
+            return Err(CheckpointError::Fenced { by: highest });
+        }
         let seq = self.seq.fetch_add(1, Ordering::SeqCst);
         let row = CheckpointRow {
             session_id: self.session_id.clone(),
@@ -160,7 +183,7 @@ impl Durable {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         // Versions are taken when the row is prepared, so a late write never hides a newer row.
@@ -190,22 +213,25 @@ impl Durable {
         Ok(seq)
     }
 
-    /// The final row: completed, error, cancelled; `release` lets a resume start at once.
+    /// The final row of this epoch (completed, error, cancelled): its version is above
+    /// every other row of the epoch, an `orphans` mark included.
     pub async fn finish(
         &self,
         status: SessionStatus,
         error: Option<&str>,
         totals: (u64, u64, f64),
     ) -> Result<(), StoreError> {
-        self.update(|r| {
+        let mut row = self.prepare(|r| {
             r.status = status.as_str().into();
+            r.blocked_on.clear();
             r.error_message = error.unwrap_or_default().to_string();
             r.completed_at = if status.is_finished() { now() } else { 0.0 };
             r.tokens_in = totals.0;
             r.tokens_out = totals.1;
             r.cost = totals.2;
-        })
-        .await
+        });
+        row.version = super::claim::final_version(self.epoch);
+        self.store.put_session_state(&row).await
     }
 
     /// Heartbeats every interval until the returned handle is aborted.

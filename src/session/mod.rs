@@ -2,9 +2,15 @@
 //! every event to `unified_logs`, session rows with heartbeats, checkpoints, and what a
 //! resume needs to pick a session up again.
 
+pub mod claim;
 pub mod durable;
+pub mod hub;
 pub mod logger;
+pub mod mailbox;
 pub mod rows;
+pub mod signals;
 
-pub use durable::Durable;
+pub use durable::{CheckpointError, Durable};
+pub use hub::Hub;
 pub use logger::StoreLogger;
+pub use mailbox::Mailbox;

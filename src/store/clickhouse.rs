@@ -294,6 +294,13 @@ impl Store for ClickHouseStore {
             .map_err(self.fail("read the signals"))
     }
 
+    async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError> {
+        let sql = "SELECT ?fields FROM signals WHERE created_at > ? ORDER BY created_at, signal_id, kind";
+        self.run(|| self.client.query(sql).bind(after).fetch_all::<SignalRow>())
+            .await
+            .map_err(self.fail("read the signals"))
+    }
+
     async fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
         if !is_read_only(sql) {
             return Err(StoreError::NotReadOnly(sql.trim().chars().take(80).collect()));

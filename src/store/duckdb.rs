@@ -263,6 +263,13 @@ impl Store for DuckStore {
         .await
     }
 
+    async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError> {
+        let sql =
+            format!("SELECT {} FROM signals WHERE created_at > ? ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
+        self.read("read signals", move |conn| conn.prepare(&sql)?.query_map([after], schema::signal_from)?.collect())
+            .await
+    }
+
     async fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
         if !is_read_only(sql) {
             return Err(StoreError::NotReadOnly(sql.to_string()));

@@ -92,6 +92,9 @@ pub trait Store: Send + Sync {
     async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError>;
     /// Every signal row of a session (including `consumed` markers), oldest first.
     async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError>;
+    /// Every signal row of any session created after `after` (epoch seconds), oldest first.
+    /// One query however many sessions a process runs; rows may repeat (de-duplicate by id).
+    async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError>;
 
     /// Run a read-only query (the same table names on both backends).
     async fn query(&self, sql: &str) -> Result<QueryResult, StoreError>;

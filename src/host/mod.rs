@@ -1,0 +1,33 @@
+//! Hosting durable sessions in this process: the one path by which `run`, `resume`,
+//! `orphans --resume` and `worker` run a session (heartbeats, checkpoints, logs, signals,
+//! claims), and the worker loop with its health endpoints.
+//!
+//! Depends on the engine (`runner`), the durable side (`session`) and the `store`; the
+//! command line sits above it and only chooses renderers, prints and maps exit codes.
+
+pub mod drive;
+pub mod http;
+pub mod metrics;
+pub mod start;
+pub mod worker;
+
+pub use drive::{drive, Ended, Limits};
+pub use start::Start;
+
+use crate::runner::Runner;
+use crate::session::Hub;
+use crate::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every session hosted by this process shares.
+#[derive(Clone)]
+pub struct Host {
+    pub store: Arc<dyn Store>,
+    /// The signal poller of this process.
+    pub hub: Arc<Hub>,
+    /// The engine each session starts from (provider, tools, options).
+    pub runner: Runner,
+    pub lease: Duration,
+    pub heartbeat_interval: Duration,
+}

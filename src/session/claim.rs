@@ -1,0 +1,231 @@
+//! Taking a session over without row locks (store.md, "Heartbeats, orphans, claims").
+//!
+//! A claim is an appended `claim` row in `signals` for the next epoch. The claimer waits a
+//! settle delay longer than its own insert took, reads the claims back, and the smallest
+//! owner id among the claims of that epoch wins; the others back off. The winner's epoch
+//! goes on every state row and checkpoint, and before each checkpoint the owner checks that
+//! no later claim exists ([`highest_claim`]), so an owner that wakes up late stops instead
+//! of overwriting. Session row versions are `epoch << 40 | counter`, so a row of a later
+//! epoch always wins over a stale owner's.
+
+use super::signals::{self, kind};
+use crate::store::{SessionStateRow, SessionStatus, SignalRow, Store, StoreError};
+use std::time::{Duration, Instant};
+
+/// The least time a claimer waits before reading the claims back.
+pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// Version bits of a session row kept for the counter within an epoch.
+pub const EPOCH_SHIFT: u32 = 40;
+
+/// The version an `orphans` mark writes: above every heartbeat of that epoch (so a paused
+/// owner that wakes up cannot write `running` over it), below its final row.
+pub fn orphan_mark_version(epoch: u64) -> u64 {
+    (epoch << EPOCH_SHIFT) | (1 << (EPOCH_SHIFT - 1))
+}
+
+/// The version of a session's final row in an epoch: above everything else of the epoch.
+pub fn final_version(epoch: u64) -> u64 {
+    (epoch << EPOCH_SHIFT) | ((1 << EPOCH_SHIFT) - 1)
+}
+
+/// How a claim ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This process owns the session at `epoch`; `row` is the state it took over.
+    Won { epoch: u64, row: SessionStateRow },
+    /// Someone else has it, or it cannot be claimed.
+    Lost(Refusal),
+}
+
+/// Why a session cannot be claimed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub reason: String,
+    /// When trying again may succeed (store clock), e.g. when a lease runs out; `None`:
+    /// never (the session ended, or another process won it).
+    pub retry_at: Option<f64>,
+}
+
+impl Refusal {
+    fn never(reason: impl Into<String>) -> Refusal {
+        Refusal { reason: reason.into(), retry_at: None }
+    }
+}
+
+/// What may be claimed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimRules {
+    /// Take a live session whose lease has not run out (`resume --force`).
+    pub force: bool,
+    /// Take a session that ended with an error (`resume`; workers never do).
+    pub allow_error: bool,
+}
+
+/// The claim rows of a session.
+pub async fn claims(store: &dyn Store, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+    Ok(store.signals(session_id).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
+}
+
+/// The highest epoch any claim on the session names (0: none).
+pub async fn highest_claim(store: &dyn Store, session_id: &str) -> Result<u64, StoreError> {
+    Ok(claims(store, session_id).await?.iter().filter_map(signals::claim_epoch).max().unwrap_or(0))
+}
+
+/// Whether the session may be claimed now, and the epoch it is at; `Err` says why not.
+pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: ClaimRules) -> Result<u64, Refusal> {
+    let status = SessionStatus::parse(&row.status);
+    let epoch = claims.iter().filter_map(signals::claim_epoch).max().unwrap_or(0).max(row.owner_epoch);
+    match status {
+        Some(SessionStatus::Completed | SessionStatus::Cancelled) => {
+            return Err(Refusal::never(format!("it already ended with status {}", row.status)))
+        }
+        Some(SessionStatus::Error) if !rules.allow_error => return Err(Refusal::never("it ended with an error")),
+        Some(s) if s.is_live() && !rules.force && row.heartbeat_at + row.lease_seconds > now => {
+            return Err(Refusal {
+                reason: format!(
+                    "it is owned by {} (heartbeat {:.0}s ago, lease {:.0}s)",
+                    row.owner,
+                    (now - row.heartbeat_at).max(0.0),
+                    row.lease_seconds
+                ),
+                retry_at: Some(row.heartbeat_at + row.lease_seconds),
+            })
+        }
+        _ => {}
+    }
+    // A claim newer than the session's own epoch, made within a lease: its winner is
+    // starting up right now.
+    if !rules.force {
+        let lease = if row.lease_seconds > 0.0 { row.lease_seconds } else { 60.0 };
+        let pending = claims
+            .iter()
+            .filter(|c| signals::claim_epoch(c).is_some_and(|e| e > row.owner_epoch) && c.created_at + lease > now)
+            .min_by(|a, b| a.name.cmp(&b.name));
+        if let Some(c) = pending {
+            return Err(Refusal { reason: format!("{} is taking it over", c.name), retry_at: Some(c.created_at + lease) });
+        }
+    }
+    Ok(epoch)
+}
+
+/// Try to take `session_id` over for `owner` (see the module docs).
+pub async fn claim(store: &dyn Store, session_id: &str, owner: &str, rules: ClaimRules) -> Result<Claim, StoreError> {
+    let Some(row) = store.session_state(session_id).await? else {
+        return Ok(Claim::Lost(Refusal::never("there is no such session")));
+    };
+    let now = store.now().await?;
+    let epoch = match claimable(&row, &claims(store, session_id).await?, now, rules) {
+        Ok(e) => e + 1,
+        Err(why) => return Ok(Claim::Lost(why)),
+    };
+    let started = Instant::now();
+    store.put_signal(&signals::claim(session_id, owner, epoch, now)).await?;
+    tokio::time::sleep(SETTLE.max(started.elapsed() * 4)).await;
+    let rivals = claims(store, session_id).await?;
+    if let Some(later) = rivals.iter().filter_map(signals::claim_epoch).filter(|e| *e > epoch).max() {
+        return Ok(Claim::Lost(Refusal::never(format!("another process claimed epoch {later}"))));
+    }
+    let winner = rivals
+        .iter()
+        .filter(|r| signals::claim_epoch(r) == Some(epoch))
+        .map(|r| r.name.as_str())
+        .min()
+        .unwrap_or(owner)
+        .to_string();
+    if winner != owner {
+        return Ok(Claim::Lost(Refusal::never(format!("{winner} claimed it first"))));
+    }
+    let current = store.session_state(session_id).await?.unwrap_or(row);
+    if current.owner_epoch >= epoch && current.owner != owner {
+        return Ok(Claim::Lost(Refusal::never(format!("{} already runs it", current.owner))));
+    }
+    Ok(Claim::Won { epoch, row: current })
+}
+
+/// Mark a session whose lease ran out as `orphaned` (`windlass orphans`). Returns the row
+/// written.
+pub async fn mark_orphaned(store: &dyn Store, row: &SessionStateRow, now: f64) -> Result<SessionStateRow, StoreError> {
+    let mut r = row.clone();
+    r.status = SessionStatus::Orphaned.as_str().into();
+    r.version = (row.version + 1).max(orphan_mark_version(row.owner_epoch));
+    r.updated_at = now;
+    if r.error_message.is_empty() {
+        r.error_message = format!("its owner {} stopped heartbeating", row.owner);
+    }
+    store.put_session_state(&r).await?;
+    Ok(r)
+}
+
+/// Whether a session's owner stopped heartbeating: live status, lease run out (store clock).
+pub fn is_orphan(row: &SessionStateRow, now: f64) -> bool {
+    let status = SessionStatus::parse(&row.status);
+    status == Some(SessionStatus::Orphaned)
+        || (status.is_some_and(SessionStatus::is_live) && row.heartbeat_at + row.lease_seconds <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, heartbeat_at: f64, epoch: u64) -> SessionStateRow {
+        SessionStateRow {
+            session_id: "s".into(),
+            version: epoch << EPOCH_SHIFT,
+            status: status.into(),
+            cascade_id: "c".into(),
+            parent_session_id: String::new(),
+            current_phase: String::new(),
+            blocked_on: String::new(),
+            heartbeat_at,
+            lease_seconds: 10.0,
+            owner: "h:1".into(),
+            owner_epoch: epoch,
+            cancel_requested: 0,
+            error_message: String::new(),
+            started_at: 0.0,
+            updated_at: 0.0,
+            completed_at: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            cost: 0.0,
+        }
+    }
+
+    #[test]
+    fn live_and_finished_sessions_are_not_claimable() {
+        let rules = ClaimRules::default();
+        assert!(claimable(&row("running", 95.0, 1), &[], 100.0, rules).is_err());
+        assert_eq!(claimable(&row("running", 80.0, 1), &[], 100.0, rules), Ok(1));
+        assert_eq!(claimable(&row("running", 95.0, 1), &[], 100.0, ClaimRules { force: true, ..rules }), Ok(1));
+        assert!(claimable(&row("completed", 0.0, 1), &[], 100.0, rules).is_err());
+        assert!(claimable(&row("error", 0.0, 1), &[], 100.0, rules).is_err());
+        assert_eq!(claimable(&row("error", 0.0, 1), &[], 100.0, ClaimRules { allow_error: true, ..rules }), Ok(1));
+        assert_eq!(claimable(&row("queued", 0.0, 0), &[], 100.0, rules), Ok(0));
+    }
+
+    #[test]
+    fn a_recent_claim_holds_others_off_and_raises_the_epoch() {
+        let rules = ClaimRules::default();
+        let recent = signals::claim("s", "w:2", 3, 99.0);
+        assert!(claimable(&row("orphaned", 0.0, 2), std::slice::from_ref(&recent), 100.0, rules).is_err());
+        let old = signals::claim("s", "w:2", 3, 50.0);
+        assert_eq!(claimable(&row("orphaned", 0.0, 2), &[old], 100.0, rules), Ok(3));
+    }
+
+    #[test]
+    fn versions_order_heartbeats_orphan_marks_and_final_rows() {
+        let heartbeat = (5 << EPOCH_SHIFT) | 1000;
+        assert!(orphan_mark_version(5) > heartbeat);
+        assert!(final_version(5) > orphan_mark_version(5));
+        assert!((6 << EPOCH_SHIFT) > final_version(5));
+    }
+
+    #[test]
+    fn orphans_are_live_sessions_past_their_lease() {
+        assert!(is_orphan(&row("running", 80.0, 1), 100.0));
+        assert!(!is_orphan(&row("running", 95.0, 1), 100.0));
+        assert!(is_orphan(&row("orphaned", 99.0, 1), 100.0));
+        assert!(!is_orphan(&row("completed", 0.0, 1), 100.0));
+    }
+}

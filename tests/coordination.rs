@@ -1,0 +1,381 @@
+//! Coordination between processes, on both store backends: messages and named signals sent
+//! into running sessions, human answers by `windlass signal`, `cancel`, blocked sessions and
+//! `--timeout`, orphans recovered by racing workers, `submit`, the worker's endpoints.
+
+mod support;
+
+use serde_json::json;
+use std::io::{Read, Write};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use support::backends::{backends, sandbox};
+use support::requests::{all_text, last_user};
+use support::{FakeLlm, Reply, Sandbox};
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !done() {
+        assert!(t.elapsed() < limit, "gave up after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The value of one field of `sessions show`.
+fn show(sb: &Sandbox, session: &str, field: &str) -> String {
+    let out = sb.run(&["sessions", "show", session]);
+    out.stdout
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with("  "))
+        .map(|l| l[field.len()..].trim().to_string())
+        .unwrap_or_default()
+}
+
+fn spawn(sb: &Sandbox, args: &[&str]) -> Child {
+    sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+/// Wait for a child with a limit; its exit code, stdout and stderr.
+fn finish(mut child: Child, limit: Duration) -> (i32, String, String) {
+    let t = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            let mut err = String::new();
+            child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            return (status.code().unwrap_or(-1), out, err);
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("the process did not end within {limit:?}; stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const TWO_PHASES: &str = "cascade_id: two\nphases:\n  - name: draft\n    instructions: WRITE A DRAFT\n  - name: polish\n    instructions: POLISH IT\n";
+
+#[test]
+fn a_message_signalled_into_a_running_session_reaches_its_next_llm_request_and_its_logs() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| {
+            if last_user(body) == "WRITE A DRAFT" {
+                Reply::text("a draft").with_delay(Duration::from_secs(3))
+            } else {
+                Reply::text("polished")
+            }
+        });
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", TWO_PHASES);
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "fb-1"]);
+        wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+        let sent = sb.run(&["signal", "fb-1", "Use British spelling, please."]);
+        assert_eq!(sent.code, 0, "{backend}: {}", sent.stderr);
+        let (code, stdout, stderr) = finish(child, Duration::from_secs(60));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        assert_eq!(stdout.trim(), "polished", "{backend}");
+        let requests = llm.requests();
+        assert_eq!(requests.len(), 2, "{backend}");
+        assert!(!all_text(&requests[0].body).contains("British"), "{backend}");
+        assert!(all_text(&requests[1].body).contains("Use British spelling, please."), "{backend}: {}", requests[1].body);
+        let logs = sb.run(&["logs", "fb-1"]);
+        assert!(logs.stdout.contains("signal_received") || logs.stdout.contains("signal"), "{backend}: {}", logs.stdout);
+        assert!(logs.stdout.contains("British"), "{backend}: {}", logs.stdout);
+        // Consumed once: it is not delivered again to a later run of the same session.
+        let sql = sb.run(&["sql", "select count(*) as n from signals where session_id = 'fb-1' and kind = 'consumed'"]);
+        assert!(sql.stdout.contains('1'), "{backend}: {}", sql.stdout);
+    }
+}
+
+#[test]
+fn ask_human_is_answered_by_windlass_signal_from_another_process() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.push(Reply::text(
+            "<tool_call>{\"name\": \"ask_human\", \"arguments\": {\"question\": \"Which colour?\"}}</tool_call>",
+        ));
+        llm.push(Reply::text("You chose the colour."));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", "cascade_id: ask\nphases:\n  - name: pick\n    instructions: Ask which colour.\n    tackle: [ask_human]\n");
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "ask-1", "--format", "json"]);
+        wait_until("the session to block on the human", Duration::from_secs(30), || {
+            show(&sb, "ask-1", "status") == "blocked"
+        });
+        assert_eq!(show(&sb, "ask-1", "blocked on"), "human: Which colour?", "{backend}");
+        let sent = sb.run(&["signal", "ask-1", "teal"]);
+        assert_eq!(sent.code, 0, "{backend}: {}", sent.stderr);
+        let (code, stdout, stderr) = finish(child, Duration::from_secs(30));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(doc["status"], "completed", "{backend}");
+        let follow = &llm.requests()[1].body;
+        assert!(all_text(follow).contains("teal"), "{backend}: the answer is not in the follow-up: {follow}");
+        assert_eq!(show(&sb, "ask-1", "status"), "completed", "{backend}");
+    }
+}
+
+const WAIT_FOR_GO: &str = "cascade_id: gate
+phases:
+  - name: wait
+    tool: await_signal
+    inputs:
+      signal_name: go
+      timeout: 20s
+    handoffs: [got_it, too_late]
+    routing:
+      fired: got_it
+      timeout: too_late
+  - name: got_it
+    instructions: 'FIRED {{ outputs.wait }}'
+    handoffs: [end]
+  - name: too_late
+    instructions: TIMED OUT
+";
+
+#[test]
+fn await_signal_routes_on_a_named_signal_and_passes_its_payload() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| Reply::text(format!("saw: {}", last_user(body))));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", WAIT_FOR_GO);
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "gate-1"]);
+        wait_until("the session to wait on the signal", Duration::from_secs(30), || {
+            show(&sb, "gate-1", "blocked on") == "signal: go"
+        });
+        // A named signal for every waiter (no session given), with a payload.
+        let fired = sb.run(&["signal", "--name", "go", "--payload", r#"{"batch": 42}"#]);
+        assert_eq!(fired.code, 0, "{backend}: {}", fired.stderr);
+        assert!(fired.stderr.contains("1 waiting now"), "{backend}: {}", fired.stderr);
+        let (code, stdout, stderr) = finish(child, Duration::from_secs(30));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        let reqs = llm.requests();
+        assert_eq!(reqs.len(), 1, "{backend}");
+        let prompt = last_user(&reqs[0].body);
+        assert!(prompt.starts_with("FIRED"), "{backend}: routed to the wrong phase: {prompt}");
+        assert!(prompt.contains("42") && prompt.contains("fired"), "{backend}: {prompt}");
+        assert!(stdout.contains("saw: FIRED"), "{backend}: {stdout}");
+    }
+}
+
+#[test]
+fn await_signal_times_out_into_its_timeout_route() {
+    let llm = FakeLlm::start();
+    llm.respond_with(|body| Reply::text(format!("saw: {}", last_user(body))));
+    let sb = sandbox(&llm, &[]);
+    sb.write("c.yaml", &WAIT_FOR_GO.replace("timeout: 20s", "timeout: 1s"));
+    let out = sb.run(&["run", "c.yaml", "-q"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "saw: TIMED OUT");
+}
+
+#[test]
+fn cancel_stops_a_running_session_within_two_seconds() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.set_fallback(Reply::text("slow").with_delay(Duration::from_secs(30)));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", TWO_PHASES);
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "stop-1"]);
+        wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+        let asked = Instant::now();
+        let out = sb.run(&["cancel", "stop-1", "--reason", "changed my mind"]);
+        assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
+        let (code, _, stderr) = finish(child, Duration::from_secs(10));
+        let took = asked.elapsed();
+        assert_eq!(code, 1, "{backend}: {stderr}");
+        assert!(took < Duration::from_secs(2) + out.elapsed, "{backend}: cancel took {took:?}");
+        assert!(stderr.contains("cancelled"), "{backend}: {stderr}");
+        assert_eq!(show(&sb, "stop-1", "status"), "cancelled", "{backend}");
+        assert!(show(&sb, "stop-1", "error").contains("changed my mind"), "{backend}");
+        // A finished session takes no more signals or cancels.
+        let again = sb.run(&["signal", "stop-1", "hello?"]);
+        assert_eq!(again.code, 1, "{backend}: {}", again.stderr);
+        assert!(again.stderr.contains("stop-1") && again.stderr.contains("cancelled"), "{backend}: {}", again.stderr);
+        let unknown = sb.run(&["cancel", "no-such-session"]);
+        assert_eq!(unknown.code, 1, "{backend}");
+        assert!(unknown.stderr.contains("no-such-session"), "{backend}: {}", unknown.stderr);
+    }
+}
+
+#[test]
+fn a_timeout_while_blocked_exits_75_and_the_session_resumes_with_the_answer() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| {
+            if all_text(body).contains("[ask_human]") {
+                Reply::text(format!("answer was: {}", all_text(body)))
+            } else {
+                Reply::text("<tool_call>{\"name\": \"ask_human\", \"arguments\": {\"question\": \"Ship it?\"}}</tool_call>")
+            }
+        });
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", "cascade_id: ask\nphases:\n  - name: gate\n    instructions: Ask.\n    tackle: [ask_human]\n");
+        let out = sb.run(&["run", "c.yaml", "-q", "--session", "wait-1", "--timeout", "2s"]);
+        assert_eq!(out.code, 75, "{backend}: {}", out.stderr);
+        assert!(out.stderr.contains("wait-1") && out.stderr.contains("Ship it?"), "{backend}: {}", out.stderr);
+        assert_eq!(show(&sb, "wait-1", "status"), "blocked", "{backend}");
+        assert_eq!(show(&sb, "wait-1", "blocked on"), "human: Ship it?", "{backend}");
+        assert_eq!(sb.run(&["signal", "wait-1", "yes, ship"]).code, 0, "{backend}");
+        let resumed = sb.run(&["resume", "wait-1", "-q"]);
+        assert_eq!(resumed.code, 0, "{backend}: {}", resumed.stderr);
+        assert!(resumed.stdout.contains("yes, ship"), "{backend}: {}", resumed.stdout);
+    }
+}
+
+const THREE_PHASES: &str = "cascade_id: three\nphases:\n  - name: one\n    instructions: 'ONE {{ input.n }}'\n  - name: two\n    instructions: 'TWO {{ input.n }}'\n  - name: three\n    instructions: 'THREE {{ input.n }}'\n";
+
+#[test]
+fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly_once() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        // Phase two hangs until the runs are killed.
+        llm.respond_with(|body| {
+            let u = last_user(body);
+            if u.starts_with("TWO") {
+                Reply::text("late").with_delay(Duration::from_secs(60))
+            } else {
+                Reply::text(format!("done {u}"))
+            }
+        });
+        let mut sb = sandbox(&llm, &env);
+        sb.set("WINDLASS_HEARTBEAT_INTERVAL", "500ms");
+        sb.set("WINDLASS_HEARTBEAT_LEASE", "2s");
+        sb.write("c.yaml", THREE_PHASES);
+        let mut runs: Vec<Child> = (0..5)
+            .map(|n| {
+                let input = format!("{{\"n\": {n}}}");
+                let id = format!("orphan-{n}");
+                sb.command(&["run", "c.yaml", "-q", "--session", &id, "--input", &input])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        wait_until("every run to reach phase two", Duration::from_secs(60), || {
+            llm.requests().iter().filter(|r| last_user(&r.body).starts_with("TWO")).count() == 5
+        });
+        std::thread::sleep(Duration::from_millis(800)); // the log batches go out
+        for r in &mut runs {
+            r.kill().unwrap(); // SIGKILL: no goodbye, the heartbeat just stops
+            r.wait().unwrap();
+        }
+        let before = llm.request_count();
+        llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
+        std::thread::sleep(Duration::from_millis(2500)); // the lease runs out
+        let listed = sb.run(&["orphans"]);
+        assert_eq!(listed.code, 0, "{backend}: {}", listed.stderr);
+        for n in 0..5 {
+            assert!(listed.stdout.contains(&format!("orphan-{n}")), "{backend}: {}", listed.stdout);
+            assert_eq!(show(&sb, &format!("orphan-{n}"), "status"), "orphaned", "{backend}");
+        }
+        let workers: Vec<Child> = (0..4).map(|_| spawn(&sb, &["worker", "--once", "--concurrency", "5"])).collect();
+        for w in workers {
+            let (code, _, stderr) = finish(w, Duration::from_secs(120));
+            assert_eq!(code, 0, "{backend}: {stderr}");
+        }
+        let after: Vec<String> = llm.requests()[before..].iter().map(|r| last_user(&r.body)).collect();
+        for n in 0..5 {
+            let count = |p: &str| after.iter().filter(|u| **u == format!("{p} {n}")).count();
+            assert_eq!(count("ONE"), 0, "{backend}: completed phase one ran again: {after:?}");
+            assert_eq!(count("TWO"), 1, "{backend}: phase two of session {n}: {after:?}");
+            assert_eq!(count("THREE"), 1, "{backend}: phase three of session {n}: {after:?}");
+            assert_eq!(show(&sb, &format!("orphan-{n}"), "status"), "completed", "{backend}");
+        }
+        assert_eq!(after.len(), 10, "{backend}: {after:?}");
+        let none = sb.run(&["orphans"]);
+        assert!(!none.stdout.contains("orphan-"), "{backend}: {}", none.stdout);
+    }
+}
+
+#[test]
+fn submitted_sessions_are_run_by_a_worker() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", THREE_PHASES);
+        let out = sb.run(&["submit", "c.yaml", "--input", r#"{"n": 7}"#, "--format", "json"]);
+        assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
+        let id = out.json()["session_id"].as_str().unwrap().to_string();
+        assert_eq!(show(&sb, &id, "status"), "queued", "{backend}");
+        assert_eq!(llm.request_count(), 0, "{backend}: submit must not run anything");
+        let worker = sb.run(&["worker", "--once"]);
+        assert_eq!(worker.code, 0, "{backend}: {}", worker.stderr);
+        assert!(worker.stderr.contains(&id), "{backend}: {}", worker.stderr);
+        assert_eq!(show(&sb, &id, "status"), "completed", "{backend}");
+        let prompts: Vec<String> = llm.requests().iter().map(|r| last_user(&r.body)).collect();
+        assert_eq!(prompts, ["ONE 7", "TWO 7", "THREE 7"], "{backend}");
+        // Nothing left: a second worker finds no work.
+        let again = sb.run(&["worker", "--once"]);
+        assert_eq!(again.code, 0, "{backend}");
+        assert_eq!(llm.request_count(), 3, "{backend}");
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn the_worker_serves_health_ready_and_metrics_and_stops_on_sigterm() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", THREE_PHASES);
+        let id = sb.run(&["submit", "c.yaml", "-i", "n=1"]).stdout.trim().to_string();
+        let mut worker = spawn(&sb, &["worker", "--listen", "127.0.0.1:0"]);
+        let mut stderr = std::io::BufReader::new(worker.stderr.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        let addr = line.rsplit("http://").next().unwrap().trim().to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "{backend}: {line}");
+        wait_until("the submitted session to complete", Duration::from_secs(30), || {
+            show(&sb, &id, "status") == "completed"
+        });
+        let (code, body) = http_get(&addr, "/health");
+        assert_eq!(code, 200, "{backend}: {body}");
+        assert_eq!(http_get(&addr, "/ready").0, 200, "{backend}");
+        assert_eq!(http_get(&addr, "/nope").0, 404, "{backend}");
+        let (code, metrics) = http_get(&addr, "/metrics");
+        assert_eq!(code, 200, "{backend}");
+        assert!(metrics.contains("windlass_sessions_completed_total 1\n"), "{backend}: {metrics}");
+        assert!(metrics.contains("windlass_claims_won_total 1\n"), "{backend}: {metrics}");
+        assert!(metrics.contains("windlass_sessions_running 0\n"), "{backend}: {metrics}");
+        assert!(metrics.contains("windlass_store_latency_seconds "), "{backend}: {metrics}");
+        unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = worker.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{backend}: the worker ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "{backend}");
+    }
+}
+
+#[test]
+fn signals_to_unknown_sessions_fail_clearly() {
+    let llm = FakeLlm::start();
+    let sb = sandbox(&llm, &[]);
+    let out = sb.run(&["signal", "ghost-7", "hello"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("ghost-7"), "{}", out.stderr);
+    let bad = sb.run(&["signal", "--name", "go", "--payload", "{not json"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let _ = json!({});
+}
