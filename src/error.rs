@@ -60,6 +60,10 @@ pub enum Error {
 
     #[error("resume session {session}: {detail}")]
     Resume { session: String, detail: String },
+
+    /// `cleanup` could not measure or remove what a session left on disk.
+    #[error("{action} {}: {source}; check its permissions and run `windlass cleanup` again", path.display())]
+    Artifacts { action: &'static str, path: PathBuf, source: io::Error },
 }
 
 impl Error {
@@ -95,6 +99,7 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::Store(_) => ExitCode::Store,
         Error::UnknownSession { .. } => ExitCode::CascadeFailed,
         Error::Resume { .. } => ExitCode::CascadeFailed,
+        Error::Artifacts { .. } => ExitCode::Setup,
     }
 }
 

@@ -49,7 +49,6 @@ fn commands_not_built_yet_say_so_in_one_line_and_exit_4() {
         (&["orphans"], "windlass orphans:"),
         (&["worker", "--once"], "windlass worker:"),
         (&["submit", "x.yaml"], "windlass submit:"),
-        (&["cleanup", "--dry-run"], "windlass cleanup:"),
     ];
     for (args, prefix) in cases {
         let out = run_args(&sandbox, args);
@@ -82,6 +81,7 @@ fn bad_flags_are_usage_errors() {
         &["worker", "--concurrency", "0"],
         &["worker", "--listen", "nowhere"],
         &["sessions", "--status", "sleeping"],
+        &["cleanup", "--older-than", "7"],
         &["check"],
         &["check", "x.yaml", "--format", "xml"],
         &["sql", "select 1", "--format", "xml"],

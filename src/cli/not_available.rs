@@ -12,6 +12,5 @@ pub fn not_available(command: &'static str, planned: &'static str) -> Result<Exi
 /// Where the missing commands are planned, so each subcommand names the same piece of work.
 pub mod planned {
     pub const SESSIONS: &str = "the sessions issue";
-    pub const STORE: &str = "the store issue";
     pub const WORKER: &str = "the worker issue";
 }

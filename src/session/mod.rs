@@ -1,7 +1,9 @@
 //! Durable sessions on top of the [`crate::store::Store`]: the log subscriber that streams
 //! every event to `unified_logs`, session rows with heartbeats, checkpoints, and what a
-//! resume needs to pick a session up again.
+//! resume needs to pick a session up again; and what `windlass cleanup` removes.
 
+pub mod artifacts;
+pub mod cleanup;
 pub mod durable;
 pub mod logger;
 pub mod rows;

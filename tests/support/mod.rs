@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a different part of this
 
+pub mod backends;
 pub mod clickhouse;
 pub mod fake_llm;
 pub mod requests;
