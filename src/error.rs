@@ -15,15 +15,6 @@ pub enum Error {
     #[error(transparent)]
     Settings(#[from] SettingsError),
 
-    /// A command whose behaviour is not built yet. It fails loudly instead of pretending.
-    #[error("windlass {command}: not available in this build yet (planned: {planned})")]
-    NotAvailable {
-        /// The command as typed, e.g. `run` or `sessions show`.
-        command: &'static str,
-        /// Which piece of work will bring it.
-        planned: &'static str,
-    },
-
     #[error("list the cascades in {}: {source}; check the folder exists and is readable", path.display())]
     ReadDir { path: PathBuf, source: io::Error },
 
@@ -70,6 +61,10 @@ pub enum Error {
 
     #[error("resume session {session}: {detail}")]
     Resume { session: String, detail: String },
+
+    /// `cleanup` could not measure or remove what a session left on disk.
+    #[error("{action} {}: {source}; check its permissions and run `windlass cleanup` again", path.display())]
+    Artifacts { action: &'static str, path: PathBuf, source: io::Error },
 }
 
 impl Error {
@@ -78,8 +73,6 @@ impl Error {
     pub fn report(&self) -> Option<String> {
         match self {
             Error::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe => None,
-            // Already a whole sentence that names the command.
-            Error::NotAvailable { .. } => Some(self.to_string()),
             _ => Some(format!("windlass: error: failed to {self}")),
         }
     }
@@ -90,7 +83,6 @@ impl Error {
 pub fn exit_code(err: &Error) -> ExitCode {
     match err {
         Error::Settings(_) => ExitCode::Setup,
-        Error::NotAvailable { .. } => ExitCode::Setup,
         Error::ReadDir { .. } => ExitCode::Setup,
         Error::Json { .. } => ExitCode::Setup,
         Error::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success,
@@ -108,6 +100,7 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::Store(_) => ExitCode::Store,
         Error::UnknownSession { .. } => ExitCode::CascadeFailed,
         Error::Resume { .. } => ExitCode::CascadeFailed,
+        Error::Artifacts { .. } => ExitCode::Setup,
     }
 }
 
@@ -139,13 +132,6 @@ pub fn run_exit_code(result: &RunResult) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn not_available_is_one_line_naming_the_command() {
-        let err = Error::NotAvailable { command: "run", planned: "the engine issue" };
-        assert_eq!(err.report().unwrap(), "windlass run: not available in this build yet (planned: the engine issue)");
-        assert_eq!(exit_code(&err), ExitCode::Setup);
-    }
 
     #[test]
     fn a_closed_pipe_is_silent_success() {

@@ -40,31 +40,6 @@ fn help_works_for_every_subcommand() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_in_one_line_and_exit_4() {
-    let sandbox = Sandbox::new();
-    let cases: &[(&[&str], &str)] = &[
-        (&["signal", "s1", "hello"], "windlass signal:"),
-        (&["signal", "--name", "approved"], "windlass signal:"),
-        (&["cancel", "s1"], "windlass cancel:"),
-        (&["orphans"], "windlass orphans:"),
-        (&["worker", "--once"], "windlass worker:"),
-        (&["submit", "x.yaml"], "windlass submit:"),
-        (&["cleanup", "--dry-run"], "windlass cleanup:"),
-    ];
-    for (args, prefix) in cases {
-        let out = run_args(&sandbox, args);
-        assert_eq!(out.code, 4, "{args:?}: {}", out.stderr);
-        assert_eq!(out.stdout, "", "{args:?}");
-        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
-        assert!(
-            out.stderr.starts_with(prefix) && out.stderr.contains("not available in this build"),
-            "{args:?}: {}",
-            out.stderr
-        );
-    }
-}
-
-#[test]
 fn bad_flags_are_usage_errors() {
     let sandbox = Sandbox::new();
     let cases: &[&[&str]] = &[
@@ -82,6 +57,7 @@ fn bad_flags_are_usage_errors() {
         &["worker", "--concurrency", "0"],
         &["worker", "--listen", "nowhere"],
         &["sessions", "--status", "sleeping"],
+        &["cleanup", "--older-than", "7"],
         &["check"],
         &["check", "x.yaml", "--format", "xml"],
         &["sql", "select 1", "--format", "xml"],

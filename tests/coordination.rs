@@ -206,7 +206,7 @@ fn a_timeout_while_blocked_exits_75_and_the_session_resumes_with_the_answer() {
     for (backend, env) in backends() {
         let llm = FakeLlm::start();
         llm.respond_with(|body| {
-            if all_text(body).contains("[ask_human]") {
+            if all_text(body).contains("yes, ship") {
                 Reply::text(format!("answer was: {}", all_text(body)))
             } else {
                 Reply::text("<tool_call>{\"name\": \"ask_human\", \"arguments\": {\"question\": \"Ship it?\"}}</tool_call>")

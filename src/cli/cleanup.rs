@@ -1,11 +1,25 @@
-//! `windlass cleanup`: remove what finished sessions left behind.
+//! `windlass cleanup`: remove what finished sessions left behind (store.md, "Cleanup").
+//!
+//! Which sessions go is decided in [`crate::session::cleanup`]; what they left on disk is
+//! found and removed by [`crate::session::artifacts`]. This file asks the store, prints one
+//! table row per session on stdout and a summary on stderr.
+//!
+//! Order matters when something fails: a session's files go first and its rows (`--logs`)
+//! only after its files are gone, so a session that could not be removed stays listed and
+//! the next `cleanup` tries again.
 
-use super::not_available::{not_available, planned};
-use super::Context;
+use super::{store_access, table, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::settings::HumanDuration;
+use crate::session::artifacts::{self, SpoolLeftovers};
+use crate::session::cleanup::{self, CleanupOptions, Doomed, Reason};
+use crate::settings::{HumanDuration, StoreSettings};
+use crate::store::{self, ClickHouseStore, SessionFilter};
 use clap::Args;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Args)]
 pub struct CleanupArgs {
@@ -26,8 +40,207 @@ pub struct CleanupArgs {
     pub include_orphans: bool,
 }
 
+/// Child sessions (sub-cascades) have no session row of their own: the log links them to
+/// their parent. No value from outside goes into this query.
+const CHILD_LINKS: &str =
+    "SELECT DISTINCT session_id, parent_session_id FROM unified_logs WHERE parent_session_id != ''";
+
+/// One session of the plan and what it left on disk.
+struct Item {
+    doomed: Doomed,
+    folder: Option<PathBuf>,
+    bytes: u64,
+}
+
 impl CleanupArgs {
-    pub fn run(self, _ctx: &Context) -> Result<ExitCode, Error> {
-        not_available("cleanup", planned::STORE)
+    pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
+        store_access::runtime()?.block_on(self.clean(ctx))
+    }
+
+    async fn clean(self, ctx: &Context) -> Result<ExitCode, Error> {
+        let store = store::open(&ctx.settings).await?;
+        let now = store.now().await?;
+        let rows = store.list_sessions(&SessionFilter::default()).await?;
+        let links = child_links(store.query(CHILD_LINKS).await?.rows);
+        let opts = CleanupOptions { older_than: self.older_than.get(), include_orphans: self.include_orphans };
+        let plan = cleanup::plan(&rows, &links, now, opts);
+        if plan.sessions.is_empty() {
+            self.say(ctx, &format!("nothing to clean up: no session finished {} ago or earlier", self.older_than));
+            return Ok(ExitCode::Success);
+        }
+
+        let data_dir = &ctx.settings.data_dir;
+        let mut items = Vec::new();
+        for doomed in plan.sessions {
+            let folder = artifacts::session_dir(data_dir, &doomed.session_id).filter(|p| p.exists());
+            let bytes = match &folder {
+                Some(path) => artifacts::disk_size(path).map_err(failed("measure", path))?,
+                None => 0,
+            };
+            items.push(Item { doomed, folder, bytes });
+        }
+        let spool = self.spool_leftovers(ctx, &plan_ids(&items))?;
+
+        let mut failures = Vec::new();
+        if !self.dry_run {
+            items.retain(|item| match &item.folder {
+                Some(path) => match artifacts::remove_dir(path) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failures.push(failed("remove", path)(e));
+                        false
+                    }
+                },
+                None => true,
+            });
+            if let Err(e) = spool.remove() {
+                failures.push(failed("remove spool files in", &ctx.settings.data_dir.join("spool"))(e));
+            }
+            if self.logs {
+                let ids: Vec<String> = items.iter().map(|i| i.doomed.session_id.clone()).collect();
+                store.delete_sessions(&ids).await?;
+            }
+        }
+
+        self.print(&items, &spool)?;
+        let spool_bytes: u64 = spool.files.iter().map(|f| f.bytes).sum();
+        let bytes = items.iter().map(|i| i.bytes).sum::<u64>() + spool_bytes;
+        let verb = if self.dry_run { "would remove" } else { "removed" };
+        let rows = if self.logs { " and their rows in the store" } else { "" };
+        let n = items.len();
+        let s = if n == 1 { "" } else { "s" };
+        self.say(ctx, &format!("{verb} {n} session{s}, {} on disk{rows}", human_bytes(bytes)));
+        // Every failure is reported; the first one decides the exit code.
+        let mut failures = failures.into_iter();
+        let Some(first) = failures.next() else { return Ok(ExitCode::Success) };
+        for other in failures {
+            if let Some(line) = other.report() {
+                eprintln!("{line}");
+            }
+        }
+        Err(first)
+    }
+
+    /// Spool files of these sessions (ClickHouse only: the embedded store has no spool).
+    fn spool_leftovers(&self, ctx: &Context, ids: &HashSet<String>) -> Result<SpoolLeftovers, Error> {
+        let StoreSettings::ClickHouse(ch) = &ctx.settings.store else { return Ok(SpoolLeftovers::default()) };
+        // The same spool `store::open` sends from; connecting does not contact the server.
+        let spool_root = ctx.settings.data_dir.join("spool");
+        let store = ClickHouseStore::connect(ch, &spool_root)?;
+        // Pending batches would bring deleted rows back, so they go with `--logs` only.
+        artifacts::spool_leftovers(store.spool(), ids, self.logs)
+            .map_err(|e| failed("read the spool", &e.path.clone())(e.source))
+    }
+
+    fn print(&self, items: &[Item], spool: &SpoolLeftovers) -> Result<(), Error> {
+        let columns: Vec<String> = ["SESSION", "STATUS", "WHY", "REMOVES"].iter().map(|s| s.to_string()).collect();
+        let cells: Vec<Vec<String>> = items
+            .iter()
+            .map(|item| {
+                let id = &item.doomed.session_id;
+                let mut removes = Vec::new();
+                if item.folder.is_some() {
+                    removes.push(format!("folder {}", human_bytes(item.bytes)));
+                }
+                let spooled: u64 = spool.files.iter().filter(|f| f.sessions.contains(id)).map(|f| f.bytes).sum();
+                if spooled > 0 {
+                    removes.push(format!("spool {}", human_bytes(spooled)));
+                }
+                if self.logs {
+                    removes.push("rows".to_string());
+                }
+                if removes.is_empty() {
+                    removes.push("nothing on disk".to_string());
+                }
+                vec![id.clone(), item.doomed.status.clone(), why(&item.doomed.reason), removes.join(", ")]
+            })
+            .collect();
+        let mut out = std::io::stdout().lock();
+        out.write_all(table::render(&columns, &cells, 48).as_bytes()).map_err(Error::Stdout)
+    }
+
+    fn say(&self, ctx: &Context, line: &str) {
+        if !ctx.global.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn plan_ids(items: &[Item]) -> HashSet<String> {
+    items.iter().map(|i| i.doomed.session_id.clone()).collect()
+}
+
+fn failed(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Artifacts { action, path, source }
+}
+
+/// (child, parent) pairs from the rows of [`CHILD_LINKS`].
+fn child_links(rows: Vec<Vec<Value>>) -> Vec<(String, String)> {
+    rows.into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Value::String(child), Value::String(parent)] => Some((child.clone(), parent.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn why(reason: &Reason) -> String {
+    match reason {
+        Reason::Finished { ago } => format!("finished {} ago", human_age(*ago)),
+        Reason::Orphaned { ago } => format!("resumable, last seen {} ago", human_age(*ago)),
+        Reason::ChildOf { parent } => format!("child of {parent}"),
+    }
+}
+
+/// `45s`, `12m`, `5h 3m`, `8d 2h`: the two largest units.
+fn human_age(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// Decimal units, the exact count below a kilobyte: `512 B`, `12.3 KB`, `4.0 MB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ages_and_sizes_read_well() {
+        assert_eq!(human_age(0.4), "0s");
+        assert_eq!(human_age(59.0), "59s");
+        assert_eq!(human_age(125.0), "2m");
+        assert_eq!(human_age(5.0 * 3600.0 + 180.0), "5h 3m");
+        assert_eq!(human_age(8.0 * 86_400.0 + 7300.0), "8d 2h");
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(12_345), "12.3 KB");
+        assert_eq!(human_bytes(4_000_000), "4.0 MB");
+    }
+
+    #[test]
+    fn child_links_skip_odd_rows() {
+        let rows = vec![vec![json!("p-c"), json!("p")], vec![json!(1), json!("p")], vec![json!("x")]];
+        assert_eq!(child_links(rows), vec![("p-c".to_string(), "p".to_string())]);
     }
 }

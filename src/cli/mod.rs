@@ -13,7 +13,6 @@ mod help;
 pub mod input_args;
 pub mod logs;
 mod man_sections;
-mod not_available;
 pub mod orphans;
 pub mod resume;
 pub mod run;

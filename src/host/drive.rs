@@ -91,7 +91,13 @@ pub async fn drive(
         host.lease,
         host.heartbeat_interval,
     );
-    let mailbox = host.hub.register(&id, start.started_at.unwrap_or(durable.started_at)).await?;
+    // Broadcasts count from the session's start, by the store's clock (ClickHouse's has whole
+    // seconds, hence the second of slack).
+    let since = match start.started_at {
+        Some(t) => t,
+        None => store.now().await?,
+    };
+    let mailbox = host.hub.register(&id, since - 1.0).await?;
     mailbox.attach(durable.clone());
     if start.blocked_on.as_deref().is_some_and(|b| b.starts_with("human:")) {
         mailbox.owe_answer();

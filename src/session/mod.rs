@@ -1,8 +1,10 @@
 //! Durable sessions on top of the [`crate::store::Store`]: the log subscriber that streams
 //! every event to `unified_logs`, session rows with heartbeats, checkpoints, and what a
-//! resume needs to pick a session up again.
+//! resume needs to pick a session up again; and what `windlass cleanup` removes.
 
+pub mod artifacts;
 pub mod claim;
+pub mod cleanup;
 pub mod durable;
 pub mod hub;
 pub mod logger;

@@ -15,6 +15,7 @@
 
 mod error;
 mod json;
+mod mutations;
 mod request;
 mod schema;
 mod spooling;
@@ -314,10 +315,13 @@ impl Store for ClickHouseStore {
         self.run(|| self.client.query(sql).fetch_one::<f64>()).await.map_err(self.fail("read the server's clock"))
     }
 
-    /// Starts an `ALTER TABLE ... DELETE` mutation per table. On ClickHouse mutations run in
-    /// the background: this returns once the server accepted them, and the rows may stay
-    /// visible for a few seconds (18.16 has no `mutations_sync`).
+    /// Starts an `ALTER TABLE ... DELETE` mutation per table, then waits for them to finish
+    /// (they run in the background, and 18.16 has no `mutations_sync`): once this returns,
+    /// readers no longer see the rows.
     async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+        if session_ids.is_empty() {
+            return Ok(());
+        }
         for chunk in session_ids.chunks(1000) {
             for table in TABLES {
                 let sql = format!("ALTER TABLE {table} DELETE WHERE has(?, session_id)");
@@ -326,7 +330,7 @@ impl Store for ClickHouseStore {
                     .map_err(self.fail(&format!("delete sessions from {table}")))?;
             }
         }
-        Ok(())
+        self.wait_for_mutations().await
     }
 }
 

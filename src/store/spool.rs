@@ -219,7 +219,8 @@ impl SpooledBatch {
     }
 }
 
-fn reason_path(poison: &Path) -> PathBuf {
+/// The file beside a poisoned batch that says why it was set aside.
+pub fn reason_path(poison: &Path) -> PathBuf {
     let mut name = poison.as_os_str().to_owned();
     name.push(".reason");
     PathBuf::from(name)

@@ -1,0 +1,266 @@
+//! Which sessions `windlass cleanup` removes (store.md, "Cleanup"): a pure function from the
+//! sessions' rows, the parent links found in the log, the store's clock and the options to a
+//! [`Plan`]. Removing folders and rows is the command's job (`cli::cleanup`).
+//!
+//! - Finished sessions (`completed`, `error`, `cancelled`) go when they ended at least
+//!   `older_than` ago (`completed_at`, or `updated_at` when it is 0).
+//! - Resumable ones (`orphaned`, or `starting`/`running`/`blocked` whose lease ran out) go only
+//!   with `include_orphans`, and only when last seen at least `older_than` ago.
+//! - Never: `queued` sessions, live sessions whose lease has not run out, unknown statuses.
+//! - Child sessions (sub-cascades) go with their top-level session, never on their own while
+//!   it stays; a child that is itself live under a running lease stays regardless.
+
+use crate::store::{SessionStateRow, SessionStatus};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupOptions {
+    pub older_than: Duration,
+    pub include_orphans: bool,
+}
+
+/// Why a session is in the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// It finished this many seconds ago.
+    Finished { ago: f64 },
+    /// It could be resumed (orphaned, or its lease ran out); last seen this many seconds ago.
+    Orphaned { ago: f64 },
+    /// A child session of this (removed) session.
+    ChildOf { parent: String },
+}
+
+/// One session to remove.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doomed {
+    pub session_id: String,
+    /// As stored; empty for a child session that has no row of its own.
+    pub status: String,
+    pub reason: Reason,
+}
+
+/// The sessions to remove: each top-level session followed by its children.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    pub sessions: Vec<Doomed>,
+}
+
+impl Plan {
+    pub fn ids(&self) -> Vec<String> {
+        self.sessions.iter().map(|d| d.session_id.clone()).collect()
+    }
+}
+
+/// The plan for `rows` (the newest row of every session) and `links` (child, parent) pairs
+/// from the log, judged at `now` (the store's clock, epoch seconds).
+pub fn plan(rows: &[SessionStateRow], links: &[(String, String)], now: f64, opts: CleanupOptions) -> Plan {
+    let by_id: HashMap<&str, &SessionStateRow> = rows.iter().map(|r| (r.session_id.as_str(), r)).collect();
+    let mut children: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let row_links = rows.iter().map(|r| (r.session_id.as_str(), r.parent_session_id.as_str()));
+    for (child, parent) in links.iter().map(|(c, p)| (c.as_str(), p.as_str())).chain(row_links) {
+        if !parent.is_empty() && child != parent {
+            children.entry(parent).or_default().insert(child);
+        }
+    }
+
+    // Top-level sessions (no parent, or a parent the store no longer knows), oldest first.
+    let mut roots: Vec<(&SessionStateRow, Reason)> = rows
+        .iter()
+        .filter(|r| r.parent_session_id.is_empty() || !by_id.contains_key(r.parent_session_id.as_str()))
+        .filter_map(|r| own_reason(r, now, opts).map(|reason| (r, reason)))
+        .collect();
+    roots.sort_by(|(a, ra), (b, rb)| ago(rb).total_cmp(&ago(ra)).then(a.session_id.cmp(&b.session_id)));
+
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Plan::default();
+    for (row, reason) in roots {
+        if !taken.insert(row.session_id.as_str()) {
+            continue;
+        }
+        out.sessions.push(Doomed { session_id: row.session_id.clone(), status: row.status.clone(), reason });
+        // Depth first, so each child follows its parent; `taken` also stops link cycles.
+        let mut stack = kids(&children, &row.session_id);
+        while let Some((child, parent)) = stack.pop() {
+            let child_row = by_id.get(child).copied();
+            if child_row.is_some_and(|r| protected(r, now)) || !taken.insert(child) {
+                continue;
+            }
+            out.sessions.push(Doomed {
+                session_id: child.to_string(),
+                status: child_row.map(|r| r.status.clone()).unwrap_or_default(),
+                reason: Reason::ChildOf { parent: parent.to_string() },
+            });
+            stack.extend(kids(&children, child));
+        }
+    }
+    out
+}
+
+/// The children of `parent` as (child, parent), in reverse order for popping off a stack.
+fn kids<'a>(children: &BTreeMap<&'a str, BTreeSet<&'a str>>, parent: &str) -> Vec<(&'a str, &'a str)> {
+    match children.get_key_value(parent) {
+        Some((&p, set)) => set.iter().rev().map(|&k| (k, p)).collect(),
+        None => Vec::new(),
+    }
+}
+
+fn ago(reason: &Reason) -> f64 {
+    match reason {
+        Reason::Finished { ago } | Reason::Orphaned { ago } => *ago,
+        Reason::ChildOf { .. } => 0.0,
+    }
+}
+
+/// Why this session goes on its own account, if it does.
+fn own_reason(row: &SessionStateRow, now: f64, opts: CleanupOptions) -> Option<Reason> {
+    let status = SessionStatus::parse(&row.status)?;
+    let old_enough = |at: f64| {
+        let ago = now - at;
+        (ago >= opts.older_than.as_secs_f64()).then_some(ago)
+    };
+    if status.is_finished() {
+        let ended = if row.completed_at > 0.0 { row.completed_at } else { row.updated_at };
+        return old_enough(ended).map(|ago| Reason::Finished { ago });
+    }
+    if !opts.include_orphans || protected(row, now) {
+        return None;
+    }
+    let resumable = status == SessionStatus::Orphaned || status.is_live();
+    let last_seen = row.updated_at.max(row.heartbeat_at);
+    resumable.then(|| old_enough(last_seen)).flatten().map(|ago| Reason::Orphaned { ago })
+}
+
+/// Never removed: queued sessions, live ones whose lease still runs, and statuses this build
+/// does not know.
+fn protected(row: &SessionStateRow, now: f64) -> bool {
+    match SessionStatus::parse(&row.status) {
+        None | Some(SessionStatus::Queued) => true,
+        Some(s) if s.is_live() => row.heartbeat_at + row.lease_seconds >= now,
+        Some(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_700_000_000.0;
+    const DAY: f64 = 86_400.0;
+
+    fn row(id: &str, status: &str) -> SessionStateRow {
+        SessionStateRow {
+            session_id: id.into(),
+            version: 1,
+            status: status.into(),
+            cascade_id: "c".into(),
+            parent_session_id: String::new(),
+            current_phase: String::new(),
+            blocked_on: String::new(),
+            heartbeat_at: NOW - 10.0 * DAY,
+            lease_seconds: 60.0,
+            owner: "h:1".into(),
+            owner_epoch: 1,
+            cancel_requested: 0,
+            error_message: String::new(),
+            started_at: NOW - 10.0 * DAY,
+            updated_at: NOW - 10.0 * DAY,
+            completed_at: 0.0,
+            tokens_in: 0,
+            tokens_out: 0,
+            cost: 0.0,
+        }
+    }
+
+    fn finished(id: &str, status: &str, days_ago: f64) -> SessionStateRow {
+        SessionStateRow { completed_at: NOW - days_ago * DAY, updated_at: NOW - days_ago * DAY, ..row(id, status) }
+    }
+
+    fn opts(days: u64, include_orphans: bool) -> CleanupOptions {
+        CleanupOptions { older_than: Duration::from_secs(days * 86_400), include_orphans }
+    }
+
+    fn ids(p: &Plan) -> Vec<&str> {
+        p.sessions.iter().map(|d| d.session_id.as_str()).collect()
+    }
+
+    #[test]
+    fn finished_sessions_go_when_old_enough() {
+        let rows = [
+            finished("done-old", "completed", 8.0),
+            finished("err-old", "error", 9.0),
+            finished("cancel-old", "cancelled", 7.5),
+            finished("done-new", "completed", 1.0),
+        ];
+        let p = plan(&rows, &[], NOW, opts(7, false));
+        assert_eq!(ids(&p), ["err-old", "done-old", "cancel-old"], "oldest first");
+        assert_eq!(p.sessions[0].reason, Reason::Finished { ago: 9.0 * DAY });
+        assert_eq!(ids(&plan(&rows, &[], NOW, opts(0, false))).len(), 4);
+    }
+
+    #[test]
+    fn completed_at_zero_falls_back_to_updated_at() {
+        let mut r = finished("x", "error", 8.0);
+        r.completed_at = 0.0;
+        assert_eq!(ids(&plan(&[r.clone()], &[], NOW, opts(7, false))), ["x"]);
+        r.updated_at = NOW - DAY;
+        assert!(plan(&[r], &[], NOW, opts(7, false)).sessions.is_empty());
+    }
+
+    #[test]
+    fn running_queued_and_unknown_sessions_stay() {
+        let live = SessionStateRow { heartbeat_at: NOW - 5.0, ..row("live", "running") };
+        let blocked = SessionStateRow { heartbeat_at: NOW - 30.0, ..row("waiting", "blocked") };
+        let rows = [live, blocked, row("queued", "queued"), row("odd", "paused")];
+        for include_orphans in [false, true] {
+            assert!(plan(&rows, &[], NOW, opts(0, include_orphans)).sessions.is_empty());
+        }
+    }
+
+    #[test]
+    fn resumable_sessions_go_only_with_include_orphans_and_when_old_enough() {
+        let expired = row("expired", "running"); // heartbeat 10 days ago, lease 60 s
+        let orphaned = row("orphaned", "orphaned");
+        let recent =
+            SessionStateRow { heartbeat_at: NOW - 120.0, updated_at: NOW - 120.0, ..row("recent", "starting") };
+        let rows = [expired, orphaned, recent];
+        assert!(plan(&rows, &[], NOW, opts(7, false)).sessions.is_empty());
+        let p = plan(&rows, &[], NOW, opts(7, true));
+        assert_eq!(ids(&p), ["expired", "orphaned"]);
+        assert_eq!(p.sessions[1].reason, Reason::Orphaned { ago: 10.0 * DAY });
+        assert_eq!(ids(&plan(&rows, &[], NOW, opts(0, true))), ["expired", "orphaned", "recent"]);
+    }
+
+    #[test]
+    fn children_go_with_their_parent_and_never_alone() {
+        let parent = finished("p", "completed", 8.0);
+        let child_row = SessionStateRow { parent_session_id: "p".into(), ..finished("p-c2", "completed", 8.0) };
+        let links = vec![
+            ("p-c1".to_string(), "p".to_string()),
+            ("p-c1-g".to_string(), "p-c1".to_string()),
+            ("other-c".to_string(), "other".to_string()),
+        ];
+        let p = plan(&[parent.clone(), child_row.clone()], &links, NOW, opts(7, false));
+        assert_eq!(ids(&p), ["p", "p-c1", "p-c1-g", "p-c2"]);
+        assert_eq!(p.sessions[2].reason, Reason::ChildOf { parent: "p-c1".into() });
+        assert_eq!(p.sessions[1].status, "");
+
+        // The parent stays (too recent): its children stay too, even old finished ones.
+        let young = finished("p", "completed", 1.0);
+        assert!(plan(&[young, child_row.clone()], &links, NOW, opts(7, false)).sessions.is_empty());
+
+        // A child whose parent the store no longer knows is judged on its own.
+        assert_eq!(ids(&plan(&[child_row], &links, NOW, opts(7, false))), ["p-c2"]);
+    }
+
+    #[test]
+    fn a_live_child_stays_and_cycles_end() {
+        let parent = finished("p", "completed", 8.0);
+        let live_child =
+            SessionStateRow { parent_session_id: "p".into(), heartbeat_at: NOW, ..row("p-live", "running") };
+        let links = vec![("p".to_string(), "p-x".to_string()), ("p-x".to_string(), "p".to_string())];
+        let p = plan(&[parent, live_child], &links, NOW, opts(7, false));
+        assert_eq!(ids(&p), ["p", "p-x"]);
+    }
+}
