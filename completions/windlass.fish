@@ -54,7 +54,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand run" -l format -d 'Wha
 json\t'One JSON document: session, status, output, state, lineage, errors, tokens, cost'
 ndjson\t'One JSON event per line while it runs, then the result document'"
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l max-cost -d 'Stop before spending more than this many US dollars (exit 5)' -r
-complete -c windlass -n "__fish_windlass_using_subcommand run" -l timeout -d 'Give up after this long, e.g. 30m; a session still waiting on a human or a signal then exits 75 and can be resumed' -r
+complete -c windlass -n "__fish_windlass_using_subcommand run" -l timeout -d 'Give up after this long, e.g. 30m: a session still waiting on a human or a signal exits 75, one still running exits 1; both can be resumed' -r
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -69,7 +69,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand resume" -l format -d '
 json\t'One JSON document: session, status, output, state, lineage, errors, tokens, cost'
 ndjson\t'One JSON event per line while it runs, then the result document'"
 complete -c windlass -n "__fish_windlass_using_subcommand resume" -l max-cost -d 'Stop before spending more than this many US dollars (exit 5)' -r
-complete -c windlass -n "__fish_windlass_using_subcommand resume" -l timeout -d 'Give up after this long, e.g. 30m; a session still waiting on a human or a signal then exits 75 and can be resumed' -r
+complete -c windlass -n "__fish_windlass_using_subcommand resume" -l timeout -d 'Give up after this long, e.g. 30m: a session still waiting on a human or a signal exits 75, one still running exits 1; both can be resumed' -r
 complete -c windlass -n "__fish_windlass_using_subcommand resume" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

@@ -35,7 +35,9 @@ impl CancelArgs {
             let live = SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live)
                 && row.heartbeat_at + row.lease_seconds > now;
             if live {
-                eprintln!("windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)");
+                eprintln!(
+                    "windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)"
+                );
                 return Ok(ExitCode::Success);
             }
             // Nobody runs it (queued, orphaned, released): it is cancelled here and now.

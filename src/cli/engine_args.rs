@@ -28,8 +28,8 @@ pub struct EngineArgs {
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<Usd>,
 
-    /// Give up after this long, e.g. 30m; a session still waiting on a human or a signal then
-    /// exits 75 and can be resumed
+    /// Give up after this long, e.g. 30m: a session still waiting on a human or a signal exits
+    /// 75, one still running exits 1; both can be resumed
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<HumanDuration>,
 

@@ -7,9 +7,9 @@ use crate::cascade::check::{check_loaded, CheckOptions};
 use crate::cascade::{requirements, Loaded, Severity};
 use crate::error::{self, Error};
 use crate::exit_code::ExitCode;
+use crate::host::{drive, start, Ended, Host, Limits, Start};
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::render::{self, Format, GithubActions, RenderOptions};
-use crate::host::{drive, start, Ended, Host, Limits, Start};
 use crate::runner::{CascadeDef, RunOptions, RunResult, Runner, Subscriber};
 use crate::session::Hub;
 use crate::store::Store;
@@ -108,7 +108,12 @@ pub fn subscribers(ctx: &Context, format: OutputFormat) -> Vec<Arc<dyn Subscribe
 }
 
 /// The host of this command's sessions: the store, its signal poller, the engine.
-pub async fn host(ctx: &Context, max_cost: Option<f64>, store: Arc<dyn Store>, client: LlmClient) -> Result<Host, Error> {
+pub async fn host(
+    ctx: &Context,
+    max_cost: Option<f64>,
+    store: Arc<dyn Store>,
+    client: LlmClient,
+) -> Result<Host, Error> {
     let hub = Hub::start(store.clone()).await?;
     Ok(Host {
         store,

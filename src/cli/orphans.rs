@@ -58,11 +58,8 @@ impl OrphansArgs {
                 return Ok(ExitCode::Success);
             }
             let host = execute::host(ctx, None, store, client).await?;
-            let opts = WorkerOptions {
-                concurrency: found.len().clamp(1, RESUME_CONCURRENCY),
-                once: true,
-                orphans_only: true,
-            };
+            let opts =
+                WorkerOptions { concurrency: found.len().clamp(1, RESUME_CONCURRENCY), once: true, orphans_only: true };
             let (_stop, stopped) = watch::channel(false);
             let all_completed = Arc::new(Mutex::new(true));
             let flag = all_completed.clone();

@@ -64,10 +64,14 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
             Claim::Won { epoch, row } => break (epoch, row),
             Claim::Lost(Refusal { reason, retry_at: Some(at) }) => {
                 let wait = (at - store.now().await?).max(0.0);
-                eprintln!("windlass: session {id}: {reason}; waiting {wait:.0}s for that to run out (--force takes it now)");
+                eprintln!(
+                    "windlass: session {id}: {reason}; waiting {wait:.0}s for that to run out (--force takes it now)"
+                );
                 tokio::time::sleep(Duration::from_secs_f64(wait.clamp(0.2, 5.0))).await;
             }
-            Claim::Lost(Refusal { reason, retry_at: None }) => return Err(fail(format!("{reason}; nothing to resume"))),
+            Claim::Lost(Refusal { reason, retry_at: None }) => {
+                return Err(fail(format!("{reason}; nothing to resume")))
+            }
         }
     };
     let start = from_store(store, &row, epoch, args.from_phase.as_deref()).await.map_err(|e| match e {
@@ -78,7 +82,7 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
         return Ok(Some(start));
     }
     eprintln!("windlass: session {id} had finished its last phase; marking it completed");
-    let mut r = row;
+    let mut r = *row;
     r.status = SessionStatus::Completed.as_str().into();
     r.owner = owner;
     r.owner_epoch = epoch;

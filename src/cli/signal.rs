@@ -42,7 +42,10 @@ pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> R
         return Err(Error::Session {
             action,
             session: id.to_string(),
-            detail: format!("it already ended with status {}; only sessions that have not ended can take it", row.status),
+            detail: format!(
+                "it already ended with status {}; only sessions that have not ended can take it",
+                row.status
+            ),
         });
     }
     Ok(status)

@@ -9,12 +9,10 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::host::{start, Limits};
 use crate::runner::{ids, CascadeDef};
-use crate::session::signals;
 use crate::settings::HumanDuration;
-use crate::store::{SessionStateRow, SessionStatus};
-use std::io::Write;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Endpoint, key and `--allow-shell` are not options here: the worker that runs the session
@@ -87,13 +85,7 @@ impl SubmitArgs {
                     detail: "a session with this id already exists; leave out --session for a new id".into(),
                 });
             }
-            let now = store.now().await?;
-            store.put_cascade_session(&start::cascade_row(&def, &id, &input, now)).await?;
-            if limits != Limits::default() {
-                store.put_signal(&signals::options(&id, &limits.to_json(), now)).await?;
-            }
-            // Written last: a worker only sees the session once everything it needs is stored.
-            store.put_session_state(&queued_row(&id, &def.cascade.cascade_id, now, lease)).await?;
+            start::submit(&*store, &def, &id, &input, &limits, lease).await?;
             Ok::<_, Error>(())
         })?;
         let mut out = std::io::stdout().lock();
@@ -106,30 +98,5 @@ impl SubmitArgs {
             eprintln!("windlass: session {id} queued; a `windlass worker` on this store runs it");
         }
         Ok(ExitCode::Success)
-    }
-}
-
-/// The first row of a submitted session: queued, owned by nobody, epoch 0.
-fn queued_row(id: &str, cascade_id: &str, now: f64, lease: f64) -> SessionStateRow {
-    SessionStateRow {
-        session_id: id.to_string(),
-        version: 0,
-        status: SessionStatus::Queued.as_str().into(),
-        cascade_id: cascade_id.to_string(),
-        parent_session_id: String::new(),
-        current_phase: String::new(),
-        blocked_on: String::new(),
-        heartbeat_at: 0.0,
-        lease_seconds: lease,
-        owner: String::new(),
-        owner_epoch: 0,
-        cancel_requested: 0,
-        error_message: String::new(),
-        started_at: 0.0,
-        updated_at: now,
-        completed_at: 0.0,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost: 0.0,
     }
 }

@@ -147,12 +147,17 @@ pub async fn drive(
                     RunStatus::Blocked => SessionStatus::Blocked,
                     RunStatus::Error | RunStatus::Interrupted => SessionStatus::Error,
                 };
-                let _ = durable.finish(status, r.errors.first().map(String::as_str), (r.tokens_in, r.tokens_out, r.cost)).await;
+                let _ = durable
+                    .finish(status, r.errors.first().map(String::as_str), (r.tokens_in, r.tokens_out, r.cost))
+                    .await;
             }
         }
         Ended::Interrupted | Ended::TimedOut => {
-            let why =
-                if matches!(ended, Ended::Interrupted) { "interrupted; resumable" } else { "stopped by --timeout; resumable" };
+            let why = if matches!(ended, Ended::Interrupted) {
+                "interrupted; resumable"
+            } else {
+                "stopped by --timeout; resumable"
+            };
             let _ = durable
                 .release(|r| {
                     r.status = SessionStatus::Orphaned.as_str().into();

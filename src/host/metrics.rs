@@ -47,7 +47,8 @@ impl Metrics {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP windlass_{name} {help}\n# TYPE windlass_{name} {kind}\nwindlass_{name} {value}");
+            let _ =
+                writeln!(out, "# HELP windlass_{name} {help}\n# TYPE windlass_{name} {kind}\nwindlass_{name} {value}");
         };
         metric("sessions_running", "gauge", "Sessions this worker runs now.", get(&self.running).to_string());
         metric("sessions_completed_total", "counter", "Sessions that completed.", get(&self.completed).to_string());
@@ -99,7 +100,9 @@ mod tests {
         Metrics::add(&m.running);
         m.store_check(Duration::from_millis(3), true);
         let text = m.render();
-        assert!(text.contains("# TYPE windlass_sessions_completed_total counter\nwindlass_sessions_completed_total 1\n"));
+        assert!(
+            text.contains("# TYPE windlass_sessions_completed_total counter\nwindlass_sessions_completed_total 1\n")
+        );
         assert!(text.contains("windlass_sessions_running 1\n"));
         assert!(text.contains("windlass_store_latency_seconds 0.003000\n"));
         assert!(text.contains("windlass_store_up 1\n"));

@@ -63,6 +63,50 @@ pub fn cascade_row(def: &CascadeDef, session_id: &str, input: &Map<String, Value
     }
 }
 
+/// Queue a session for any worker (`windlass submit`): its definition and input, the
+/// options it runs with, then a `queued` row (last, so a worker sees it only once
+/// everything it needs is stored).
+pub async fn submit(
+    store: &dyn Store,
+    def: &CascadeDef,
+    id: &str,
+    input: &Map<String, Value>,
+    limits: &Limits,
+    lease_seconds: f64,
+) -> Result<(), StoreError> {
+    let now = store.now().await?;
+    store.put_cascade_session(&cascade_row(def, id, input, now)).await?;
+    if *limits != Limits::default() {
+        store.put_signal(&crate::session::signals::options(id, &limits.to_json(), now)).await?;
+    }
+    store.put_session_state(&queued_row(id, &def.cascade.cascade_id, now, lease_seconds)).await
+}
+
+/// The first row of a submitted session: queued, owned by nobody, epoch 0.
+fn queued_row(id: &str, cascade_id: &str, now: f64, lease_seconds: f64) -> SessionStateRow {
+    SessionStateRow {
+        session_id: id.to_string(),
+        version: 0,
+        status: crate::store::SessionStatus::Queued.as_str().into(),
+        cascade_id: cascade_id.to_string(),
+        parent_session_id: String::new(),
+        current_phase: String::new(),
+        blocked_on: String::new(),
+        heartbeat_at: 0.0,
+        lease_seconds,
+        owner: String::new(),
+        owner_epoch: 0,
+        cancel_requested: 0,
+        error_message: String::new(),
+        started_at: 0.0,
+        updated_at: now,
+        completed_at: 0.0,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0.0,
+    }
+}
+
 /// A new session from its first phase.
 pub fn new_session(def: Arc<CascadeDef>, session_id: String, input: Map<String, Value>) -> Start {
     Start {

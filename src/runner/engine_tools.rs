@@ -23,10 +23,9 @@ pub fn get(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
         dir: env.def.dir().to_path_buf(),
     };
     match name {
-        "ask_human" => Some(Arc::new(super::human::AskHuman {
-            emitter: env.emitter.clone(),
-            mailbox: env.runner.mailbox.clone(),
-        })),
+        "ask_human" => {
+            Some(Arc::new(super::human::AskHuman { emitter: env.emitter.clone(), mailbox: env.runner.mailbox.clone() }))
+        }
         "await_signal" => Some(Arc::new(super::signal_tools::AwaitSignal {
             mailbox: env.runner.mailbox.clone(),
             emitter: env.emitter.clone(),

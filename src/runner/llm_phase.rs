@@ -79,7 +79,9 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
     };
     subcascades::after(env, phase, state)?;
     if let Some(h) = phase.human_input.as_ref().filter(|h| h.is_enabled()) {
-        let answer = super::human::after_phase(env.runner.mailbox.as_ref(), env.emitter, &phase.name, h, &outcome.output).await?;
+        let answer =
+            super::human::after_phase(env.runner.mailbox.as_ref(), env.emitter, &phase.name, h, &outcome.output)
+                .await?;
         state.state.insert(format!("human_input_{}", phase.name), answer);
     }
     Ok(outcome)

@@ -33,7 +33,7 @@ pub fn final_version(epoch: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// This process owns the session at `epoch`; `row` is the state it took over.
-    Won { epoch: u64, row: SessionStateRow },
+    Won { epoch: u64, row: Box<SessionStateRow> },
     /// Someone else has it, or it cannot be claimed.
     Lost(Refusal),
 }
@@ -103,7 +103,10 @@ pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: C
             .filter(|c| signals::claim_epoch(c).is_some_and(|e| e > row.owner_epoch) && c.created_at + lease > now)
             .min_by(|a, b| a.name.cmp(&b.name));
         if let Some(c) = pending {
-            return Err(Refusal { reason: format!("{} is taking it over", c.name), retry_at: Some(c.created_at + lease) });
+            return Err(Refusal {
+                reason: format!("{} is taking it over", c.name),
+                retry_at: Some(c.created_at + lease),
+            });
         }
     }
     Ok(epoch)
@@ -140,7 +143,7 @@ pub async fn claim(store: &dyn Store, session_id: &str, owner: &str, rules: Clai
     if current.owner_epoch >= epoch && current.owner != owner {
         return Ok(Claim::Lost(Refusal::never(format!("{} already runs it", current.owner))));
     }
-    Ok(Claim::Won { epoch, row: current })
+    Ok(Claim::Won { epoch, row: Box::new(current) })
 }
 
 /// Mark a session whose lease ran out as `orphaned` (`windlass orphans`). Returns the row

@@ -41,9 +41,7 @@ impl Hub {
         let mailbox = Arc::new(Mailbox::new(self.store.clone(), session_id, broadcasts_since));
         self.boxes.lock().expect("hub").insert(session_id.to_string(), Arc::downgrade(&mailbox));
         let mut history = self.store.signals(session_id).await?;
-        history.extend(
-            self.store.signals(BROADCAST).await?.into_iter().filter(|r| r.created_at >= broadcasts_since),
-        );
+        history.extend(self.store.signals(BROADCAST).await?.into_iter().filter(|r| r.created_at >= broadcasts_since));
         mailbox.offer(&history);
         Ok(mailbox)
     }

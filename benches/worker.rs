@@ -1,0 +1,143 @@
+//! One worker holding many concurrent sessions that each wait on a slow model endpoint.
+//!
+//!     cargo bench --bench worker
+//!     WINDLASS_BENCH_SESSIONS=1000 WINDLASS_BENCH_CLICKHOUSE_URL=http://127.0.0.1:8123 cargo bench --bench worker
+//!
+//! Queues `WINDLASS_BENCH_SESSIONS` (default 1,000) one-phase sessions in the store (what
+//! `windlass submit` writes, written in-process so 1,000 process starts are not measured),
+//! then runs the real binary as `windlass worker --once --concurrency N` against a fake
+//! OpenAI-compatible endpoint that answers every request after 2 s. Reports the worker's
+//! wall time (process start to exit: claims, 1,000 LLM calls in flight at once, logs,
+//! checkpoints, final rows) and its peak RSS. Targets (issue 6): under 5 s, under 300 MB.
+//! Runs on the embedded DuckDB store, and on ClickHouse too when
+//! `WINDLASS_BENCH_CLICKHOUSE_URL` is set.
+
+#[path = "../tests/support/fake_llm.rs"]
+mod fake_llm;
+
+use fake_llm::{FakeLlm, Reply};
+use serde_json::Map;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use windlass::host::{start, Limits};
+use windlass::runner::CascadeDef;
+use windlass::settings::{ClickHouseSettings, Secret};
+use windlass::store::{ClickHouseStore, DuckStore, SessionFilter, SessionStatus, Store};
+
+const LATENCY: Duration = Duration::from_secs(2);
+
+fn main() {
+    let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("done").with_delay(LATENCY));
+    let mut backends: Vec<(&str, Vec<(String, String)>)> = vec![("duckdb", Vec::new())];
+    if let Ok(url) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_URL") {
+        let rest = url.trim_start_matches("http://").trim_end_matches('/');
+        let (host, port) = rest.split_once(':').unwrap_or((rest, "8123"));
+        backends.push((
+            "clickhouse",
+            vec![
+                ("WINDLASS_CLICKHOUSE_HOST".into(), host.into()),
+                ("WINDLASS_CLICKHOUSE_PORT".into(), port.into()),
+                ("WINDLASS_CLICKHOUSE_DATABASE".into(), format!("wl_bench_{}", std::process::id())),
+            ],
+        ));
+    }
+    for (backend, env) in backends {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let file = dir.path().join("one.yaml");
+        std::fs::write(&file, "cascade_id: one\nphases:\n  - name: ask\n    instructions: 'Answer {{ input.n }}'\n")
+            .unwrap();
+        let loaded = windlass::cascade::load_file(&file);
+        let def = CascadeDef { cascade: loaded.cascade.clone().unwrap(), path: file.clone(), text: loaded.text };
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let store: Arc<dyn Store> = match env.iter().find(|(k, _)| k == "WINDLASS_CLICKHOUSE_HOST") {
+            None => Arc::new(DuckStore::open(&data).unwrap()),
+            Some((_, host)) => {
+                let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
+                let settings = ClickHouseSettings {
+                    host: host.clone(),
+                    port: get("WINDLASS_CLICKHOUSE_PORT").parse().unwrap(),
+                    database: get("WINDLASS_CLICKHOUSE_DATABASE"),
+                    user: "default".into(),
+                    password: Secret::new(""),
+                    secure: false,
+                };
+                Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
+            }
+        };
+        let queued = Instant::now();
+        rt.block_on(async {
+            store.init().await.unwrap();
+            let jobs = (0..sessions).map(|n| {
+                let store = store.clone();
+                let def = &def;
+                async move {
+                    let mut input = Map::new();
+                    input.insert("n".into(), n.into());
+                    start::submit(&*store, def, &format!("bench-{n}"), &input, &Limits::default(), 60.0).await.unwrap();
+                }
+            });
+            futures::future::join_all(jobs).await;
+        });
+        let queue_time = queued.elapsed();
+        drop(store);
+        let before = llm.request_count();
+
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_windlass"));
+        cmd.args(["worker", "--once", "--concurrency", &sessions.to_string(), "-q"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("WINDLASS_DATA_DIR", &data)
+            .env("WINDLASS_BASE_URL", llm.url())
+            .env("WINDLASS_DEFAULT_MODEL", "test/model")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let t = Instant::now();
+        let child = cmd.spawn().unwrap();
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4 on our own child, writing into values we own.
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let wall = t.elapsed();
+        assert_eq!(waited, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the worker failed: {status}");
+        std::mem::forget(child);
+        let calls = llm.request_count() - before;
+
+        let store: Arc<dyn Store> = match backend {
+            "duckdb" => Arc::new(DuckStore::open(&data).unwrap()),
+            _ => {
+                let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
+                let settings = ClickHouseSettings {
+                    host: get("WINDLASS_CLICKHOUSE_HOST"),
+                    port: get("WINDLASS_CLICKHOUSE_PORT").parse().unwrap(),
+                    database: get("WINDLASS_CLICKHOUSE_DATABASE"),
+                    user: "default".into(),
+                    password: Secret::new(""),
+                    secure: false,
+                };
+                Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
+            }
+        };
+        let filter = SessionFilter { status: Some(SessionStatus::Completed), cascade_id: None, limit: sessions * 2 };
+        let completed = rt.block_on(store.list_sessions(&filter)).unwrap().len();
+        println!(
+            "{backend}: {sessions} sessions queued in {:.2} s; `worker --once --concurrency {sessions}` with a {} s endpoint: wall {:.2} s, peak RSS {:.1} MB, {completed} completed, {calls} LLM calls",
+            queue_time.as_secs_f64(),
+            LATENCY.as_secs(),
+            wall.as_secs_f64(),
+            usage.ru_maxrss as f64 / 1024.0,
+        );
+        assert_eq!(completed, sessions, "{backend}: not every session completed");
+        assert_eq!(calls, sessions, "{backend}: each session makes exactly one call");
+    }
+}
