@@ -28,7 +28,10 @@ use windlass::store::{ClickHouseStore, DuckStore, SessionFilter, SessionStatus, 
 const LATENCY: Duration = Duration::from_secs(2);
 
 fn main() {
-    let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let default = if measuring { 1000 } else { 20 };
+    let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let llm = FakeLlm::start();
     llm.set_fallback(Reply::text("done").with_delay(LATENCY));
     let mut backends: Vec<(&str, Vec<(String, String)>)> = vec![("duckdb", Vec::new())];

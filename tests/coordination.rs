@@ -128,6 +128,34 @@ fn ask_human_is_answered_by_windlass_signal_from_another_process() {
     }
 }
 
+#[test]
+fn human_input_after_a_phase_is_answered_by_a_signal_and_the_run_goes_on() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| Reply::text(format!("re: {}", last_user(body))));
+        let sb = sandbox(&llm, &env);
+        sb.write(
+            "c.yaml",
+            "cascade_id: c\nphases:\n  - name: a\n    instructions: DRAFT\n    human_input:\n      type: choice\n      options: [{id: short}, {id: long}]\n  - name: b\n    instructions: 'WRITE {{ state.human_input_a | default(outputs.a) }}'\n",
+        );
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "hi-2", "--format", "json"]);
+        wait_until("the session to block on the human", Duration::from_secs(30), || {
+            show(&sb, "hi-2", "status") == "blocked"
+        });
+        assert!(show(&sb, "hi-2", "blocked on").starts_with("human: Phase `a` produced"), "{backend}");
+        assert_eq!(llm.request_count(), 1, "{backend}: phase b must wait for the answer");
+        assert_eq!(sb.run(&["signal", "hi-2", "2"]).code, 0, "{backend}");
+        let (code, stdout, stderr) = finish(child, Duration::from_secs(30));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(doc["status"], "completed", "{backend}");
+        assert_eq!(llm.request_count(), 2, "{backend}");
+        assert_eq!(last_user(&llm.requests()[1].body), "WRITE long", "{backend}: the choice reaches phase b");
+        let logs = sb.run(&["logs", "hi-2"]);
+        assert!(logs.stdout.contains("\"as\":\"answer\""), "{backend}: {}", logs.stdout);
+    }
+}
+
 const WAIT_FOR_GO: &str = "cascade_id: gate
 phases:
   - name: wait
@@ -282,7 +310,7 @@ fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly
         }
         let before = llm.request_count();
         llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
-        std::thread::sleep(Duration::from_millis(2500)); // the lease runs out
+        std::thread::sleep(Duration::from_millis(3500)); // the lease runs out (ClickHouse judges it in whole seconds)
         let listed = sb.run(&["orphans"]);
         assert_eq!(listed.code, 0, "{backend}: {}", listed.stderr);
         for n in 0..5 {
@@ -305,6 +333,77 @@ fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly
         assert_eq!(after.len(), 10, "{backend}: {after:?}");
         let none = sb.run(&["orphans"]);
         assert!(!none.stdout.contains("orphan-"), "{backend}: {}", none.stdout);
+    }
+}
+
+#[test]
+fn a_forced_resume_fences_off_the_old_owner_at_its_next_checkpoint() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        // The first owner's phase two answers only after the takeover.
+        let first = std::sync::atomic::AtomicBool::new(true);
+        llm.respond_with(move |body| {
+            let u = last_user(body);
+            if u.starts_with("TWO") && first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                Reply::text("old owner's answer").with_delay(Duration::from_secs(4))
+            } else {
+                Reply::text(format!("done {u}"))
+            }
+        });
+        let sb = sandbox(&llm, &env);
+        sb.write("c.yaml", THREE_PHASES);
+        let old = spawn(&sb, &["run", "c.yaml", "-q", "--session", "fence-1", "-i", "n=1"]);
+        wait_until("the old owner to reach phase two", Duration::from_secs(30), || {
+            llm.requests().iter().any(|r| last_user(&r.body).starts_with("TWO"))
+        });
+        let taken = spawn(&sb, &["resume", "fence-1", "--force", "-q"]);
+        let (code, _, stderr) = finish(old, Duration::from_secs(30));
+        assert_eq!(code, 1, "{backend}: the old owner must stop: {stderr}");
+        assert!(stderr.contains("took the session over"), "{backend}: {stderr}");
+        let (code, stdout, stderr) = finish(taken, Duration::from_secs(30));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        assert!(stdout.contains("done THREE 1"), "{backend}: {stdout}");
+        assert_eq!(show(&sb, "fence-1", "status"), "completed", "{backend}");
+        assert!(show(&sb, "fence-1", "owner").contains("epoch 2"), "{backend}");
+        // The old owner's late phase-two checkpoint was never written.
+        let sql = sb.run(&[
+            "sql",
+            "select count(*) as n from checkpoints where session_id = 'fence-1' and owner_epoch = 1 and phase = 'two'",
+        ]);
+        assert!(sql.stdout.lines().nth(1).is_some_and(|l| l.trim() == "0"), "{backend}: {}", sql.stdout);
+    }
+}
+
+#[test]
+fn orphans_resume_claims_and_finishes_them_in_this_process() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| {
+            let u = last_user(body);
+            if u.starts_with("TWO") {
+                Reply::text("late").with_delay(Duration::from_secs(60))
+            } else {
+                Reply::text(format!("done {u}"))
+            }
+        });
+        let mut sb = sandbox(&llm, &env);
+        sb.set("WINDLASS_HEARTBEAT_INTERVAL", "500ms");
+        sb.set("WINDLASS_HEARTBEAT_LEASE", "2s");
+        sb.write("c.yaml", THREE_PHASES);
+        let mut run = sb.command(&["run", "c.yaml", "-q", "--session", "lost-1", "-i", "n=3"]).spawn().unwrap();
+        wait_until("phase two", Duration::from_secs(30), || {
+            llm.requests().iter().any(|r| last_user(&r.body).starts_with("TWO"))
+        });
+        std::thread::sleep(Duration::from_millis(800));
+        run.kill().unwrap();
+        run.wait().unwrap();
+        llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
+        std::thread::sleep(Duration::from_millis(3500)); // the lease runs out (ClickHouse judges it in whole seconds)
+        let out = sb.run(&["orphans", "--resume"]);
+        assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
+        assert!(out.stdout.contains("lost-1"), "{backend}: {}", out.stdout);
+        assert!(out.stderr.contains("lost-1 completed"), "{backend}: {}", out.stderr);
+        assert_eq!(show(&sb, "lost-1", "status"), "completed", "{backend}");
     }
 }
 

@@ -289,12 +289,12 @@ fn max_cost_stops_the_run_with_exit_5() {
 }
 
 #[test]
-fn a_human_is_asked_only_on_a_terminal() {
+fn off_a_terminal_human_input_waits_for_an_answer_and_timeout_exits_75() {
     let llm = FakeLlm::start();
     let sb = Sandbox::with_llm(&llm.url());
     sb.write("c.yaml", "cascade_id: c\nphases:\n  - name: a\n    instructions: Draft.\n    human_input: true\n  - name: b\n    instructions: NEVER\n");
-    let out = sb.run(&["run", "c.yaml", "-q"]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("not a terminal"), "{}", out.stderr);
+    let out = sb.run(&["run", "c.yaml", "-q", "--timeout", "1s", "--session", "hi-1"]);
+    assert_eq!(out.code, 75, "{}", out.stderr);
+    assert!(out.stderr.contains("windlass signal hi-1"), "{}", out.stderr);
     assert!(llm.requests().iter().all(|r| !all_text(&r.body).contains("NEVER")));
 }

@@ -11,7 +11,7 @@ use crate::host::{drive, start, Ended, Host, Limits, Start};
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::render::{self, Format, GithubActions, RenderOptions};
 use crate::runner::{CascadeDef, RunOptions, RunResult, Runner, Subscriber};
-use crate::session::Hub;
+use crate::session::{Hub, LogSink};
 use crate::store::Store;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
@@ -116,11 +116,13 @@ pub async fn host(
 ) -> Result<Host, Error> {
     let hub = Hub::start(store.clone()).await?;
     Ok(Host {
+        logs: LogSink::start(store.clone()),
         store,
         hub,
         runner: runner(ctx, max_cost, client),
         lease: ctx.settings.heartbeat_lease,
         heartbeat_interval: ctx.settings.heartbeat_interval,
+        flushes_at_exit: false,
     })
 }
 

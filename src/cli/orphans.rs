@@ -57,7 +57,8 @@ impl OrphansArgs {
             if !self.resume || found.is_empty() {
                 return Ok(ExitCode::Success);
             }
-            let host = execute::host(ctx, None, store, client).await?;
+            let mut host = execute::host(ctx, None, store, client).await?;
+            host.flushes_at_exit = true;
             let opts =
                 WorkerOptions { concurrency: found.len().clamp(1, RESUME_CONCURRENCY), once: true, orphans_only: true };
             let (_stop, stopped) = watch::channel(false);

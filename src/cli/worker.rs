@@ -34,7 +34,8 @@ impl WorkerArgs {
         let quiet = ctx.global.quiet;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            let host = execute::host(ctx, None, store.clone(), client).await?;
+            let mut host = execute::host(ctx, None, store.clone(), client).await?;
+            host.flushes_at_exit = true;
             let metrics = Arc::new(Metrics::default());
             if let Some(addr) = self.listen {
                 let listener = http::bind(addr).await.map_err(|source| Error::Listen { addr, source })?;

@@ -7,7 +7,7 @@ use super::start::{hash, Start};
 use super::Host;
 use crate::runner::emitter::Emitter;
 use crate::runner::{session, RunError, RunResult, RunStatus, Subscriber};
-use crate::session::{Durable, StoreLogger};
+use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -102,7 +102,7 @@ pub async fn drive(
     if start.blocked_on.as_deref().is_some_and(|b| b.starts_with("human:")) {
         mailbox.owe_answer();
     }
-    let logger = StoreLogger::start(store.clone(), start.epoch);
+    let logger = host.logs.logger(start.epoch);
     subs.push(logger.clone());
     let emitter = Emitter::new(&id, 0, subs);
     let mut runner = host.runner.clone();
@@ -175,8 +175,12 @@ pub async fn drive(
                 .await;
         }
     }
+    // A worker flushes its shared writer once more before it exits; alone, this is the last
+    // chance, so a delay is worth a warning.
     if let Err(e) = tokio::time::timeout(FLUSH_PATIENCE, logger.flush()).await.unwrap_or(Err("timed out".into())) {
-        eprintln!("windlass: warning: some log rows of session {id} could not be saved yet: {e}");
+        if !host.flushes_at_exit {
+            eprintln!("windlass: warning: some log rows of session {id} could not be saved yet: {e}");
+        }
     }
     host.hub.unregister(&id);
     Ok(ended)

@@ -15,7 +15,7 @@ pub use drive::{drive, Ended, Limits};
 pub use start::Start;
 
 use crate::runner::Runner;
-use crate::session::Hub;
+use crate::session::{Hub, LogSink};
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +26,13 @@ pub struct Host {
     pub store: Arc<dyn Store>,
     /// The signal poller of this process.
     pub hub: Arc<Hub>,
+    /// The log writer of this process, shared by its sessions.
+    pub logs: Arc<LogSink>,
     /// The engine each session starts from (provider, tools, options).
     pub runner: Runner,
     pub lease: Duration,
     pub heartbeat_interval: Duration,
+    /// The log writer is flushed once more before the process exits (a worker), so a slow
+    /// flush at the end of one session is not worth a warning.
+    pub flushes_at_exit: bool,
 }

@@ -151,7 +151,9 @@ pub async fn from_store(
     let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error));
     let cascade = cascade.ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
     let def = Arc::new(CascadeDef { cascade, path, text: stored.definition.clone() });
-    let checkpoint = store.latest_checkpoint(id, 0).await?;
+    // A queued session has neither checkpoints nor logs yet.
+    let queued = row.status == crate::store::SessionStatus::Queued.as_str();
+    let checkpoint = if queued { None } else { store.latest_checkpoint(id, 0).await? };
     let input: Map<String, Value> = serde_json::from_str(&stored.input).unwrap_or_default();
     let state: RunState = match &checkpoint {
         Some(c) => serde_json::from_str(&c.state)
@@ -170,7 +172,7 @@ pub async fn from_store(
     };
     // Answers logged after the checkpoint are served again instead of paid for twice.
     let since = checkpoint.as_ref().map(|c| c.created_at);
-    let logs = store.logs(id, since, 1_000_000).await?;
+    let logs = if queued { Vec::new() } else { store.logs(id, since, 1_000_000).await? };
     let events: Vec<Value> = logs
         .iter()
         .filter(|r| r.node_type == "llm_response")

@@ -19,6 +19,9 @@ use tokio::sync::watch;
 /// How often an idle worker looks for work.
 pub const SCAN_EVERY: Duration = Duration::from_secs(1);
 
+/// How long a stopping worker waits for the last log rows to be stored.
+const FINAL_FLUSH: Duration = Duration::from_secs(30);
+
 /// How many sessions of each status one scan reads.
 const SCAN_LIMIT: usize = 10_000;
 
@@ -116,6 +119,14 @@ pub async fn run(
     }
     metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
     while tasks.join_next().await.is_some() {}
+    // Sessions flush their own rows briefly when they end; under load some may still be on
+    // their way, and the process must not exit before they are stored.
+    if let Err(e) = tokio::time::timeout(FINAL_FLUSH, host.logs.flush()).await.unwrap_or(Err("timed out".into())) {
+        (report)(WorkerEvent::Failed {
+            session: "(log rows)".into(),
+            error: format!("some log rows could not be saved: {e}"),
+        });
+    }
     Ok(())
 }
 

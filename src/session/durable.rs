@@ -157,11 +157,6 @@ impl Durable {
         state_json: String,
         totals: (u64, u64, f64),
     ) -> Result<u64, CheckpointError> {
-        // A stale owner (paused, then woken after someone claimed the session) stops here.
-        let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
-        if highest > self.epoch {
-            return Err(CheckpointError::Fenced { by: highest });
-        }
         let seq = self.seq.fetch_add(1, Ordering::SeqCst);
         let row = CheckpointRow {
             session_id: self.session_id.clone(),
@@ -177,13 +172,13 @@ impl Durable {
         let mut delay = Duration::from_millis(100);
         let deadline = std::time::Instant::now() + CHECKPOINT_PATIENCE;
         loop {
-            match self.store.put_checkpoint(&row).await {
+            match self.fenced_put(&row).await {
                 Ok(()) => break,
-                Err(StoreError::Unavailable { .. }) if std::time::Instant::now() < deadline => {
+                Err(CheckpointError::Store(StoreError::Unavailable { .. })) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         // Versions are taken when the row is prepared, so a late write never hides a newer row.
@@ -211,6 +206,16 @@ impl Durable {
             });
         }
         Ok(seq)
+    }
+
+    /// Save `row` unless a later claim exists: a stale owner (paused, then woken after
+    /// someone claimed the session) stops here instead of overwriting.
+    async fn fenced_put(&self, row: &CheckpointRow) -> Result<(), CheckpointError> {
+        let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
+        if highest > self.epoch {
+            return Err(CheckpointError::Fenced { by: highest });
+        }
+        Ok(self.store.put_checkpoint(row).await?)
     }
 
     /// The final row of this epoch (completed, error, cancelled): its version is above

@@ -8,7 +8,7 @@
 
 use super::mailbox::Mailbox;
 use super::signals::BROADCAST;
-use crate::store::{Store, StoreError};
+use crate::store::{SignalRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -24,13 +24,16 @@ const LOOK_BACK: f64 = 10.0;
 pub struct Hub {
     store: Arc<dyn Store>,
     boxes: Mutex<HashMap<String, Weak<Mailbox>>>,
+    /// Broadcast signals seen so far (read once, then kept up to date by the poller), so a
+    /// worker starting a thousand sessions does not read them a thousand times.
+    broadcasts: tokio::sync::Mutex<Option<Vec<SignalRow>>>,
 }
 
 impl Hub {
     /// Start polling on the current runtime; the poller ends when the hub is dropped.
     pub async fn start(store: Arc<dyn Store>) -> Result<Arc<Hub>, StoreError> {
         let cursor = store.now().await?;
-        let hub = Arc::new(Hub { store, boxes: Mutex::new(HashMap::new()) });
+        let hub = Arc::new(Hub { store, boxes: Mutex::new(HashMap::new()), broadcasts: Default::default() });
         tokio::spawn(poll(Arc::downgrade(&hub), cursor));
         Ok(hub)
     }
@@ -66,6 +69,8 @@ async fn poll(hub: Weak<Hub>, mut cursor: f64) {
         let Some(hub) = hub.upgrade() else { return };
         let boxes = hub.live();
         if boxes.is_empty() {
+            // Nobody listens, so nothing keeps the broadcasts current: read them afresh later.
+            *hub.broadcasts.lock().await = None;
             continue;
         }
         // A store that blinks is asked again next tick.
@@ -74,13 +79,21 @@ async fn poll(hub: Weak<Hub>, mut cursor: f64) {
         if rows.is_empty() {
             continue;
         }
-        let mut by_session: HashMap<&str, Vec<crate::store::SignalRow>> = HashMap::new();
-        let mut broadcast = Vec::new();
+        let mut by_session: HashMap<&str, Vec<SignalRow>> = HashMap::new();
+        let mut broadcast: Vec<SignalRow> = Vec::new();
         for r in rows.iter() {
             if r.session_id == BROADCAST {
                 broadcast.push(r.clone());
             } else {
                 by_session.entry(r.session_id.as_str()).or_default().push(r.clone());
+            }
+        }
+        if !broadcast.is_empty() {
+            if let Some(known) = hub.broadcasts.lock().await.as_mut() {
+                let ids: std::collections::HashSet<&str> = known.iter().map(|r| r.signal_id.as_str()).collect();
+                let new: Vec<SignalRow> =
+                    broadcast.iter().filter(|r| !ids.contains(r.signal_id.as_str())).cloned().collect();
+                known.extend(new);
             }
         }
         for b in boxes {

@@ -20,6 +20,35 @@ enum Msg {
     Flush(oneshot::Sender<Result<(), String>>),
 }
 
+/// The background writer one process shares between all the sessions it runs, so a
+/// worker with a thousand sessions makes one insert per batch, not a thousand.
+pub struct LogSink {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl LogSink {
+    /// Start the background writer on the current tokio runtime.
+    pub fn start(store: Arc<dyn Store>) -> Arc<LogSink> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer(store, rx));
+        Arc::new(LogSink { tx })
+    }
+
+    /// Wait until every row handed over so far, by any session, is stored.
+    pub async fn flush(&self) -> Result<(), String> {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Msg::Flush(ack)).is_err() {
+            return Err("the log writer stopped".into());
+        }
+        done.await.map_err(|_| "the log writer stopped".to_string())?
+    }
+
+    /// A logger for one session run by this process at `epoch` (its rows' ids carry it).
+    pub fn logger(&self, epoch: u64) -> Arc<StoreLogger> {
+        Arc::new(StoreLogger { tx: self.tx.clone(), epoch, sessions: Mutex::new(HashMap::new()) })
+    }
+}
+
 /// Subscribes to events; see the module docs.
 pub struct StoreLogger {
     tx: mpsc::UnboundedSender<Msg>,
@@ -29,11 +58,9 @@ pub struct StoreLogger {
 }
 
 impl StoreLogger {
-    /// Start the background writer on the current tokio runtime.
+    /// A logger with a writer of its own, on the current tokio runtime.
     pub fn start(store: Arc<dyn Store>, epoch: u64) -> Arc<StoreLogger> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(store, rx));
-        Arc::new(StoreLogger { tx, epoch, sessions: Mutex::new(HashMap::new()) })
+        LogSink::start(store).logger(epoch)
     }
 
     /// Wait until every row handed over so far is stored (or report why it is not).
@@ -62,11 +89,15 @@ impl Subscriber for StoreLogger {
 async fn writer(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut pending: Vec<LogRow> = Vec::new();
     let mut last_error: Option<String> = None;
+    // When the oldest pending row must go out, however busy the stream is.
+    let mut due = tokio::time::Instant::now();
     loop {
         let msg = if pending.is_empty() {
-            rx.recv().await
+            let m = rx.recv().await;
+            due = tokio::time::Instant::now() + BATCH_DELAY;
+            m
         } else {
-            match tokio::time::timeout(BATCH_DELAY, rx.recv()).await {
+            match tokio::time::timeout_at(due, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
                     last_error = send(&*store, &mut pending).await.err();

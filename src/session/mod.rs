@@ -14,5 +14,5 @@ pub mod signals;
 
 pub use durable::{CheckpointError, Durable};
 pub use hub::Hub;
-pub use logger::StoreLogger;
+pub use logger::{LogSink, StoreLogger};
 pub use mailbox::Mailbox;

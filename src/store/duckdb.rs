@@ -8,6 +8,7 @@
 //! of a session row and drop duplicate log rows by `message_id`. User queries run on a
 //! read-only instance with external access off, so `windlass sql` cannot write or read files.
 
+use super::duckdb_group::{Append, Committer};
 use super::duckdb_lease::{Access, Hooks, Lease};
 use super::duckdb_logs;
 use super::duckdb_schema as schema;
@@ -36,6 +37,8 @@ const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
 #[derive(Clone)]
 pub struct DuckStore {
     lease: Arc<Lease>,
+    /// Appends go through group commit (see `duckdb_group`).
+    committer: Arc<Committer>,
 }
 
 impl std::fmt::Debug for DuckStore {
@@ -54,9 +57,10 @@ impl DuckStore {
     /// [`DuckStore::open`] with other lease timings. Stores of one process on the same file
     /// share one lease; the first one's options stay.
     pub fn open_with(data_dir: &Path, opts: DuckOptions) -> Result<DuckStore, StoreError> {
-        let hooks = Hooks { create: schema::create_tables, on_open: duckdb_logs::register };
+        let hooks = Hooks { create: schema::create_tables, on_open: prepare_connection };
         let lease = Lease::get(&data_dir.join(FILE_NAME), opts, hooks)?;
-        Ok(DuckStore { lease })
+        let committer = Arc::new(Committer::start(lease.clone(), checkpoint_grown_log));
+        Ok(DuckStore { lease, committer })
     }
 
     /// The database file.
@@ -99,6 +103,11 @@ impl DuckStore {
         self.run(Access::ReadWrite, action, f).await
     }
 
+    /// Append rows durably, sharing the commit with concurrent appends.
+    async fn append(&self, action: &'static str, append: Append) -> Result<(), StoreError> {
+        self.committer.append(action, append).await
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         action: &'static str,
@@ -107,6 +116,21 @@ impl DuckStore {
         // Reads use the read-write instance too: a process that writes keeps one open, and
         // switching instances costs a reopen. Only user queries get a read-only one.
         self.run(Access::ReadWrite, action, f).await
+    }
+}
+
+/// A freshly opened connection: the log batch scan, and room for every statement this
+/// store prepares (re-planning a query costs more than running it on small tables).
+fn prepare_connection(conn: &Connection) -> ::duckdb::Result<()> {
+    conn.set_prepared_statement_cache_capacity(64);
+    duckdb_logs::register(conn)
+}
+
+/// After a commit: fold a grown write-ahead log into the database file, so the close that
+/// hands the file to another process stays short. A failure is harmless (the log stays).
+fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
+    if lease.wal_len() > WAL_CHECKPOINT_BYTES {
+        let _ = conn.execute_batch("CHECKPOINT");
     }
 }
 
@@ -138,15 +162,7 @@ impl Store for DuckStore {
             return Ok(());
         }
         let rows = rows.to_vec();
-        let lease = self.lease.clone();
-        self.write("write log rows", move |conn| {
-            duckdb_logs::insert(conn, &rows)?;
-            if lease.wal_len() > WAL_CHECKPOINT_BYTES {
-                conn.execute_batch("CHECKPOINT")?;
-            }
-            Ok(())
-        })
-        .await
+        self.append("write log rows", Box::new(move |conn| duckdb_logs::insert(conn, &rows))).await
     }
 
     async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
@@ -163,14 +179,14 @@ impl Store for DuckStore {
             cols = schema::LOG_COLUMNS,
         );
         self.read("read log rows", move |conn| {
-            conn.prepare(&sql)?.query_map(params![session_id, after], schema::log_from)?.collect()
+            conn.prepare_cached(&sql)?.query_map(params![session_id, after], schema::log_from)?.collect()
         })
         .await
     }
 
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.write("write the session state", move |conn| schema::insert_state(conn, &row)).await
+        self.append("write the session state", Box::new(move |conn| schema::insert_state(conn, &row))).await
     }
 
     async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
@@ -181,7 +197,7 @@ impl Store for DuckStore {
             schema::STATE_COLUMNS
         );
         self.read("read the session state", move |conn| {
-            conn.query_row(&sql, [session_id], schema::state_from).optional()
+            conn.prepare_cached(&sql)?.query_row([session_id], schema::state_from).optional()
         })
         .await
     }
@@ -206,14 +222,14 @@ impl Store for DuckStore {
             cols = schema::STATE_COLUMNS,
         );
         self.read("list sessions", move |conn| {
-            conn.prepare(&sql)?.query_map(params_from_iter(values), schema::state_from)?.collect()
+            conn.prepare_cached(&sql)?.query_map(params_from_iter(values), schema::state_from)?.collect()
         })
         .await
     }
 
     async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.write("write the cascade definition", move |conn| schema::insert_cascade(conn, &row)).await
+        self.append("write the cascade definition", Box::new(move |conn| schema::insert_cascade(conn, &row))).await
     }
 
     async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
@@ -223,15 +239,15 @@ impl Store for DuckStore {
             schema::CASCADE_COLUMNS
         );
         self.read("read the cascade definition", move |conn| {
-            conn.query_row(&sql, [session_id], schema::cascade_from).optional()
+            conn.prepare_cached(&sql)?.query_row([session_id], schema::cascade_from).optional()
         })
         .await
     }
 
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
         let row = row.clone();
-        // Autocommit: DuckDB syncs the write-ahead log before the insert returns.
-        self.write("save the checkpoint", move |conn| schema::insert_checkpoint(conn, &row)).await
+        // Durable when this returns: its transaction committed (DuckDB syncs the log).
+        self.append("save the checkpoint", Box::new(move |conn| schema::insert_checkpoint(conn, &row))).await
     }
 
     async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
@@ -242,14 +258,14 @@ impl Store for DuckStore {
             schema::CHECKPOINT_COLUMNS
         );
         self.read("read the latest checkpoint", move |conn| {
-            conn.query_row(&sql, params![session_id, min_epoch], schema::checkpoint_from).optional()
+            conn.prepare_cached(&sql)?.query_row(params![session_id, min_epoch], schema::checkpoint_from).optional()
         })
         .await
     }
 
     async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.write("write the signal", move |conn| schema::insert_signal(conn, &row)).await
+        self.append("write the signal", Box::new(move |conn| schema::insert_signal(conn, &row))).await
     }
 
     async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
@@ -258,7 +274,7 @@ impl Store for DuckStore {
         let sql =
             format!("SELECT {} FROM signals WHERE session_id = ? ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
         self.read("read signals", move |conn| {
-            conn.prepare(&sql)?.query_map([session_id], schema::signal_from)?.collect()
+            conn.prepare_cached(&sql)?.query_map([session_id], schema::signal_from)?.collect()
         })
         .await
     }
@@ -266,8 +282,10 @@ impl Store for DuckStore {
     async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError> {
         let sql =
             format!("SELECT {} FROM signals WHERE created_at > ? ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
-        self.read("read signals", move |conn| conn.prepare(&sql)?.query_map([after], schema::signal_from)?.collect())
-            .await
+        self.read("read signals", move |conn| {
+            conn.prepare_cached(&sql)?.query_map([after], schema::signal_from)?.collect()
+        })
+        .await
     }
 
     async fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {

@@ -8,6 +8,7 @@
 
 pub mod clickhouse;
 pub mod duckdb;
+mod duckdb_group;
 mod duckdb_json;
 mod duckdb_lease;
 mod duckdb_logs;
