@@ -32,7 +32,7 @@ fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let default = if measuring { 1000 } else { 20 };
     let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let llm = FakeLlm::start();
+    let llm = Arc::new(FakeLlm::start());
     llm.set_fallback(Reply::text("done").with_delay(LATENCY));
     let mut backends: Vec<(&str, Vec<(String, String)>)> = vec![("duckdb", Vec::new())];
     if let Ok(url) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_URL") {
@@ -105,6 +105,20 @@ fn main() {
         }
         let t = Instant::now();
         let child = cmd.spawn().unwrap();
+        // When the calls reach the endpoint: claims and start-up before, the rest after.
+        let watch = {
+            let llm = llm.clone();
+            std::thread::spawn(move || {
+                let mut marks = Vec::new();
+                for want in [1, sessions / 2, sessions] {
+                    while llm.request_count() - before < want {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    marks.push((want, t.elapsed()));
+                }
+                marks
+            })
+        };
         let pid = child.id() as libc::pid_t;
         let mut status = 0;
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -115,6 +129,9 @@ fn main() {
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the worker failed: {status}");
         std::mem::forget(child);
         let calls = llm.request_count() - before;
+        let marks = watch.join().unwrap();
+        let marks: Vec<String> = marks.iter().map(|(n, at)| format!("call {n} at {:.2} s", at.as_secs_f64())).collect();
+        println!("{backend}: {}", marks.join(", "));
 
         let store: Arc<dyn Store> = match backend {
             "duckdb" => Arc::new(DuckStore::open(&data).unwrap()),
