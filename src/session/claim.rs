@@ -225,6 +225,11 @@ mod tests {
     }
 
     #[test]
+    fn a_clean_fence_check_expires_before_a_claim_can_win() {
+        assert!(super::super::durable::FENCE_FRESH < SETTLE);
+    }
+
+    #[test]
     fn orphans_are_live_sessions_past_their_lease() {
         assert!(is_orphan(&row("running", 80.0, 1), 100.0));
         assert!(!is_orphan(&row("running", 95.0, 1), 100.0));

@@ -9,6 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How often checkpoints also write the session row.
 const ROW_WRITE_EVERY: Duration = Duration::from_secs(1);
 
+/// How long a clean fencing check holds (must stay below `claim::SETTLE`).
+pub(crate) const FENCE_FRESH: Duration = Duration::from_millis(200);
+
 /// How long a checkpoint keeps retrying while the store is unreachable.
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -53,6 +56,8 @@ pub struct Durable {
     last: Mutex<SessionStateRow>,
     /// When a checkpoint last wrote the session row.
     last_row_write: Mutex<std::time::Instant>,
+    /// When the last fencing check found no later claim.
+    last_fence_check: Mutex<Option<std::time::Instant>>,
 }
 
 impl Durable {
@@ -106,6 +111,7 @@ impl Durable {
             version: AtomicU64::new(0),
             last: Mutex::new(row),
             last_row_write: Mutex::new(std::time::Instant::now() - ROW_WRITE_EVERY),
+            last_fence_check: Mutex::new(None),
         })
     }
 
@@ -210,10 +216,20 @@ impl Durable {
 
     /// Save `row` unless a later claim exists: a stale owner (paused, then woken after
     /// someone claimed the session) stops here instead of overwriting.
+    ///
+    /// A clean check stays good for [`FENCE_FRESH`], shorter than a claimer's settle delay:
+    /// a claim inserted after the check wins only after the settle, and the winner then reads
+    /// checkpoints, so it sees any checkpoint written within that window (a completed phase,
+    /// not an overwrite). Phases quicker than that skip the read.
     async fn fenced_put(&self, row: &CheckpointRow) -> Result<(), CheckpointError> {
-        let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
-        if highest > self.epoch {
-            return Err(CheckpointError::Fenced { by: highest });
+        let fresh = self.last_fence_check.lock().expect("fence check").is_some_and(|t| t.elapsed() < FENCE_FRESH);
+        if !fresh {
+            let checked = std::time::Instant::now();
+            let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
+            if highest > self.epoch {
+                return Err(CheckpointError::Fenced { by: highest });
+            }
+            *self.last_fence_check.lock().expect("fence check") = Some(checked);
         }
         Ok(self.store.put_checkpoint(row).await?)
     }
