@@ -27,6 +27,25 @@ use windlass::store::{ClickHouseStore, DuckStore, SessionFilter, SessionStatus, 
 
 const LATENCY: Duration = Duration::from_secs(2);
 
+/// The store the worker uses: ClickHouse when the environment names one, else the embedded one.
+fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn Store> {
+    let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    match get("WINDLASS_CLICKHOUSE_HOST") {
+        None => Arc::new(DuckStore::open(data).unwrap()),
+        Some(host) => {
+            let settings = ClickHouseSettings {
+                host,
+                port: get("WINDLASS_CLICKHOUSE_PORT").unwrap().parse().unwrap(),
+                database: get("WINDLASS_CLICKHOUSE_DATABASE").unwrap(),
+                user: "default".into(),
+                password: Secret::new(""),
+                secure: false,
+            };
+            Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
+        }
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
     let measuring = std::env::args().any(|a| a == "--bench");
@@ -56,21 +75,7 @@ fn main() {
         let loaded = windlass::cascade::load_file(&file);
         let def = CascadeDef { cascade: loaded.cascade.clone().unwrap(), path: file.clone(), text: loaded.text };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let store: Arc<dyn Store> = match env.iter().find(|(k, _)| k == "WINDLASS_CLICKHOUSE_HOST") {
-            None => Arc::new(DuckStore::open(&data).unwrap()),
-            Some((_, host)) => {
-                let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
-                let settings = ClickHouseSettings {
-                    host: host.clone(),
-                    port: get("WINDLASS_CLICKHOUSE_PORT").parse().unwrap(),
-                    database: get("WINDLASS_CLICKHOUSE_DATABASE"),
-                    user: "default".into(),
-                    password: Secret::new(""),
-                    secure: false,
-                };
-                Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
-            }
-        };
+        let store = open_store(&env, &data);
         let queued = Instant::now();
         rt.block_on(async {
             store.init().await.unwrap();
@@ -133,21 +138,7 @@ fn main() {
         let marks: Vec<String> = marks.iter().map(|(n, at)| format!("call {n} at {:.2} s", at.as_secs_f64())).collect();
         println!("{backend}: {}", marks.join(", "));
 
-        let store: Arc<dyn Store> = match backend {
-            "duckdb" => Arc::new(DuckStore::open(&data).unwrap()),
-            _ => {
-                let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
-                let settings = ClickHouseSettings {
-                    host: get("WINDLASS_CLICKHOUSE_HOST"),
-                    port: get("WINDLASS_CLICKHOUSE_PORT").parse().unwrap(),
-                    database: get("WINDLASS_CLICKHOUSE_DATABASE"),
-                    user: "default".into(),
-                    password: Secret::new(""),
-                    secure: false,
-                };
-                Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
-            }
-        };
+        let store = open_store(&env, &data);
         let filter = SessionFilter { status: Some(SessionStatus::Completed), cascade_id: None, limit: sessions * 2 };
         let completed = rt.block_on(store.list_sessions(&filter)).unwrap().len();
         println!(

@@ -272,23 +272,29 @@ fn a_timeout_while_blocked_exits_75_and_the_session_resumes_with_the_answer() {
 
 const THREE_PHASES: &str = "cascade_id: three\nphases:\n  - name: one\n    instructions: 'ONE {{ input.n }}'\n  - name: two\n    instructions: 'TWO {{ input.n }}'\n  - name: three\n    instructions: 'THREE {{ input.n }}'\n";
 
+/// A fake endpoint whose phase-two answers hang (until the runs are killed), and a sandbox
+/// with a short lease (2 s) holding the three-phase cascade.
+fn hanging_in_phase_two(env: &[(String, String)]) -> (FakeLlm, Sandbox) {
+    let llm = FakeLlm::start();
+    llm.respond_with(|body| {
+        let u = last_user(body);
+        if u.starts_with("TWO") {
+            Reply::text("late").with_delay(Duration::from_secs(60))
+        } else {
+            Reply::text(format!("done {u}"))
+        }
+    });
+    let mut sb = sandbox(&llm, env);
+    sb.set("WINDLASS_HEARTBEAT_INTERVAL", "500ms");
+    sb.set("WINDLASS_HEARTBEAT_LEASE", "2s");
+    sb.write("c.yaml", THREE_PHASES);
+    (llm, sb)
+}
+
 #[test]
 fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly_once() {
     for (backend, env) in backends() {
-        let llm = FakeLlm::start();
-        // Phase two hangs until the runs are killed.
-        llm.respond_with(|body| {
-            let u = last_user(body);
-            if u.starts_with("TWO") {
-                Reply::text("late").with_delay(Duration::from_secs(60))
-            } else {
-                Reply::text(format!("done {u}"))
-            }
-        });
-        let mut sb = sandbox(&llm, &env);
-        sb.set("WINDLASS_HEARTBEAT_INTERVAL", "500ms");
-        sb.set("WINDLASS_HEARTBEAT_LEASE", "2s");
-        sb.write("c.yaml", THREE_PHASES);
+        let (llm, sb) = hanging_in_phase_two(&env);
         let mut runs: Vec<Child> = (0..5)
             .map(|n| {
                 let input = format!("{{\"n\": {n}}}");
@@ -377,19 +383,7 @@ fn a_forced_resume_fences_off_the_old_owner_at_its_next_checkpoint() {
 #[test]
 fn orphans_resume_claims_and_finishes_them_in_this_process() {
     for (backend, env) in backends() {
-        let llm = FakeLlm::start();
-        llm.respond_with(|body| {
-            let u = last_user(body);
-            if u.starts_with("TWO") {
-                Reply::text("late").with_delay(Duration::from_secs(60))
-            } else {
-                Reply::text(format!("done {u}"))
-            }
-        });
-        let mut sb = sandbox(&llm, &env);
-        sb.set("WINDLASS_HEARTBEAT_INTERVAL", "500ms");
-        sb.set("WINDLASS_HEARTBEAT_LEASE", "2s");
-        sb.write("c.yaml", THREE_PHASES);
+        let (llm, sb) = hanging_in_phase_two(&env);
         let mut run = sb.command(&["run", "c.yaml", "-q", "--session", "lost-1", "-i", "n=3"]).spawn().unwrap();
         wait_until("phase two", Duration::from_secs(30), || {
             llm.requests().iter().any(|r| last_user(&r.body).starts_with("TWO"))
@@ -464,6 +458,11 @@ fn the_worker_serves_health_ready_and_metrics_and_stops_on_sigterm() {
         assert_eq!(code, 200, "{backend}: {body}");
         assert_eq!(http_get(&addr, "/ready").0, 200, "{backend}");
         assert_eq!(http_get(&addr, "/nope").0, 404, "{backend}");
+        // The row says completed a moment before the worker counts it (it flushes the
+        // session's log rows first).
+        wait_until("the worker to count the session", Duration::from_secs(10), || {
+            http_get(&addr, "/metrics").1.contains("windlass_sessions_completed_total 1\n")
+        });
         let (code, metrics) = http_get(&addr, "/metrics");
         assert_eq!(code, 200, "{backend}");
         assert!(metrics.contains("windlass_sessions_completed_total 1\n"), "{backend}: {metrics}");

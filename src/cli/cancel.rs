@@ -27,13 +27,12 @@ impl CancelArgs {
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            ensure_open(&*store, &id, "cancel").await?;
+            let row = ensure_open(&*store, &id, "cancel").await?;
             let now = store.now().await?;
             // The request is a fact of its own: a heartbeat can never undo it.
             store.put_signal(&signals::cancel(&id, self.reason.as_deref(), now)).await?;
-            let row = store.session_state(&id).await?.ok_or_else(|| Error::UnknownSession { session: id.clone() })?;
-            let live = SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live)
-                && row.heartbeat_at + row.lease_seconds > now;
+            let live =
+                SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live) && !claim::is_orphan(&row, now);
             if live {
                 eprintln!(
                     "windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)"

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::mailbox::waiting_for_signal;
 use crate::session::signals::{self, BROADCAST};
-use crate::store::{SessionFilter, SessionStatus, Store};
+use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -34,8 +34,9 @@ fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|err| format!("not valid JSON: {err}"))
 }
 
-/// The session must exist and not have ended; `action` names the command for the message.
-pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStatus, Error> {
+/// The session's row; it must exist and not have ended (`action` names the command for
+/// the message).
+pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStateRow, Error> {
     let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
     let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
     if status.is_finished() {
@@ -48,7 +49,7 @@ pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> R
             ),
         });
     }
-    Ok(status)
+    Ok(row)
 }
 
 impl SignalArgs {
