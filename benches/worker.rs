@@ -75,7 +75,8 @@ fn main() {
         let loaded = windlass::cascade::load_file(&file);
         let def = CascadeDef { cascade: loaded.cascade.clone().unwrap(), path: file.clone(), text: loaded.text };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let store = open_store(&env, &data);
+        // `submit` from many places at once: batched, as a worker's store is.
+        let store = windlass::store::Batched::wrap(open_store(&env, &data));
         let queued = Instant::now();
         rt.block_on(async {
             store.init().await.unwrap();

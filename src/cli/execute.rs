@@ -114,6 +114,8 @@ pub async fn host(
     store: Arc<dyn Store>,
     client: LlmClient,
 ) -> Result<Host, Error> {
+    // Many sessions at once ask the store the same questions: share the queries.
+    let store = crate::store::Batched::wrap(store);
     let hub = Hub::start(store.clone()).await?;
     Ok(Host {
         logs: LogSink::start(store.clone()),

@@ -24,16 +24,13 @@ const LOOK_BACK: f64 = 10.0;
 pub struct Hub {
     store: Arc<dyn Store>,
     boxes: Mutex<HashMap<String, Weak<Mailbox>>>,
-    /// Broadcast signals seen so far (read once, then kept up to date by the poller), so a
-    /// worker starting a thousand sessions does not read them a thousand times.
-    broadcasts: tokio::sync::Mutex<Option<Vec<SignalRow>>>,
 }
 
 impl Hub {
     /// Start polling on the current runtime; the poller ends when the hub is dropped.
     pub async fn start(store: Arc<dyn Store>) -> Result<Arc<Hub>, StoreError> {
         let cursor = store.now().await?;
-        let hub = Arc::new(Hub { store, boxes: Mutex::new(HashMap::new()), broadcasts: Default::default() });
+        let hub = Arc::new(Hub { store, boxes: Mutex::new(HashMap::new()) });
         tokio::spawn(poll(Arc::downgrade(&hub), cursor));
         Ok(hub)
     }
@@ -43,8 +40,10 @@ impl Hub {
     pub async fn register(&self, session_id: &str, broadcasts_since: f64) -> Result<Arc<Mailbox>, StoreError> {
         let mailbox = Arc::new(Mailbox::new(self.store.clone(), session_id, broadcasts_since));
         self.boxes.lock().expect("hub").insert(session_id.to_string(), Arc::downgrade(&mailbox));
-        let mut history = self.store.signals(session_id).await?;
-        history.extend(self.store.signals(BROADCAST).await?.into_iter().filter(|r| r.created_at >= broadcasts_since));
+        // Both in one query when the store batches reads.
+        let (mut history, broadcasts) =
+            tokio::try_join!(self.store.signals(session_id), self.store.signals(BROADCAST))?;
+        history.extend(broadcasts.into_iter().filter(|r| r.created_at >= broadcasts_since));
         mailbox.offer(&history);
         Ok(mailbox)
     }
@@ -69,8 +68,6 @@ async fn poll(hub: Weak<Hub>, mut cursor: f64) {
         let Some(hub) = hub.upgrade() else { return };
         let boxes = hub.live();
         if boxes.is_empty() {
-            // Nobody listens, so nothing keeps the broadcasts current: read them afresh later.
-            *hub.broadcasts.lock().await = None;
             continue;
         }
         // A store that blinks is asked again next tick.
@@ -86,14 +83,6 @@ async fn poll(hub: Weak<Hub>, mut cursor: f64) {
                 broadcast.push(r.clone());
             } else {
                 by_session.entry(r.session_id.as_str()).or_default().push(r.clone());
-            }
-        }
-        if !broadcast.is_empty() {
-            if let Some(known) = hub.broadcasts.lock().await.as_mut() {
-                let ids: std::collections::HashSet<&str> = known.iter().map(|r| r.signal_id.as_str()).collect();
-                let new: Vec<SignalRow> =
-                    broadcast.iter().filter(|r| !ids.contains(r.signal_id.as_str())).cloned().collect();
-                known.extend(new);
             }
         }
         for b in boxes {

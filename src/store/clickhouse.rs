@@ -224,6 +224,21 @@ impl Store for ClickHouseStore {
             .map_err(self.fail("read the session state"))
     }
 
+    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+        if session_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT ?fields FROM session_state WHERE session_id IN (SELECT arrayJoin(?)) \
+                   ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id";
+        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<SessionStateRow>())
+            .await
+            .map_err(self.fail("read the session states"))
+    }
+
+    async fn put_session_states(&self, rows: &[SessionStateRow]) -> Result<(), StoreError> {
+        self.put_all("session_state", rows, "write the session states").await
+    }
+
     /// Newest first: by `started_at`, or `updated_at` for sessions not started yet. A
     /// `limit` of 0 means no limit.
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
@@ -265,11 +280,30 @@ impl Store for ClickHouseStore {
         self.put("cascade_sessions", row, "write the cascade of the session").await
     }
 
+    async fn put_cascade_sessions(&self, rows: &[CascadeSessionRow]) -> Result<(), StoreError> {
+        self.put_all("cascade_sessions", rows, "write the cascades of the sessions").await
+    }
+
     async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
         let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id = ? LIMIT 1";
         self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<CascadeSessionRow>())
             .await
             .map_err(self.fail("read the cascade of the session"))
+    }
+
+    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+        if session_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
+                   LIMIT 1 BY session_id";
+        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<CascadeSessionRow>())
+            .await
+            .map_err(self.fail("read the cascades of the sessions"))
+    }
+
+    async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
+        self.put_all("checkpoints", rows, "write the checkpoints").await
     }
 
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
@@ -291,6 +325,21 @@ impl Store for ClickHouseStore {
     async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
         let sql = "SELECT ?fields FROM signals FINAL WHERE session_id = ? ORDER BY created_at, signal_id, kind";
         self.run(|| self.client.query(sql).bind(session_id).fetch_all::<SignalRow>())
+            .await
+            .map_err(self.fail("read the signals"))
+    }
+
+    async fn put_signals(&self, rows: &[SignalRow]) -> Result<(), StoreError> {
+        self.put_all("signals", rows, "write the signals").await
+    }
+
+    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+        if session_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT ?fields FROM signals FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
+                   ORDER BY created_at, signal_id, kind";
+        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<SignalRow>())
             .await
             .map_err(self.fail("read the signals"))
     }

@@ -134,6 +134,22 @@ fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
     }
 }
 
+/// Separates the ids of a batched read in its one text parameter (so the statement is the
+/// same however many ids it names, and stays prepared).
+const ID_SEPARATOR: char = '\u{1f}';
+
+/// `session_id IN` the ids packed by [`pack_ids`].
+const IN_IDS: &str = "session_id IN (SELECT unnest(string_split(?, chr(31))))";
+
+/// The ids as one parameter for [`IN_IDS`]; `None` if one contains the separator (then they
+/// are read one by one).
+fn pack_ids(ids: &[String]) -> Option<String> {
+    if ids.is_empty() || ids.iter().any(|id| id.contains(ID_SEPARATOR)) {
+        return None;
+    }
+    Some(ids.join(&ID_SEPARATOR.to_string()))
+}
+
 /// `LIMIT n`, where 0 means no limit. A number from code, never user text.
 fn limit(n: usize) -> String {
     if n == 0 {
@@ -186,7 +202,11 @@ impl Store for DuckStore {
 
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.append("write the session state", Box::new(move |conn| schema::insert_state(conn, &row))).await
+        self.append(
+            "write the session state",
+            Box::new(move |conn| schema::insert_states(conn, std::slice::from_ref(&row))),
+        )
+        .await
     }
 
     async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
@@ -200,6 +220,30 @@ impl Store for DuckStore {
             conn.prepare_cached(&sql)?.query_row([session_id], schema::state_from).optional()
         })
         .await
+    }
+
+    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+        let Some(ids) = pack_ids(session_ids) else {
+            let mut out = Vec::new();
+            for id in session_ids {
+                out.extend(self.session_state(id).await?);
+            }
+            return Ok(out);
+        };
+        let sql = format!(
+            "SELECT {} FROM session_state WHERE {IN_IDS} \
+             QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC, rowid DESC) = 1",
+            schema::STATE_COLUMNS
+        );
+        self.read("read session states", move |conn| {
+            conn.prepare_cached(&sql)?.query_map([ids], schema::state_from)?.collect()
+        })
+        .await
+    }
+
+    async fn put_session_states(&self, rows: &[SessionStateRow]) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        self.append("write session states", Box::new(move |conn| schema::insert_states(conn, &rows))).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
@@ -229,7 +273,16 @@ impl Store for DuckStore {
 
     async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.append("write the cascade definition", Box::new(move |conn| schema::insert_cascade(conn, &row))).await
+        self.append(
+            "write the cascade definition",
+            Box::new(move |conn| schema::insert_cascades(conn, std::slice::from_ref(&row))),
+        )
+        .await
+    }
+
+    async fn put_cascade_sessions(&self, rows: &[CascadeSessionRow]) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        self.append("write cascade definitions", Box::new(move |conn| schema::insert_cascades(conn, &rows))).await
     }
 
     async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
@@ -244,10 +297,38 @@ impl Store for DuckStore {
         .await
     }
 
+    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+        let Some(ids) = pack_ids(session_ids) else {
+            let mut out = Vec::new();
+            for id in session_ids {
+                out.extend(self.cascade_session(id).await?);
+            }
+            return Ok(out);
+        };
+        let sql = format!(
+            "SELECT {} FROM cascade_sessions WHERE {IN_IDS} \
+             QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY created_at DESC, rowid DESC) = 1",
+            schema::CASCADE_COLUMNS
+        );
+        self.read("read cascade definitions", move |conn| {
+            conn.prepare_cached(&sql)?.query_map([ids], schema::cascade_from)?.collect()
+        })
+        .await
+    }
+
+    async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        self.append("save checkpoints", Box::new(move |conn| schema::insert_checkpoints(conn, &rows))).await
+    }
+
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
         let row = row.clone();
         // Durable when this returns: its transaction committed (DuckDB syncs the log).
-        self.append("save the checkpoint", Box::new(move |conn| schema::insert_checkpoint(conn, &row))).await
+        self.append(
+            "save the checkpoint",
+            Box::new(move |conn| schema::insert_checkpoints(conn, std::slice::from_ref(&row))),
+        )
+        .await
     }
 
     async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
@@ -265,7 +346,8 @@ impl Store for DuckStore {
 
     async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError> {
         let row = row.clone();
-        self.append("write the signal", Box::new(move |conn| schema::insert_signal(conn, &row))).await
+        self.append("write the signal", Box::new(move |conn| schema::insert_signals(conn, std::slice::from_ref(&row))))
+            .await
     }
 
     async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
@@ -275,6 +357,27 @@ impl Store for DuckStore {
             format!("SELECT {} FROM signals WHERE session_id = ? ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
         self.read("read signals", move |conn| {
             conn.prepare_cached(&sql)?.query_map([session_id], schema::signal_from)?.collect()
+        })
+        .await
+    }
+
+    async fn put_signals(&self, rows: &[SignalRow]) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        self.append("write signals", Box::new(move |conn| schema::insert_signals(conn, &rows))).await
+    }
+
+    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+        let Some(ids) = pack_ids(session_ids) else {
+            let mut out = Vec::new();
+            for id in session_ids {
+                out.extend(self.signals(id).await?);
+            }
+            out.sort_by(|a, b| a.created_at.total_cmp(&b.created_at));
+            return Ok(out);
+        };
+        let sql = format!("SELECT {} FROM signals WHERE {IN_IDS} ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
+        self.read("read signals", move |conn| {
+            conn.prepare_cached(&sql)?.query_map([ids], schema::signal_from)?.collect()
         })
         .await
     }

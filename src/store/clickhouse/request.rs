@@ -78,9 +78,18 @@ impl ClickHouseStore {
         row: &T,
         action: &str,
     ) -> Result<(), StoreError> {
-        self.run(|| async move { self.insert(table, &[std::slice::from_ref(row)]).await })
-            .await
-            .map_err(self.fail(action))
+        self.put_all(table, std::slice::from_ref(row), action).await
+    }
+
+    /// A synchronous write of several rows in one INSERT: retried while unreachable, never
+    /// spooled.
+    pub(super) async fn put_all<T: RowOwned + RowWrite + Sync>(
+        &self,
+        table: &str,
+        rows: &[T],
+        action: &str,
+    ) -> Result<(), StoreError> {
+        self.run(|| async move { self.insert(table, &[rows]).await }).await.map_err(self.fail(action))
     }
 }
 
