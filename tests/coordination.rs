@@ -99,6 +99,38 @@ fn a_message_signalled_into_a_running_session_reaches_its_next_llm_request_and_i
 }
 
 #[test]
+fn audibles_budget_caps_feedback_per_phase_and_the_rest_waits_for_the_next_phase() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        llm.respond_with(|body| {
+            if last_user(body) == "WRITE A DRAFT" {
+                Reply::text("a draft").with_delay(Duration::from_secs(4))
+            } else {
+                Reply::text("more")
+            }
+        });
+        let sb = sandbox(&llm, &env);
+        sb.write(
+            "c.yaml",
+            "cascade_id: aud\nphases:\n  - name: draft\n    instructions: WRITE A DRAFT\n    audibles: {budget: 1}\n    rules: {max_turns: 2, turn_prompt: KEEP GOING}\n  - name: polish\n    instructions: POLISH IT\n",
+        );
+        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "aud-1"]);
+        wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+        for note in ["first note", "second note"] {
+            let sent = sb.run(&["signal", "aud-1", note]);
+            assert_eq!(sent.code, 0, "{backend}: {}", sent.stderr);
+        }
+        let (code, _, stderr) = finish(child, Duration::from_secs(60));
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        let bodies: Vec<String> = llm.requests().iter().map(|r| all_text(&r.body)).collect();
+        assert_eq!(bodies.len(), 3, "{backend}: two turns of draft, one of polish");
+        assert!(bodies[1].contains("[AUDIBLE] Feedback from the user: first note"), "{backend}: {}", bodies[1]);
+        assert!(!bodies[1].contains("second note"), "{backend}: the budget of 1 is spent: {}", bodies[1]);
+        assert!(bodies[2].contains("second note"), "{backend}: {}", bodies[2]);
+    }
+}
+
+#[test]
 fn ask_human_is_answered_by_windlass_signal_from_another_process() {
     for (backend, env) in backends() {
         let llm = FakeLlm::start();

@@ -167,6 +167,7 @@ pub async fn run_variant(
         tool_ctx: tool_context(env, &phase.name, state),
         sounding: variant.sounding,
         route: None,
+        audibles_used: 0,
     };
     let mut output = String::new();
     for attempt in 1..=max_attempts {

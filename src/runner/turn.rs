@@ -27,6 +27,8 @@ pub struct Turns<'a> {
     pub tool_ctx: ToolContext,
     pub sounding: SoundingVars,
     pub route: Option<String>,
+    /// Feedback messages taken into this phase so far (`audibles.budget` caps them).
+    pub audibles_used: usize,
 }
 
 impl Turns<'_> {
@@ -89,18 +91,21 @@ impl Turns<'_> {
     }
 
     /// One call under the cascade's token budget.
-    async fn call(&self, state: &mut RunState, messages: &mut Vec<Message>) -> Result<ChatResponse, RunError> {
+    async fn call(&mut self, state: &mut RunState, messages: &mut Vec<Message>) -> Result<ChatResponse, RunError> {
         let env = self.env;
         let phase = self.phase;
-        // Messages sent with `windlass signal` join the conversation before the next call.
-        if let Some(mailbox) = &env.runner.mailbox {
-            for s in mailbox.take_messages().await {
+        // Messages sent with `windlass signal` join the conversation before the next call, as
+        // many as the phase's `audibles` allow; the rest wait for a later phase.
+        let room = audible_room(phase, self.audibles_used);
+        if let (Some(mailbox), false) = (&env.runner.mailbox, room == Some(0)) {
+            for s in mailbox.take_messages(room).await {
+                self.audibles_used += 1;
                 env.emitter.emit(RunEvent::SignalReceived {
                     phase: Some(phase.name.clone()),
                     name: None,
                     payload: serde_json::json!({"signal_id": s.id, "kind": "message", "as": "feedback", "message": s.text()}),
                 });
-                messages.push(Message::user(format!("Feedback from the user: {}", s.text())));
+                messages.push(Message::user(feedback(&s.text())));
             }
         }
         if let Some(b) = &env.def.cascade.token_budget {
@@ -149,6 +154,25 @@ impl Turns<'_> {
         messages.extend(rest);
         Ok(())
     }
+}
+
+/// Feedback messages per phase when `audibles` gives no budget (cascade-format.md).
+const AUDIBLE_BUDGET: u32 = 3;
+
+/// How many more feedback messages the phase takes now: `None` without `audibles` (any
+/// number), 0 when they are disabled or the budget is spent.
+fn audible_room(phase: &Phase, used: usize) -> Option<usize> {
+    let a = phase.audibles.as_ref()?;
+    if !a.enabled {
+        return Some(0);
+    }
+    Some((a.budget.unwrap_or(AUDIBLE_BUDGET) as usize).saturating_sub(used))
+}
+
+/// A message from `windlass signal` as the user turn the model sees; `[AUDIBLE]` is the mark
+/// the original used, and cascades written for it tell the model to look for it.
+fn feedback(text: &str) -> String {
+    format!("[AUDIBLE] Feedback from the user: {text}")
 }
 
 fn assistant(resp: &ChatResponse) -> Message {

@@ -161,14 +161,18 @@ impl Mailbox {
         self.inbox.lock().expect("mailbox").blocked_on.clone()
     }
 
-    /// Every pending message, consumed (feedback for the next LLM call).
-    pub async fn take_messages(&self) -> Vec<Signal> {
+    /// Pending messages, oldest first, at most `limit` of them (`None`: all), consumed
+    /// (feedback for the next LLM call). The others stay for later.
+    pub async fn take_messages(&self, limit: Option<usize>) -> Vec<Signal> {
         let taken: Vec<Signal> = {
             let mut inbox = self.inbox.lock().expect("mailbox");
             let (mut msgs, mut rest): (Vec<Signal>, Vec<Signal>) =
                 std::mem::take(&mut inbox.pending).into_iter().partition(|s| s.kind == kind::MESSAGE);
             if self.answer_owed.load(std::sync::atomic::Ordering::Relaxed) && !msgs.is_empty() {
                 rest.insert(0, msgs.remove(0));
+            }
+            if let Some(n) = limit.filter(|n| *n < msgs.len()) {
+                rest.extend(msgs.split_off(n));
             }
             inbox.pending = rest;
             msgs
@@ -288,11 +292,11 @@ mod tests {
         let old = signals::named(BROADCAST, "go", &Value::Null, 50.0);
         let other = signals::message("s2", "not mine", 101.0);
         mb.offer(&[m.clone(), m.clone(), old, other]);
-        let got = mb.take_messages().await;
+        let got = mb.take_messages(None).await;
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].text(), "hello");
         mb.offer(std::slice::from_ref(&m));
-        assert!(mb.take_messages().await.is_empty());
+        assert!(mb.take_messages(None).await.is_empty());
         assert!(mb.wait_named("go", Some(Duration::from_millis(20))).await.is_none());
         mb.offer(&[signals::named(BROADCAST, "go", &serde_json::json!({"n": 1}), 102.0)]);
         let s = mb.wait_named("go", Some(Duration::from_secs(1))).await.unwrap();
@@ -300,11 +304,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn messages_past_a_limit_wait_their_turn() {
+        let (_dir, mb) = mailbox();
+        let rows: Vec<SignalRow> = (0..3).map(|i| signals::message("s1", &format!("m{i}"), 101.0 + i as f64)).collect();
+        mb.offer(&rows);
+        assert!(mb.take_messages(Some(0)).await.is_empty());
+        let first: Vec<String> = mb.take_messages(Some(2)).await.iter().map(|s| s.text()).collect();
+        assert_eq!(first, ["m0", "m1"]);
+        let rest: Vec<String> = mb.take_messages(None).await.iter().map(|s| s.text()).collect();
+        assert_eq!(rest, ["m2"]);
+    }
+
+    #[tokio::test]
     async fn consumed_markers_from_an_earlier_run_hide_signals() {
         let (_dir, mb) = mailbox();
         let m = signals::message("s1", "answered before the crash", 101.0);
         mb.offer(&[m.clone(), signals::consumed("s1", &m.signal_id, 102.0)]);
-        assert!(mb.take_messages().await.is_empty());
+        assert!(mb.take_messages(None).await.is_empty());
     }
 
     #[tokio::test]
