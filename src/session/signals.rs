@@ -58,8 +58,14 @@ impl Signal {
     }
 }
 
+/// A new signal id that sorts by when it was made: the store's clock may have whole seconds
+/// only (ClickHouse), and two messages sent within one second must still arrive in order.
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}-{:016x}{:08x}", fastrand::u64(..), std::process::id())
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    format!("{prefix}-{nanos:016x}-{:08x}{:08x}", fastrand::u32(..), std::process::id())
 }
 
 fn row(session_id: &str, kind: &str, name: &str, payload: String, created_at: f64) -> SignalRow {
@@ -143,5 +149,8 @@ mod tests {
         let n = Signal::from_row(&named("*", "go", &json!({"a": 1}), 1.0));
         assert_eq!(n.payload, json!({"a": 1}));
         assert_ne!(message("s", "x", 1.0).signal_id, message("s", "x", 1.0).signal_id);
+        // Ids sort in the order they were made, for stores whose clock has whole seconds.
+        let ids: Vec<String> = (0..50).map(|_| message("s", "x", 1.0).signal_id).collect();
+        assert!(ids.windows(2).all(|w| w[0][..20] <= w[1][..20]), "{ids:?}");
     }
 }
