@@ -134,20 +134,13 @@ fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
     }
 }
 
-/// Separates the ids of a batched read in its one text parameter (so the statement is the
-/// same however many ids it names, and stays prepared).
-const ID_SEPARATOR: char = '\u{1f}';
+/// `session_id IN` a list bound as one parameter (see [`id_list`]), so the statement is the
+/// same however many ids it names, and stays prepared.
+const IN_IDS: &str = "session_id IN (SELECT unnest(?::VARCHAR[]))";
 
-/// `session_id IN` the ids packed by [`pack_ids`].
-const IN_IDS: &str = "session_id IN (SELECT unnest(string_split(?, chr(31))))";
-
-/// The ids as one parameter for [`IN_IDS`]; `None` if one contains the separator (then they
-/// are read one by one).
-fn pack_ids(ids: &[String]) -> Option<String> {
-    if ids.is_empty() || ids.iter().any(|id| id.contains(ID_SEPARATOR)) {
-        return None;
-    }
-    Some(ids.join(&ID_SEPARATOR.to_string()))
+/// Session ids as one list parameter for [`IN_IDS`].
+fn id_list(ids: &[String]) -> ::duckdb::types::Value {
+    ::duckdb::types::Value::List(ids.iter().map(|id| ::duckdb::types::Value::Text(id.clone())).collect())
 }
 
 /// `LIMIT n`, where 0 means no limit. A number from code, never user text.
@@ -223,13 +216,7 @@ impl Store for DuckStore {
     }
 
     async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
-        let Some(ids) = pack_ids(session_ids) else {
-            let mut out = Vec::new();
-            for id in session_ids {
-                out.extend(self.session_state(id).await?);
-            }
-            return Ok(out);
-        };
+        let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM session_state WHERE {IN_IDS} \
              QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC, rowid DESC) = 1",
@@ -298,13 +285,7 @@ impl Store for DuckStore {
     }
 
     async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
-        let Some(ids) = pack_ids(session_ids) else {
-            let mut out = Vec::new();
-            for id in session_ids {
-                out.extend(self.cascade_session(id).await?);
-            }
-            return Ok(out);
-        };
+        let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM cascade_sessions WHERE {IN_IDS} \
              QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY created_at DESC, rowid DESC) = 1",
@@ -367,14 +348,7 @@ impl Store for DuckStore {
     }
 
     async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
-        let Some(ids) = pack_ids(session_ids) else {
-            let mut out = Vec::new();
-            for id in session_ids {
-                out.extend(self.signals(id).await?);
-            }
-            out.sort_by(|a, b| a.created_at.total_cmp(&b.created_at));
-            return Ok(out);
-        };
+        let ids = id_list(session_ids);
         let sql = format!("SELECT {} FROM signals WHERE {IN_IDS} ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
         self.read("read signals", move |conn| {
             conn.prepare_cached(&sql)?.query_map([ids], schema::signal_from)?.collect()
