@@ -1,10 +1,9 @@
-//! The command surface as a user meets it: help, usage errors, commands not built yet,
-//! completions.
+//! The command surface as a user meets it: help, usage errors, completions, version.
 
-mod common;
+mod support;
 
 use clap::CommandFactory;
-use common::{run_args, Sandbox};
+use support::Sandbox;
 use windlass::cli::Cli;
 
 /// Every subcommand path, nested ones included: `["run"]`, `["sessions", "show"]`, ...
@@ -30,11 +29,11 @@ fn help_works_for_every_subcommand() {
     for path in paths {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
-        let out = run_args(&sandbox, &args);
+        let out = sandbox.run(&args);
         assert_eq!(out.code, 0, "windlass {}: {}", args.join(" "), out.stderr);
         assert!(out.stdout.contains("Usage: windlass"), "{}", out.stdout);
     }
-    let out = run_args(&sandbox, &["--help"]);
+    let out = sandbox.run(&["--help"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("WINDLASS_CLICKHOUSE_PORT") && out.stdout.contains("130"));
 }
@@ -65,7 +64,7 @@ fn bad_flags_are_usage_errors() {
         &["--color", "sometimes", "check", "x.yaml"],
     ];
     for args in cases {
-        let out = run_args(&sandbox, args);
+        let out = sandbox.run(args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
     }
 }
@@ -74,7 +73,7 @@ fn bad_flags_are_usage_errors() {
 fn completions_print_a_script() {
     let sandbox = Sandbox::new();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = run_args(&sandbox, &["completions", shell]);
+        let out = sandbox.run(&["completions", shell]);
         assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
         assert!(out.stdout.contains("windlass"), "{shell}");
     }
@@ -82,15 +81,16 @@ fn completions_print_a_script() {
 
 #[test]
 fn completions_work_even_with_broken_configuration() {
-    let sandbox = Sandbox::new();
-    let mut cmd = sandbox.windlass();
-    cmd.args(["completions", "bash"]).env("WINDLASS_CLICKHOUSE_PORT", "9000");
-    assert_eq!(common::run(cmd).code, 0);
+    let mut sandbox = Sandbox::new();
+    sandbox.set("WINDLASS_CLICKHOUSE_PORT", "9000");
+    let out = sandbox.run(&["completions", "bash"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("windlass"));
 }
 
 #[test]
 fn version_prints_the_package_version() {
-    let out = run_args(&Sandbox::new(), &["--version"]);
+    let out = Sandbox::new().run(&["--version"]);
     assert_eq!(out.code, 0);
     assert_eq!(out.stdout.trim(), format!("windlass {}", env!("CARGO_PKG_VERSION")));
 }
