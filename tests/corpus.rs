@@ -42,8 +42,9 @@ fn corpus_checks() {
     assert!(failures.is_empty(), "class A files with errors: {failures:?}");
 }
 
-/// The real binary over the whole corpus in one call: no panic, exit 3 (class B files have
-/// errors), and every class A file is absent from the error lines.
+/// The real binary over the whole corpus in one call: no panic, exit 0 (what class B files
+/// lack, such as validator cascades that are not in the corpus, is a warning), and no class A
+/// file has an error.
 #[test]
 fn corpus_through_the_binary() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_windlass"))
@@ -55,7 +56,7 @@ fn corpus_through_the_binary() {
         .output()
         .expect("run windlass");
     let code = out.status.code();
-    assert!(code == Some(0) || code == Some(3), "exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let files = doc["files"].as_array().expect("files");
     assert!(files.len() >= 100, "every corpus file is checked");

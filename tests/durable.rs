@@ -55,7 +55,11 @@ fn a_killed_run_resumes_without_repeating_work() {
         );
         // Turn one of phase three came from the log; turns two and three were asked.
         assert_eq!(after.len(), 2, "{backend}: {after:?}");
-        assert!(out.stderr.contains("reused") || out.stderr.is_empty(), "{backend}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("1 logged LLM answer(s) of the interrupted phase will be reused"),
+            "{backend}: {}",
+            out.stderr
+        );
         let phases: Vec<&str> =
             doc["lineage"].as_array().unwrap().iter().map(|l| l["phase"].as_str().unwrap()).collect();
         assert_eq!(phases, ["one", "two", "three"], "{backend}");
