@@ -88,6 +88,23 @@ async fn batch_methods_match_the_single_row_ones() {
             assert_eq!(mine, store.signals(id).await.unwrap(), "{backend}: signals of {id:?}");
             assert!(store.latest_checkpoint(id, 0).await.unwrap().is_some(), "{backend}");
         }
+        // Long ids, more of them than one query's text may hold on ClickHouse (sent in parts).
+        let long: Vec<String> = (0..250).map(|i| format!("{i:04}-{}", "x".repeat(300))).collect();
+        store
+            .put_session_states(&long.iter().map(|id| store_rows::state(id, 1, "queued")).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let signals: Vec<SignalRow> = long
+            .iter()
+            .enumerate()
+            .map(|(i, id)| store_rows::signal(id, &format!("L{i}"), "message", 1000.0 - i as f64))
+            .collect();
+        store.put_signals(&signals).await.unwrap();
+        assert_eq!(store.session_states(&long).await.unwrap().len(), long.len(), "{backend}");
+        let read = store.signals_of(&long).await.unwrap();
+        let mut expected = signals.clone();
+        expected.reverse();
+        assert_eq!(read, expected, "{backend}: every row, oldest first across the parts");
         assert!(store.session_states(&[]).await.unwrap().is_empty());
         assert!(store.signals_of(&[]).await.unwrap().is_empty());
         if let Some(settings) = settings {

@@ -225,14 +225,9 @@ impl Store for ClickHouseStore {
     }
 
     async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
-        if session_ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let sql = "SELECT ?fields FROM session_state WHERE session_id IN (SELECT arrayJoin(?)) \
                    ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id";
-        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<SessionStateRow>())
-            .await
-            .map_err(self.fail("read the session states"))
+        self.by_ids(sql, session_ids, "read the session states").await
     }
 
     async fn put_session_states(&self, rows: &[SessionStateRow]) -> Result<(), StoreError> {
@@ -292,14 +287,9 @@ impl Store for ClickHouseStore {
     }
 
     async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
-        if session_ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
                    LIMIT 1 BY session_id";
-        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<CascadeSessionRow>())
-            .await
-            .map_err(self.fail("read the cascades of the sessions"))
+        self.by_ids(sql, session_ids, "read the cascades of the sessions").await
     }
 
     async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
@@ -334,14 +324,14 @@ impl Store for ClickHouseStore {
     }
 
     async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
-        if session_ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let sql = "SELECT ?fields FROM signals FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
                    ORDER BY created_at, signal_id, kind";
-        self.run(|| self.client.query(sql).bind(session_ids).fetch_all::<SignalRow>())
-            .await
-            .map_err(self.fail("read the signals"))
+        let mut rows: Vec<SignalRow> = self.by_ids(sql, session_ids, "read the signals").await?;
+        // Chunks are each in order; together they need sorting again.
+        rows.sort_by(|a, b| {
+            a.created_at.total_cmp(&b.created_at).then_with(|| (&a.signal_id, &a.kind).cmp(&(&b.signal_id, &b.kind)))
+        });
+        Ok(rows)
     }
 
     async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError> {

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use ::clickhouse::{RowOwned, RowWrite};
+use ::clickhouse::{RowOwned, RowRead, RowWrite};
 
 use super::error::{classify, Failure};
 use super::ClickHouseStore;
@@ -93,6 +93,48 @@ impl ClickHouseStore {
     }
 }
 
+/// The session ids of one batched read, at most: they are bound into the query text, which
+/// the server caps (`max_query_size`, 256 KiB by default).
+const IDS_PER_QUERY_BYTES: usize = 64 * 1024;
+
+impl ClickHouseStore {
+    /// The rows `sql` (whose one `?` is the list of ids) returns for many sessions, in as many
+    /// queries as keep each one's text small.
+    pub(super) async fn by_ids<T: RowOwned + RowRead>(
+        &self,
+        sql: &str,
+        ids: &[String],
+        action: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in id_chunks(ids, IDS_PER_QUERY_BYTES) {
+            let rows =
+                self.run(|| self.client.query(sql).bind(chunk).fetch_all::<T>()).await.map_err(self.fail(action))?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
+/// `ids` in consecutive runs of at most `max_bytes` of id text each (an id longer than that
+/// goes alone); none for no ids.
+fn id_chunks(ids: &[String], max_bytes: usize) -> Vec<&[String]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        let len = id.len() + 4; // quotes, comma, space
+        if i > start && bytes + len > max_bytes {
+            chunks.push(&ids[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += len;
+    }
+    if start < ids.len() {
+        chunks.push(&ids[start..]);
+    }
+    chunks
+}
+
 pub(super) fn spool_error(e: SpoolError) -> StoreError {
     StoreError::Unavailable { store: format!("the local spool {}", e.path.display()), detail: e.to_string() }
 }
@@ -104,5 +146,22 @@ pub(super) async fn blocking<T: Send + 'static>(
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result.map_err(spool_error),
         Err(e) => Err(StoreError::Unavailable { store: "the local spool".into(), detail: e.to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_chunks;
+
+    #[test]
+    fn ids_are_split_by_size_keeping_order() {
+        let ids: Vec<String> = (0..10).map(|i| format!("id-{i}")).collect();
+        assert!(id_chunks(&[], 100).is_empty());
+        assert_eq!(id_chunks(&ids, 10_000), vec![&ids[..]]);
+        let chunks = id_chunks(&ids, 20); // each id takes 8 bytes: two per chunk
+        assert_eq!(chunks.len(), 5);
+        assert_eq!(chunks.concat(), ids);
+        let long = vec!["x".repeat(50), "y".into()];
+        assert_eq!(id_chunks(&long, 20), vec![&long[..1], &long[1..]]);
     }
 }
