@@ -1,6 +1,7 @@
 //! A [`Store`] that answers concurrent point reads and single-row writes with shared batch
-//! operations (see `coalesce`): what a process hosting many sessions at once (a worker)
-//! uses. Everything else goes straight to the store underneath.
+//! operations (see `coalesce`). Every process hosting sessions uses it (`run`, `resume`,
+//! `worker`); it pays off when many run at once. Everything else goes straight to the store
+//! underneath.
 //!
 //! A batched write that the store refuses is retried row by row, so one bad row fails only
 //! its own caller; a store that cannot be reached fails the whole batch.
