@@ -11,8 +11,8 @@ use super::{
     CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow, Store, StoreError,
 };
 use async_trait::async_trait;
+use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 
 /// See the module docs.
@@ -30,72 +30,47 @@ pub struct Batched {
 
 impl Batched {
     pub fn wrap(inner: Arc<dyn Store>) -> Arc<dyn Store> {
-        let s = inner.clone();
         let states = by_id(
             "session rows",
-            move |ids| {
-                let s = s.clone();
-                async move { s.session_states(&ids).await }
-            },
-            |r: &SessionStateRow| r.session_id.clone(),
+            inner.clone(),
+            |s, ids| async move { s.session_states(&ids).await }.boxed(),
+            |r: &SessionStateRow| &r.session_id,
+            |rows| rows.into_iter().next(),
         );
-        let s = inner.clone();
         let cascades = by_id(
             "cascade definitions",
-            move |ids| {
-                let s = s.clone();
-                async move { s.cascade_sessions(&ids).await }
-            },
-            |r: &CascadeSessionRow| r.session_id.clone(),
+            inner.clone(),
+            |s, ids| async move { s.cascade_sessions(&ids).await }.boxed(),
+            |r: &CascadeSessionRow| &r.session_id,
+            |rows| rows.into_iter().next(),
         );
-        let s = inner.clone();
-        let signals = Coalescer::new(
+        let signals = by_id(
             "signal reads",
-            Box::new(move |ids: Vec<String>| {
-                let s = s.clone();
-                futures::FutureExt::boxed(async move {
-                    let mut unique = ids.clone();
-                    unique.sort();
-                    unique.dedup();
-                    match s.signals_of(&unique).await {
-                        Ok(rows) => {
-                            let mut by: HashMap<String, Vec<SignalRow>> = HashMap::new();
-                            for r in rows {
-                                by.entry(r.session_id.clone()).or_default().push(r);
-                            }
-                            ids.iter().map(|id| Ok(by.get(id).cloned().unwrap_or_default())).collect()
-                        }
-                        Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
-                    }
-                })
-            }),
+            inner.clone(),
+            |s, ids| async move { s.signals_of(&ids).await }.boxed(),
+            |r: &SignalRow| &r.session_id,
+            |rows| rows,
         );
-        let s = inner.clone();
+        let store = inner.clone();
         let clock = Coalescer::new(
             "clock reads",
             Box::new(move |reqs: Vec<()>| {
-                let s = s.clone();
-                futures::FutureExt::boxed(async move {
+                let s = store.clone();
+                async move {
                     let now = s.now().await;
                     reqs.iter().map(|_| now.clone()).collect()
-                })
+                }
+                .boxed()
             }),
         );
-        let s = inner.clone();
-        let put_states = writes("session rows", s, |s, rows| {
-            futures::FutureExt::boxed(async move { s.put_session_states(&rows).await })
+        let put_states =
+            writes("session rows", inner.clone(), |s, rows| async move { s.put_session_states(&rows).await }.boxed());
+        let put_cascades = writes("cascade definitions", inner.clone(), |s, rows| {
+            async move { s.put_cascade_sessions(&rows).await }.boxed()
         });
-        let s = inner.clone();
-        let put_cascades = writes("cascade definitions", s, |s, rows| {
-            futures::FutureExt::boxed(async move { s.put_cascade_sessions(&rows).await })
-        });
-        let s = inner.clone();
-        let put_checkpoints = writes("checkpoints", s, |s, rows| {
-            futures::FutureExt::boxed(async move { s.put_checkpoints(&rows).await })
-        });
-        let s = inner.clone();
-        let put_signals =
-            writes("signals", s, |s, rows| futures::FutureExt::boxed(async move { s.put_signals(&rows).await }));
+        let put_checkpoints =
+            writes("checkpoints", inner.clone(), |s, rows| async move { s.put_checkpoints(&rows).await }.boxed());
+        let put_signals = writes("signals", inner.clone(), |s, rows| async move { s.put_signals(&rows).await }.boxed());
         Arc::new(Batched {
             inner,
             states,
@@ -110,47 +85,57 @@ impl Batched {
     }
 }
 
-/// Point reads by session id, answered by one read of all the ids queued.
-fn by_id<R, F, Fut>(what: &'static str, read: F, key: fn(&R) -> String) -> Arc<Coalescer<String, Option<R>>>
+/// One batch operation on the store underneath.
+type Batch<In, Out> = fn(Arc<dyn Store>, Vec<In>) -> BoxFuture<'static, Result<Out, StoreError>>;
+
+/// Point reads by session id, answered by one read of all the ids queued: each caller gets
+/// `answer` of its session's rows, in the order they were read.
+fn by_id<R, V>(
+    what: &'static str,
+    store: Arc<dyn Store>,
+    read: Batch<String, Vec<R>>,
+    key: fn(&R) -> &String,
+    answer: fn(Vec<R>) -> V,
+) -> Arc<Coalescer<String, V>>
 where
     R: Clone + Send + Sync + 'static,
-    F: Fn(Vec<String>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
+    V: Send + 'static,
 {
-    let read = Arc::new(read);
     Coalescer::new(
         what,
         Box::new(move |ids: Vec<String>| {
-            let read = read.clone();
-            futures::FutureExt::boxed(async move {
+            let store = store.clone();
+            async move {
                 let mut unique = ids.clone();
                 unique.sort();
                 unique.dedup();
-                match read(unique).await {
+                match read(store, unique).await {
                     Ok(rows) => {
-                        let by: HashMap<String, R> = rows.into_iter().map(|r| (key(&r), r)).collect();
-                        ids.iter().map(|id| Ok(by.get(id).cloned())).collect()
+                        let mut by: HashMap<String, Vec<R>> = HashMap::new();
+                        for r in rows {
+                            by.entry(key(&r).clone()).or_default().push(r);
+                        }
+                        ids.iter().map(|id| Ok(answer(by.get(id).cloned().unwrap_or_default()))).collect()
                     }
                     Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
                 }
-            })
+            }
+            .boxed()
         }),
     )
 }
-
-type WriteAll<R> = fn(Arc<dyn Store>, Vec<R>) -> futures::future::BoxFuture<'static, Result<(), StoreError>>;
 
 /// Single-row writes, sent as one write of all the rows queued (row by row if it is refused).
 fn writes<R: Clone + Send + Sync + 'static>(
     what: &'static str,
     store: Arc<dyn Store>,
-    write: WriteAll<R>,
+    write: Batch<R, ()>,
 ) -> Arc<Coalescer<R, ()>> {
     Coalescer::new(
         what,
         Box::new(move |rows: Vec<R>| {
             let store = store.clone();
-            futures::FutureExt::boxed(async move {
+            async move {
                 let n = rows.len();
                 match write(store.clone(), rows.clone()).await {
                     Ok(()) => vec![Ok(()); n],
@@ -163,7 +148,8 @@ fn writes<R: Clone + Send + Sync + 'static>(
                     }
                     Err(e) => vec![Err(e); n],
                 }
-            })
+            }
+            .boxed()
         }),
     )
 }

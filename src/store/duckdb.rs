@@ -103,8 +103,15 @@ impl DuckStore {
         self.run(Access::ReadWrite, action, f).await
     }
 
-    /// Append rows durably, sharing the commit with concurrent appends.
-    async fn append(&self, action: &'static str, append: Append) -> Result<(), StoreError> {
+    /// Append `rows` with `insert`, durably, sharing the commit with concurrent appends.
+    async fn append<R: Clone + Send + 'static>(
+        &self,
+        action: &'static str,
+        rows: &[R],
+        insert: fn(&Connection, &[R]) -> ::duckdb::Result<()>,
+    ) -> Result<(), StoreError> {
+        let rows = rows.to_vec();
+        let append: Append = Box::new(move |conn| insert(conn, &rows));
         self.committer.append(action, append).await
     }
 
@@ -170,8 +177,7 @@ impl Store for DuckStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let rows = rows.to_vec();
-        self.append("write log rows", Box::new(move |conn| duckdb_logs::insert(conn, &rows))).await
+        self.append("write log rows", rows, duckdb_logs::insert).await
     }
 
     async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
@@ -194,12 +200,7 @@ impl Store for DuckStore {
     }
 
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
-        let row = row.clone();
-        self.append(
-            "write the session state",
-            Box::new(move |conn| schema::insert_states(conn, std::slice::from_ref(&row))),
-        )
-        .await
+        self.append("write the session state", std::slice::from_ref(row), schema::insert_states).await
     }
 
     async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
@@ -229,8 +230,7 @@ impl Store for DuckStore {
     }
 
     async fn put_session_states(&self, rows: &[SessionStateRow]) -> Result<(), StoreError> {
-        let rows = rows.to_vec();
-        self.append("write session states", Box::new(move |conn| schema::insert_states(conn, &rows))).await
+        self.append("write session states", rows, schema::insert_states).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
@@ -259,17 +259,11 @@ impl Store for DuckStore {
     }
 
     async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError> {
-        let row = row.clone();
-        self.append(
-            "write the cascade definition",
-            Box::new(move |conn| schema::insert_cascades(conn, std::slice::from_ref(&row))),
-        )
-        .await
+        self.append("write the cascade definition", std::slice::from_ref(row), schema::insert_cascades).await
     }
 
     async fn put_cascade_sessions(&self, rows: &[CascadeSessionRow]) -> Result<(), StoreError> {
-        let rows = rows.to_vec();
-        self.append("write cascade definitions", Box::new(move |conn| schema::insert_cascades(conn, &rows))).await
+        self.append("write cascade definitions", rows, schema::insert_cascades).await
     }
 
     async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
@@ -298,18 +292,12 @@ impl Store for DuckStore {
     }
 
     async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
-        let rows = rows.to_vec();
-        self.append("save checkpoints", Box::new(move |conn| schema::insert_checkpoints(conn, &rows))).await
+        self.append("save checkpoints", rows, schema::insert_checkpoints).await
     }
 
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
-        let row = row.clone();
         // Durable when this returns: its transaction committed (DuckDB syncs the log).
-        self.append(
-            "save the checkpoint",
-            Box::new(move |conn| schema::insert_checkpoints(conn, std::slice::from_ref(&row))),
-        )
-        .await
+        self.append("save the checkpoint", std::slice::from_ref(row), schema::insert_checkpoints).await
     }
 
     async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
@@ -326,9 +314,7 @@ impl Store for DuckStore {
     }
 
     async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError> {
-        let row = row.clone();
-        self.append("write the signal", Box::new(move |conn| schema::insert_signals(conn, std::slice::from_ref(&row))))
-            .await
+        self.append("write the signal", std::slice::from_ref(row), schema::insert_signals).await
     }
 
     async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
@@ -343,8 +329,7 @@ impl Store for DuckStore {
     }
 
     async fn put_signals(&self, rows: &[SignalRow]) -> Result<(), StoreError> {
-        let rows = rows.to_vec();
-        self.append("write signals", Box::new(move |conn| schema::insert_signals(conn, &rows))).await
+        self.append("write signals", rows, schema::insert_signals).await
     }
 
     async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
