@@ -96,9 +96,8 @@ impl Turns<'_> {
         let phase = self.phase;
         // Messages sent with `windlass signal` join the conversation before the next call, as
         // many as the phase's `audibles` allow; the rest wait for a later phase.
-        let room = audible_room(phase, self.audibles_used);
-        if let (Some(mailbox), false) = (&env.runner.mailbox, room == Some(0)) {
-            for s in mailbox.take_messages(room).await {
+        if let Some(mailbox) = &env.runner.mailbox {
+            for s in mailbox.take_messages(audible_room(phase, self.audibles_used)).await {
                 self.audibles_used += 1;
                 env.emitter.emit(RunEvent::SignalReceived {
                     phase: Some(phase.name.clone()),
