@@ -57,21 +57,34 @@ fn finish(mut child: Child, limit: Duration) -> (i32, String, String) {
 
 const TWO_PHASES: &str = "cascade_id: two\nphases:\n  - name: draft\n    instructions: WRITE A DRAFT\n  - name: polish\n    instructions: POLISH IT\n";
 
+/// `windlass run` of `cascade` as session `id`, started and waited for until its first LLM
+/// call (`WRITE A DRAFT`) arrived; that call is answered after 4 s, so the test can signal
+/// the session meanwhile, and every other call with `then` at once.
+fn run_with_a_slow_draft(
+    env: &[(String, String)],
+    cascade: &str,
+    id: &str,
+    then: &'static str,
+) -> (FakeLlm, Sandbox, Child) {
+    let llm = FakeLlm::start();
+    llm.respond_with(move |body| {
+        if last_user(body) == "WRITE A DRAFT" {
+            Reply::text("a draft").with_delay(Duration::from_secs(4))
+        } else {
+            Reply::text(then)
+        }
+    });
+    let sb = sandbox(&llm, env);
+    sb.write("c.yaml", cascade);
+    let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", id]);
+    wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+    (llm, sb, child)
+}
+
 #[test]
 fn a_message_signalled_into_a_running_session_reaches_its_next_llm_request_and_its_logs() {
     for (backend, env) in backends() {
-        let llm = FakeLlm::start();
-        llm.respond_with(|body| {
-            if last_user(body) == "WRITE A DRAFT" {
-                Reply::text("a draft").with_delay(Duration::from_secs(3))
-            } else {
-                Reply::text("polished")
-            }
-        });
-        let sb = sandbox(&llm, &env);
-        sb.write("c.yaml", TWO_PHASES);
-        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "fb-1"]);
-        wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+        let (llm, sb, child) = run_with_a_slow_draft(&env, TWO_PHASES, "fb-1", "polished");
         let sent = sb.run(&["signal", "fb-1", "Use British spelling, please."]);
         assert_eq!(sent.code, 0, "{backend}: {}", sent.stderr);
         let (code, stdout, stderr) = finish(child, Duration::from_secs(60));
@@ -100,21 +113,8 @@ fn a_message_signalled_into_a_running_session_reaches_its_next_llm_request_and_i
 #[test]
 fn audibles_budget_caps_feedback_per_phase_and_the_rest_waits_for_the_next_phase() {
     for (backend, env) in backends() {
-        let llm = FakeLlm::start();
-        llm.respond_with(|body| {
-            if last_user(body) == "WRITE A DRAFT" {
-                Reply::text("a draft").with_delay(Duration::from_secs(4))
-            } else {
-                Reply::text("more")
-            }
-        });
-        let sb = sandbox(&llm, &env);
-        sb.write(
-            "c.yaml",
-            "cascade_id: aud\nphases:\n  - name: draft\n    instructions: WRITE A DRAFT\n    audibles: {budget: 1}\n    rules: {max_turns: 2, turn_prompt: KEEP GOING}\n  - name: polish\n    instructions: POLISH IT\n",
-        );
-        let child = spawn(&sb, &["run", "c.yaml", "-q", "--session", "aud-1"]);
-        wait_until("the first LLM call", Duration::from_secs(30), || llm.request_count() >= 1);
+        let cascade = "cascade_id: aud\nphases:\n  - name: draft\n    instructions: WRITE A DRAFT\n    audibles: {budget: 1}\n    rules: {max_turns: 2, turn_prompt: KEEP GOING}\n  - name: polish\n    instructions: POLISH IT\n";
+        let (llm, sb, child) = run_with_a_slow_draft(&env, cascade, "aud-1", "more");
         for note in ["first note", "second note"] {
             let sent = sb.run(&["signal", "aud-1", note]);
             assert_eq!(sent.code, 0, "{backend}: {}", sent.stderr);
