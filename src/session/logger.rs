@@ -36,11 +36,7 @@ impl LogSink {
 
     /// Wait until every row handed over so far, by any session, is stored.
     pub async fn flush(&self) -> Result<(), String> {
-        let (ack, done) = oneshot::channel();
-        if self.tx.send(Msg::Flush(ack)).is_err() {
-            return Err("the log writer stopped".into());
-        }
-        done.await.map_err(|_| "the log writer stopped".to_string())?
+        flush(&self.tx).await
     }
 
     /// A logger for one session run by this process at `epoch` (its rows' ids carry it).
@@ -58,19 +54,19 @@ pub struct StoreLogger {
 }
 
 impl StoreLogger {
-    /// A logger with a writer of its own, on the current tokio runtime.
-    pub fn start(store: Arc<dyn Store>, epoch: u64) -> Arc<StoreLogger> {
-        LogSink::start(store).logger(epoch)
-    }
-
-    /// Wait until every row handed over so far is stored (or report why it is not).
+    /// Wait until every row handed over so far is stored (or report why it is not). The
+    /// writer is shared, so this waits for other sessions' rows too.
     pub async fn flush(&self) -> Result<(), String> {
-        let (ack, done) = oneshot::channel();
-        if self.tx.send(Msg::Flush(ack)).is_err() {
-            return Err("the log writer stopped".into());
-        }
-        done.await.map_err(|_| "the log writer stopped".to_string())?
+        flush(&self.tx).await
     }
+}
+
+async fn flush(tx: &mpsc::UnboundedSender<Msg>) -> Result<(), String> {
+    let (ack, done) = oneshot::channel();
+    if tx.send(Msg::Flush(ack)).is_err() {
+        return Err("the log writer stopped".into());
+    }
+    done.await.map_err(|_| "the log writer stopped".to_string())?
 }
 
 impl Subscriber for StoreLogger {
