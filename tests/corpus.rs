@@ -1,16 +1,14 @@
 //! The compatibility corpus: every class A file passes `check` with no error; every class B
 //! file loads without panicking and either passes or reports diagnostics.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use windlass::cascade::check::{check_file, CheckOptions};
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
-
 /// (file, class) from the corpus README's table.
-fn classes() -> Vec<(String, char)> {
-    let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("corpus README");
+fn classes(corpus_dir: &Path) -> Vec<(String, char)> {
+    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
     readme
         .lines()
         .filter_map(|l| {
@@ -25,12 +23,13 @@ fn classes() -> Vec<(String, char)> {
 
 #[test]
 fn corpus_checks() {
-    let classes = classes();
+    let Some(corpus_dir) = support::corpus::dir() else { return };
+    let classes = classes(&corpus_dir);
     assert!(classes.len() >= 100, "expected the whole corpus table, found {}", classes.len());
-    let opts = CheckOptions { tool_path: Vec::new(), cwd: corpus_dir() };
+    let opts = CheckOptions { tool_path: Vec::new(), cwd: corpus_dir.clone() };
     let mut failures = Vec::new();
     for (file, class) in &classes {
-        let path = corpus_dir().join(file);
+        let path = corpus_dir.join(file);
         let report = check_file(&path, &opts);
         for d in &report.diagnostics {
             eprintln!("[{class}] {}", d.render(&path));
@@ -47,10 +46,11 @@ fn corpus_checks() {
 /// file has an error.
 #[test]
 fn corpus_through_the_binary() {
+    let Some(corpus_dir) = support::corpus::dir() else { return };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_windlass"))
         .args(["check", "--format", "json"])
-        .arg(corpus_dir())
-        .current_dir(corpus_dir())
+        .arg(&corpus_dir)
+        .current_dir(&corpus_dir)
         .env_clear()
         .env("HOME", std::env::temp_dir())
         .output()
@@ -60,7 +60,7 @@ fn corpus_through_the_binary() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let files = doc["files"].as_array().expect("files");
     assert!(files.len() >= 100, "every corpus file is checked");
-    let classes = classes();
+    let classes = classes(&corpus_dir);
     for f in files {
         let path = f["path"].as_str().unwrap();
         let name = Path::new(path).file_name().unwrap().to_str().unwrap();

@@ -3,16 +3,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use support::{responder, FakeLlm, Sandbox};
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
-
 /// (file, class, feature tags) from the corpus README's table.
-fn table() -> Vec<(String, String, String)> {
-    let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("corpus README");
+fn table(corpus_dir: &Path) -> Vec<(String, String, String)> {
+    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
     readme
         .lines()
         .filter_map(|l| {
@@ -55,18 +51,19 @@ fn fixtures(sb: &Sandbox) {
 
 #[test]
 fn class_a_files_without_humans_or_signals_complete() {
+    let Some(corpus_dir) = support::corpus::dir() else { return };
     let llm = FakeLlm::start();
     llm.respond_with(responder::cooperative);
     let sb = Sandbox::with_llm(&llm.url());
     fixtures(&sb);
     let mut failures = Vec::new();
     let mut ran = 0;
-    for (file, class, tags) in table() {
+    for (file, class, tags) in table(&corpus_dir) {
         if class != "A" || needs_human_or_signal(&tags) || INTERACTIVE.iter().any(|(f, _)| *f == file) {
             continue;
         }
         ran += 1;
-        let path = corpus_dir().join(&file);
+        let path = corpus_dir.join(&file);
         let out = sb.run(&["run", path.to_str().unwrap(), "--allow-shell", "-q", "--input", INPUT]);
         if out.code != 0 {
             failures.push(format!(
@@ -83,11 +80,12 @@ fn class_a_files_without_humans_or_signals_complete() {
 /// The interactive file really does stop at the visit limit, with a clear error.
 #[test]
 fn a_self_loop_stops_at_the_visit_limit() {
+    let Some(corpus_dir) = support::corpus::dir() else { return };
     let llm = FakeLlm::start();
     llm.respond_with(responder::cooperative);
     let mut sb = Sandbox::with_llm(&llm.url());
     sb.set("WINDLASS_MAX_PHASE_VISITS", "3");
-    let path = corpus_dir().join(INTERACTIVE[0].0);
+    let path = corpus_dir.join(INTERACTIVE[0].0);
     let out = sb.run(&["run", path.to_str().unwrap(), "-q"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(

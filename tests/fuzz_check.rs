@@ -3,6 +3,8 @@
 //!
 //! Bounded: `PROPTEST_CASES` (default below) cases per property, a few seconds each.
 
+mod support;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -159,15 +161,51 @@ fn to_yaml(v: &Value) -> String {
     out
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|r| {
-            r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+/// The corpus's YAML files, looked up once (so a missing corpus is reported in one line, not
+/// once per case); empty when it is absent outside CI.
+fn corpus_files() -> &'static [PathBuf] {
+    static FILES: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let Some(dir) = support::corpus::dir() else { return Vec::new() };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    })
+}
+
+/// A cascade whose level `i` (a list, or a mapping when the flag is set) holds `fanout` aliases
+/// to level `i - 1`, level 0 holding that many strings; the last level is used at `used_at` in
+/// a phase. Returns the text and how many values the aliases copy in.
+fn alias_doc(levels: &[(usize, bool)], used_at: &str) -> (String, usize) {
+    let mut text = String::from("cascade_id: aliases\n");
+    // Values each level holds (itself included), and what aliases copied in so far.
+    let (mut size, mut copied) = (0usize, 0usize);
+    for (i, &(fanout, mapping)) in levels.iter().enumerate() {
+        let item = |j: usize| if i == 0 { format!("s{j}") } else { format!("*l{}", i - 1) };
+        let body = if mapping {
+            let entries: Vec<String> = (0..fanout).map(|j| format!("k{j}: {}", item(j))).collect();
+            format!("{{{}}}", entries.join(", "))
+        } else {
+            format!("[{}]", (0..fanout).map(item).collect::<Vec<_>>().join(", "))
+        };
+        text.push_str(&format!("l{i}: &l{i} {body}\n"));
+        let keys = if mapping { fanout } else { 0 };
+        if i == 0 {
+            size = 1 + keys + fanout;
+        } else {
+            copied = copied.saturating_add(fanout.saturating_mul(size));
+            size = (1 + keys).saturating_add(fanout.saturating_mul(size));
+        }
+    }
+    let last = levels.len() - 1;
+    text.push_str(&format!("phases:\n  - name: p\n    instructions: hi\n    {used_at}: *l{last}\n"));
+    (text, copied.saturating_add(size))
 }
 
 /// Load and check; returns whether any error was reported.
@@ -209,8 +247,9 @@ proptest! {
         edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0usize..40, ".{0,8}"), 1..6),
     ) {
         let files = corpus_files();
-        prop_assume!(!files.is_empty());
-        let mut text = std::fs::read(pick.get(&files)).unwrap();
+        // No corpus (outside CI; `support::corpus` said so once): nothing to mutate.
+        if files.is_empty() { return Ok(()); }
+        let mut text = std::fs::read(pick.get(files)).unwrap();
         for (at, cut, insert) in edits {
             if text.is_empty() { break; }
             let i = at.index(text.len());
@@ -218,6 +257,27 @@ proptest! {
             text.splice(i..end, insert.bytes());
         }
         run(&text, "mutated.yaml");
+    }
+}
+
+proptest! {
+    // Fewer cases: one just under the limit expands 100k values and checks them.
+    #![proptest_config(config(500))]
+
+    #[test]
+    fn alias_graphs_never_panic_and_stay_bounded(
+        levels in proptest::collection::vec((0usize..12, any::<bool>()), 1..10),
+        used_at in proptest::sample::select(&["rules", "instructions", "<<", "context", "soundings"][..]),
+    ) {
+        let (text, copied) = alias_doc(&levels, used_at);
+        let started = std::time::Instant::now();
+        let refused = run(text.as_bytes(), "aliases.yaml");
+        // Over the limit must be refused, and nothing may take long (an unbounded expansion of
+        // 11^9 values would take minutes and gigabytes).
+        if copied > windlass::cascade::tree::MAX_ALIAS_NODES {
+            prop_assert!(refused, "{copied} values copied in by aliases were accepted:\n{text}");
+        }
+        prop_assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}:\n{text}", started.elapsed());
     }
 }
 

@@ -2,6 +2,11 @@
 //! (`phases[2].rules.max_turns`) to where each value and key stands in the file.
 //!
 //! Serde errors carry a field path; this map turns that path back into `line:col`.
+//!
+//! The parse is bounded: nesting depth, the number of values in the document, and how many
+//! values aliases (`*name`) may copy in, so a small hostile file (an "alias bomb": nine levels of
+//! nine references is 9^9 values from 1 KB) is refused in milliseconds with the alias's line,
+//! not expanded into gigabytes. Every path that loads a cascade parses through here.
 
 use super::diagnostic::{Diagnostic, Severity};
 use serde_json::{Map, Number, Value};
@@ -87,6 +92,10 @@ pub fn parse_yaml(text: &str) -> Result<Document, Vec<Diagnostic>> {
             Ok((ev, mark)) => builder.on_event(ev, mark),
             Err(e) => break Err(e),
         }
+        // A size limit was reached: the document is refused, so reading on only costs time.
+        if builder.stopped {
+            break Ok(());
+        }
     };
     if let Err(e) = result {
         let m = e.marker();
@@ -145,13 +154,31 @@ pub fn parse_json(text: &str) -> Result<Document, Vec<Diagnostic>> {
 }
 
 enum Frame {
-    Seq { path: String, items: Vec<Value>, anchor: usize },
-    Map { path: String, map: Map<String, Value>, key: Option<String>, anchor: usize, key_spans: HashMap<String, Span> },
+    /// `first_node` is the value count when the container started: its own size (for an
+    /// anchor on it) is the count at its end minus this.
+    Seq { path: String, items: Vec<Value>, anchor: usize, first_node: usize },
+    Map {
+        path: String,
+        map: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        key_spans: HashMap<String, Span>,
+        first_node: usize,
+    },
 }
 
 /// Deeper nesting than this is refused: no cascade needs it, and deep values would
 /// overflow the stack of whatever walks them later.
 const MAX_DEPTH: usize = 64;
+
+/// At most this many values (scalars, keys, lists, mappings, counting what aliases copy in) in
+/// one document. The largest corpus file holds a few hundred; this leaves room for generated
+/// cascades while keeping a refused file's memory to tens of megabytes.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// At most this many values copied in by aliases in one document. Aliases in a cascade share a
+/// rules or model block (tens of values each); 9 levels of 9 aliases would copy 9^9.
+pub const MAX_ALIAS_NODES: usize = 100_000;
 
 #[derive(Default)]
 struct Builder {
@@ -162,6 +189,13 @@ struct Builder {
     doc_starts: Vec<Span>,
     spans: SpanMap,
     anchors: HashMap<usize, Value>,
+    /// The number of values each anchor holds (what an alias to it copies in).
+    anchor_sizes: HashMap<usize, usize>,
+    /// Values built so far, and how many of them aliases copied in.
+    nodes: usize,
+    alias_nodes: usize,
+    /// A size limit was reached (its error is in `errors`): the rest of the input is not read.
+    stopped: bool,
     errors: Vec<Diagnostic>,
 }
 
@@ -179,6 +213,39 @@ impl Builder {
             column: Some(mark.col() + 1),
             field: None,
         });
+    }
+
+    /// Count `n` more values (`from_alias`: copied in by an alias); past a limit, report it at
+    /// `mark` and stop. Returns whether the values may be built.
+    fn count(&mut self, n: usize, from_alias: bool, mark: &Marker) -> bool {
+        if from_alias {
+            self.alias_nodes = self.alias_nodes.saturating_add(n);
+            if self.alias_nodes > MAX_ALIAS_NODES {
+                let msg = format!(
+                    "this alias would make aliases copy in more than {MAX_ALIAS_NODES} values (an alias bomb?); \
+                     a cascade never needs that many, so the file is refused"
+                );
+                self.error(mark, "alias-limit", msg);
+                self.stopped = true;
+                return false;
+            }
+        }
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            let msg = format!("the document holds more than {MAX_NODES} values; a cascade is never this large");
+            self.error(mark, "too-large", msg);
+            self.stopped = true;
+            return false;
+        }
+        true
+    }
+
+    /// Remember an anchored value and its size for the aliases that name it.
+    fn anchor(&mut self, anchor: usize, value: &Value, size: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
+            self.anchor_sizes.insert(anchor, size);
+        }
     }
 
     /// The path of the value that is about to start, and whether it is a mapping key.
@@ -257,6 +324,10 @@ impl MarkedEventReceiver for Builder {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::DocumentStart => self.doc_starts.push(span_of(&mark, false)),
             Event::Alias(id) => {
+                let size = self.anchor_sizes.get(&id).copied().unwrap_or(1);
+                if !self.count(size, true, &mark) {
+                    return;
+                }
                 let (path, is_key) = self.next_path();
                 let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
                 if is_key {
@@ -270,11 +341,12 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                if !self.count(1, false, &mark) {
+                    return;
+                }
                 let (path, is_key) = self.next_path();
                 if is_key {
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, Value::String(text.clone()));
-                    }
+                    self.anchor(anchor, &Value::String(text.clone()), 1);
                     self.on_key(text, &mark);
                     return;
                 }
@@ -284,14 +356,16 @@ impl MarkedEventReceiver for Builder {
                 } else {
                     Value::String(text)
                 };
-                if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
-                }
+                self.anchor(anchor, &value, 1);
                 let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
                 self.spans.values.insert(path, span_of(&mark, block));
                 self.push_value(value, &mark);
             }
             Event::SequenceStart(anchor, _) => {
+                let first_node = self.nodes;
+                if !self.count(1, false, &mark) {
+                    return;
+                }
                 let (path, is_key) = self.next_path();
                 if is_key {
                     self.error(&mark, "complex-key", "a list cannot be a mapping key".into());
@@ -299,18 +373,20 @@ impl MarkedEventReceiver for Builder {
                 }
                 let (path, _) = if is_key { self.next_path() } else { (path, false) };
                 self.spans.values.insert(path.clone(), span_of(&mark, false));
-                self.stack.push(Frame::Seq { path, items: Vec::new(), anchor });
+                self.stack.push(Frame::Seq { path, items: Vec::new(), anchor, first_node });
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { items, anchor, .. }) = self.stack.pop() {
+                if let Some(Frame::Seq { items, anchor, first_node, .. }) = self.stack.pop() {
                     let value = Value::Array(items);
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, value.clone());
-                    }
+                    self.anchor(anchor, &value, self.nodes - first_node);
                     self.push_value(value, &mark);
                 }
             }
             Event::MappingStart(anchor, _) => {
+                let first_node = self.nodes;
+                if !self.count(1, false, &mark) {
+                    return;
+                }
                 let (path, is_key) = self.next_path();
                 if is_key {
                     self.error(&mark, "complex-key", "a mapping cannot be a mapping key".into());
@@ -318,16 +394,21 @@ impl MarkedEventReceiver for Builder {
                 }
                 let (path, _) = if is_key { self.next_path() } else { (path, false) };
                 self.spans.values.insert(path.clone(), span_of(&mark, false));
-                self.stack.push(Frame::Map { path, map: Map::new(), key: None, anchor, key_spans: HashMap::new() });
+                self.stack.push(Frame::Map {
+                    path,
+                    map: Map::new(),
+                    key: None,
+                    anchor,
+                    key_spans: HashMap::new(),
+                    first_node,
+                });
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map { mut map, anchor, .. }) = self.stack.pop() {
+                if let Some(Frame::Map { mut map, anchor, first_node, .. }) = self.stack.pop() {
                     map.retain(|k, _| !k.starts_with('\u{0}'));
                     merge_keys(&mut map);
                     let value = Value::Object(map);
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, value.clone());
-                    }
+                    self.anchor(anchor, &value, self.nodes - first_node);
                     self.push_value(value, &mark);
                 }
             }
@@ -440,6 +521,47 @@ mod tests {
         assert_eq!(doc.value["use"]["x"], 1);
         assert_eq!(doc.value["use"]["y"], 3);
         assert_eq!(doc.value["list"][0]["y"], 2);
+    }
+
+    /// Nine levels of nine references: 9^9 values from a few hundred bytes.
+    fn alias_bomb() -> String {
+        let mut text = String::from("cascade_id: bomb\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+            let refs = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
+        let started = std::time::Instant::now();
+        let errs = parse_yaml(&alias_bomb()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].code, "alias-limit");
+        // `e` copies in 66k values in all, the first `*e` on line 7 (`f:`) crosses 100k.
+        assert_eq!(errs[0].line, Some(7));
+        assert!(errs[0].message.contains(&MAX_ALIAS_NODES.to_string()), "{}", errs[0].message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn aliases_below_the_limit_still_expand() {
+        // Seven levels of four: aliases copy in 29k values, within the limit.
+        let mut text = String::from("a0: &a0 [x, x, x, x]\n");
+        for i in 1..7 {
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 4].join(", ")));
+        }
+        let doc = parse_yaml(&text).unwrap();
+        assert_eq!(doc.value["a6"][3][3][3][3][3][3][3], "x");
+    }
+
+    #[test]
+    fn too_many_values_are_refused() {
+        let text = format!("x: [{}]\n", "0,".repeat(MAX_NODES));
+        let errs = parse_yaml(&text).unwrap_err();
+        assert_eq!(errs[0].code, "too-large");
+        assert_eq!(errs[0].line, Some(1));
     }
 
     #[test]

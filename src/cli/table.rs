@@ -1,6 +1,9 @@
 //! Printing rows for people: aligned tables, CSV, and UTC times.
 
+use chrono::DateTime;
+use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::Value;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A cell as text: strings bare, null empty, everything else as JSON.
 pub fn cell(v: &Value) -> String {
@@ -11,41 +14,44 @@ pub fn cell(v: &Value) -> String {
     }
 }
 
-/// An aligned table with a header; long cells are cut to `max_width` characters.
+/// An aligned table with a header, columns two spaces apart; long cells are cut to `max_width`
+/// terminal columns. Widths are display widths (comfy-table measures with `unicode-width`), so
+/// CJK text and emoji, two columns wide each, keep the columns aligned.
 pub fn render(columns: &[String], rows: &[Vec<String>], max_width: usize) -> String {
-    let cut = |s: &str| {
-        let one_line = s.replace('\n', " ");
-        if one_line.chars().count() > max_width {
-            format!("{}…", one_line.chars().take(max_width.saturating_sub(1)).collect::<String>())
-        } else {
-            one_line
-        }
-    };
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()).collect();
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
-    for r in &cells {
-        for (i, c) in r.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns.iter().map(|c| cut(c, usize::MAX)))
+        .add_rows(rows.iter().map(|r| r.iter().map(|c| cut(c, max_width)).collect::<Vec<_>>()));
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
     }
-    let line = |items: &[String]| {
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = line(columns);
-    out.push('\n');
-    for r in &cells {
-        out.push_str(&line(r));
+    let mut out = String::new();
+    for line in table.lines() {
+        out.push_str(line.trim_end());
         out.push('\n');
     }
+    out
+}
+
+/// One line, at most `max` terminal columns wide, ending in `…` when cut.
+fn cut(s: &str, max: usize) -> String {
+    let one_line = s.replace(['\n', '\r'], " ");
+    if one_line.width() <= max {
+        return one_line;
+    }
+    let mut out = String::new();
+    let mut width = 0;
+    for c in one_line.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w + 1 > max {
+            break;
+        }
+        width += w;
+        out.push(c);
+    }
+    out.push('…');
     out
 }
 
@@ -72,25 +78,11 @@ pub fn time(epoch: f64) -> String {
     if epoch <= 0.0 {
         return String::new();
     }
-    let secs = epoch as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, (rem % 3600) / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    match DateTime::from_timestamp(epoch as i64, 0) {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        // Past chrono's range (about 262,000 years): no store writes such a time.
+        None => format!("{epoch}"),
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +96,43 @@ mod tests {
         let t = render(&["a".into(), "bb".into()], &[vec!["xyz".into(), "1".into()]], 40);
         assert_eq!(t, "a    bb\nxyz  1\n");
         assert_eq!(csv(&["a".into()], &[vec!["x,\"y\"".into()]]), "a\n\"x,\"\"y\"\"\"\n");
+    }
+
+    #[test]
+    fn times_follow_the_calendar() {
+        assert_eq!(time(951_782_400.0), "2000-02-29 00:00:00");
+        assert_eq!(time(4_107_542_399.0), "2100-02-28 23:59:59");
+        assert_eq!(time(4_107_542_400.0), "2100-03-01 00:00:00");
+    }
+
+    /// Display columns of `s` up to `needle`.
+    fn column_of(line: &str, needle: &str) -> usize {
+        line[..line.find(needle).unwrap()].width()
+    }
+
+    #[test]
+    fn wide_characters_keep_columns_aligned() {
+        let columns = ["id".to_string(), "cascade".to_string(), "status".to_string()];
+        let rows = [
+            vec!["s-1".to_string(), "翻訳カスケード".to_string(), "running".to_string()],
+            vec!["s-2".to_string(), "🚀 launch".to_string(), "ok".to_string()],
+            vec!["s-3".to_string(), "plain".to_string(), "failed".to_string()],
+        ];
+        let out = render(&columns, &rows, 48);
+        let lines: Vec<&str> = out.lines().collect();
+        let at = column_of(lines[0], "status");
+        assert_eq!(column_of(lines[1], "running"), at, "{out}");
+        assert_eq!(column_of(lines[2], "ok"), at, "{out}");
+        assert_eq!(column_of(lines[3], "failed"), at, "{out}");
+        // 翻訳カスケード is 14 columns wide: the widest cell, two spaces, then `status`.
+        assert_eq!(at, "s-1".len() + 2 + 14 + 2);
+    }
+
+    #[test]
+    fn cells_are_cut_by_display_width() {
+        let out = render(&["x".into()], &[vec!["漢字漢字漢字".into()]], 7);
+        let cell = out.lines().nth(1).unwrap();
+        assert_eq!(cell, "漢字漢…");
+        assert!(cell.width() <= 7);
     }
 }

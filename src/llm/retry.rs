@@ -1,7 +1,7 @@
 //! [`RetryPolicy`]: how often and how long the client waits before giving up on an endpoint, and
 //! reading a server's `Retry-After`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// Bounded retries with exponential backoff and full jitter, for 429, 408, 5xx overload codes,
 /// timeouts and dropped connections. Everything else fails on the first answer.
@@ -64,7 +64,8 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return seconds(secs);
     }
-    let at = UNIX_EPOCH + Duration::from_secs(parse_http_date(value)?);
+    // An HTTP date (IMF-fixdate, or the obsolete RFC 850 and asctime forms).
+    let at = httpdate::parse_http_date(value).ok()?;
     // A date in the past means "now".
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
@@ -73,38 +74,10 @@ fn seconds(secs: f64) -> Option<Duration> {
     Duration::try_from_secs_f64(secs.max(0.0)).ok()
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only HTTP
-/// date form servers send today.
-fn parse_http_date(text: &str) -> Option<u64> {
-    let mut parts = text.split_once(", ")?.1.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month_name = parts.next()?;
-    let month = MONTHS.iter().position(|name| *name == month_name)? as u64 + 1;
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || year < 1970 || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
-}
-
-/// Days from 1970-01-01 to a Gregorian date (Howard Hinnant's algorithm), for years >= 1970.
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn backoff_grows_and_stays_under_the_caps() {
@@ -131,8 +104,12 @@ mod tests {
 
     #[test]
     fn http_dates_match_known_timestamps() {
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT"), Some(1_835_438_400));
+        let at = |date: &str| parse_retry_after(date, UNIX_EPOCH).map(|d| d.as_secs());
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(at("Tue, 29 Feb 2028 12:00:00 GMT"), Some(1_835_438_400));
+        // The obsolete forms RFC 9110 says a recipient must still accept.
+        assert_eq!(at("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(at("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
     }
 }

@@ -20,12 +20,12 @@ pub fn cost(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
-/// `HH:MM:SS` in UTC for seconds since the Unix epoch. UTC because the standard library has
-/// no time zone database, and log lines from different machines then compare directly.
+/// `HH:MM:SS` in UTC for seconds since the Unix epoch. UTC so that log lines from different
+/// machines compare directly.
 pub fn clock(at: f64) -> String {
-    let seconds = if at.is_finite() && at > 0.0 { at as u64 } else { 0 };
-    let of_day = seconds % 86_400;
-    format!("{:02}:{:02}:{:02}", of_day / 3_600, of_day % 3_600 / 60, of_day % 60)
+    let seconds = if at.is_finite() && at > 0.0 { at as i64 } else { 0 };
+    let time = chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+    time.format("%H:%M:%S").to_string()
 }
 
 /// The text on one line and at most `max` characters, ending in `…` when cut, so a long model

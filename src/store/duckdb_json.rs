@@ -6,6 +6,7 @@ use super::QueryResult;
 use ::duckdb::arrow::datatypes::DataType;
 use ::duckdb::types::{TimeUnit, Value};
 use ::duckdb::Connection;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use serde_json::{Map, Number, Value as Json};
 
 /// Run one statement and collect every row.
@@ -151,34 +152,39 @@ fn to_micros(unit: TimeUnit, t: i64) -> i64 {
 
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC.
 fn timestamp(micros: i64) -> String {
-    let day = micros.div_euclid(86_400_000_000);
-    format!("{} {}", date(day), time_of_day(micros.rem_euclid(86_400_000_000)))
-}
-
-fn time_of_day(micros: i64) -> String {
-    let secs = micros / 1_000_000;
-    let frac = micros % 1_000_000;
-    let hms = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-    if frac == 0 {
-        hms
-    } else {
-        format!("{hms}.{frac:06}")
+    match DateTime::from_timestamp_micros(micros) {
+        Some(t) => {
+            t.format(if micros % 1_000_000 == 0 { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%d %H:%M:%S%.6f" }).to_string()
+        }
+        // Past chrono's range (about 262,000 years), such as DuckDB's `infinity`.
+        None => micros.to_string(),
     }
 }
 
-/// The civil date of a day number (days since 1970-01-01), proleptic Gregorian
-/// (Howard Hinnant's `civil_from_days`).
+/// `HH:MM:SS[.ffffff]` of microseconds since midnight.
+fn time_of_day(micros: i64) -> String {
+    let time = u32::try_from(micros.div_euclid(1_000_000)).ok().and_then(|secs| {
+        let nanos = u32::try_from(micros.rem_euclid(1_000_000) * 1_000).ok()?;
+        NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+    });
+    match time {
+        Some(t) => t.format(if micros % 1_000_000 == 0 { "%H:%M:%S" } else { "%H:%M:%S%.6f" }).to_string(),
+        // DuckDB allows `24:00:00`, which chrono does not.
+        None if micros == 86_400_000_000 => "24:00:00".to_string(),
+        None => micros.to_string(),
+    }
+}
+
+/// The calendar date of a day number (days since 1970-01-01), proleptic Gregorian.
 fn date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let date = i32::try_from(days)
+        .ok()
+        .and_then(|d| NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(TimeDelta::try_days(d.into())?));
+    match date {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        // Past chrono's range (about 262,000 years), such as DuckDB's `infinity`.
+        None => days.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +198,10 @@ mod tests {
         assert_eq!(date(-1), "1969-12-31");
         assert_eq!(timestamp(1_709_210_096_500_000), "2024-02-29 12:34:56.500000");
         assert_eq!(time_of_day(3_723_000_000), "01:02:03");
+        assert_eq!(time_of_day(3_723_000_250), "01:02:03.000250");
+        assert_eq!(timestamp(-1), "1969-12-31 23:59:59.999999");
+        assert_eq!(date(11_016), "2000-02-29");
+        assert_eq!(date(47_541), "2100-03-01");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod backends;
 pub mod clickhouse;
+pub mod corpus;
 pub mod fake_llm;
 pub mod requests;
 pub mod responder;
