@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use windlass::llm::{ChatRequest, ChatResponse, LlmError, OpenAiClient, Provider};
 use windlass::runner::emitter::Emitter;
 use windlass::runner::event::{Envelope, RunEvent, Subscriber};
-use windlass::runner::{session, CascadeDef, RunOptions, Runner};
+use windlass::runner::{run::run_loop as session, CascadeDef, RunOptions, Runner};
 
 const PHASES: usize = 100;
 const RUNS: usize = 5;

@@ -6,7 +6,8 @@
 use super::start::{hash, Start};
 use super::Host;
 use crate::runner::emitter::Emitter;
-use crate::runner::{session, RunError, RunResult, RunStatus, Subscriber};
+use crate::runner::run::run_loop as session;
+use crate::runner::{RunError, RunResult, RunStatus, Subscriber};
 use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};

@@ -7,40 +7,19 @@
 //! - [`routing`], [`context`], [`templating`], [`prompting`], [`tool_calls`], [`budget`],
 //!   [`manifest`], [`phase_tools`]: the pieces a phase is built from.
 
-pub mod budget;
-pub mod builtin_validators;
-pub mod callouts;
-pub mod cascade_soundings;
-pub mod cascade_tool;
-pub mod context;
-pub mod det_phase;
+pub mod children;
+pub mod deterministic;
 pub mod emitter;
-pub mod engine_tools;
 pub mod error;
 pub mod event;
-pub mod extraction;
-pub mod for_each_row;
-pub mod human;
 pub mod ids;
 pub mod llm_call;
 pub mod llm_phase;
-pub mod manifest;
-pub mod phase_tools;
-pub mod prompting;
 pub mod replay;
-pub mod routing;
-pub mod schema;
-pub mod script;
-pub mod session;
-pub mod signal_tools;
-pub mod soundings;
-pub mod specs;
-pub mod sql_udf;
+pub mod run;
 pub mod state;
-pub mod subcascades;
 pub mod templating;
-pub mod tool_calls;
-pub mod turn;
+pub mod toolbox;
 pub mod validation;
 
 pub use error::RunError;

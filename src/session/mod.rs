@@ -7,12 +7,9 @@ pub mod claim;
 pub mod cleanup;
 pub mod durable;
 pub mod hub;
-pub mod logger;
 pub mod mailbox;
-pub mod rows;
 pub mod signals;
 
 pub use durable::{CheckpointError, Durable};
 pub use hub::Hub;
-pub use logger::{LogSink, StoreLogger};
 pub use mailbox::Mailbox;

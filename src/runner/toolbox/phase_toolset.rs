@@ -1,11 +1,11 @@
 //! The tools one phase may call, and running its tool calls with their effects applied.
 
-use super::emitter::Emitter;
-use super::event::RunEvent;
-use super::session::PhaseEnv;
-use super::state::RunState;
 use crate::cascade::model::{Handoff, Phase};
 use crate::llm::{ToolCall, ToolSpec};
+use crate::runner::emitter::Emitter;
+use crate::runner::event::RunEvent;
+use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::state::RunState;
 use crate::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -54,14 +54,14 @@ pub fn resolve(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
         return Some(t);
     }
     // Tools that talk back to the run live in the engine.
-    if let Some(t) = super::engine_tools::get(env, name) {
+    if let Some(t) = crate::runner::children::spawn_tools::get(env, name) {
         return Some(t);
     }
     let found = env.tool_path.find(name)?;
     if !found.has_inputs_schema {
         return None;
     }
-    super::cascade_tool::CascadeTool::load(env.runner.clone(), &found.path, env.emitter.clone())
+    crate::runner::children::cascade_as_tool::CascadeTool::load(env.runner.clone(), &found.path, env.emitter.clone())
         .map(|t| Arc::new(t) as Arc<dyn Tool>)
 }
 

@@ -4,16 +4,16 @@
 //! Names resolve to a cascade-level `validators` entry, a built-in, or a cascade with that
 //! `cascade_id` on the tool path, in that order.
 
-use super::builtin_validators;
-use super::emitter::Emitter;
-use super::event::{RunEvent, RunStatus};
-use super::script;
-use super::session::{self, PhaseEnv};
-use super::state::RunState;
-use super::{ids, CascadeDef};
 use crate::cascade::catalog;
 use crate::cascade::load_file;
 use crate::cascade::model::{InlineValidator, ValidatorRef};
+use crate::runner::emitter::Emitter;
+use crate::runner::event::{RunEvent, RunStatus};
+use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::state::RunState;
+use crate::runner::validation::builtins as builtin_validators;
+use crate::runner::validation::scripts as script;
+use crate::runner::{ids, CascadeDef};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -127,14 +127,14 @@ async fn tool_validator(
     state: &mut RunState,
     phase: &str,
 ) -> Verdict {
-    let Some(t) = super::phase_tools::resolve(env, tool) else {
+    let Some(t) = crate::runner::toolbox::phase_toolset::resolve(env, tool) else {
         return Verdict::fail(format!("validator tool `{tool}` is not available"));
     };
-    let mut vars = super::templating::base(state, Default::default());
+    let mut vars = crate::runner::templating::base(state, Default::default());
     vars.insert("content".into(), Value::String(content.to_string()));
     let mut args = Map::new();
     for (k, v) in inputs {
-        match super::templating::render_value(v, &vars) {
+        match crate::runner::templating::render_value(v, &vars) {
             Ok(r) => {
                 args.insert(k.clone(), r);
             }
@@ -142,7 +142,7 @@ async fn tool_validator(
         }
     }
     args.entry("content").or_insert_with(|| Value::String(content.to_string()));
-    let ctx = super::llm_phase::tool_context(env, phase, state);
+    let ctx = crate::runner::llm_phase::phase::tool_context(env, phase, state);
     match t.call(Value::Object(args), &ctx).await {
         Ok(out) => from_value(&out.value).unwrap_or_else(|| from_text(&out.text)),
         Err(e) => Verdict::fail(format!("validator tool `{tool}` failed: {e}")),

@@ -2,10 +2,10 @@
 //! the handoffs wins; else a deterministic `routing` match; else the first handoff; else the
 //! next phase in the file; after the last phase the cascade ends.
 
-use super::error::RunError;
-use super::event::RouteReason;
-use super::session::PhaseOutcome;
 use crate::cascade::model::Cascade;
+use crate::runner::error::RunError;
+use crate::runner::event::RouteReason;
+use crate::runner::run::run_loop::PhaseOutcome;
 use serde_json::Value;
 
 pub fn next(cascade: &Cascade, i: usize, outcome: &PhaseOutcome) -> Result<Option<(usize, RouteReason)>, RunError> {

@@ -1,18 +1,18 @@
 //! One turn of an LLM phase: a call, the tool calls in its reply, and one follow-up call
 //! when tools ran.
 
-use super::budget::{self, Verdict};
-use super::error::RunError;
-use super::event::RunEvent;
-use super::llm_call::{self, Caller};
-use super::phase_tools::{self, PhaseTools};
-use super::prompting;
-use super::session::PhaseEnv;
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
-use super::tool_calls;
 use crate::cascade::model::Phase;
 use crate::llm::{ChatResponse, Message, Role, ToolCall, ToolSpec};
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::llm_phase::budget::{self, Verdict};
+use crate::runner::llm_phase::prompting;
+use crate::runner::llm_phase::reply_tool_calls as tool_calls;
+use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::toolbox::phase_toolset::{self as phase_tools, PhaseTools};
 use crate::tools::ToolContext;
 use serde_json::Value;
 
@@ -223,7 +223,16 @@ pub async fn add_manifest_tools(
             });
         }
     }
-    let picked = super::manifest::select(env.runner, env.emitter, state, &phase.name, model, task, &available).await?;
+    let picked = crate::runner::llm_phase::manifest::select(
+        env.runner,
+        env.emitter,
+        state,
+        &phase.name,
+        model,
+        task,
+        &available,
+    )
+    .await?;
     for name in picked {
         if let Some(t) = phase_tools::resolve(env, &name) {
             tools.tools.push(t);

@@ -2,16 +2,16 @@
 //! evaluator naming the winner by number (or an aggregator merging them), optional
 //! `reforge` rounds refining the winner. The winner's conversation, state and output go on.
 
-use super::error::RunError;
-use super::event::RunEvent;
-use super::llm_call::{self, Caller};
-use super::llm_phase::{self, Variant};
-use super::session::{PhaseEnv, PhaseOutcome};
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
-use super::validation::{self, Use};
 use crate::cascade::model::{Factor, MutationMode, Phase, Soundings, SoundingsMode};
 use crate::llm::Message;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::llm_phase::phase::{self as llm_phase, Variant};
+use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::validation::validators::{self as validation, Use};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 use serde_json::Value;

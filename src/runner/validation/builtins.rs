@@ -13,12 +13,12 @@
 //! | `satisfied` | an LLM judge finds the task fully done | `model` |
 //! | `code_execution_validator` | every fenced code block runs and exits 0 (needs `--allow-shell`) | – |
 
-use super::llm_call::{self, Caller};
-use super::script::{self, Language};
-use super::session::PhaseEnv;
-use super::state::RunState;
-use super::validation::{from_text, Verdict};
 use crate::llm::Message;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::state::RunState;
+use crate::runner::validation::scripts::{self as script, Language};
+use crate::runner::validation::validators::{from_text, Verdict};
 use serde_json::{Map, Value};
 
 pub async fn run(

@@ -1,12 +1,12 @@
 //! After a phase: `callouts` (label its output or messages) and `decision_points` (a
 //! `<decision>` block in the output asks a human).
 
-use super::emitter::Emitter;
-use super::event::RunEvent;
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
 use crate::cascade::model::{Callouts, MessagesFilter, Phase};
 use crate::llm::{Message, Role};
+use crate::runner::emitter::Emitter;
+use crate::runner::event::RunEvent;
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
 
 /// Emit the phase's callouts: the label (a template) with the tagged content.
 pub fn emit(emitter: &Emitter, phase: &Phase, output: &str, conversation: &[Message], state: &RunState) {

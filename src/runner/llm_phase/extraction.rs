@@ -1,10 +1,10 @@
 //! `output_extraction`: pull a regex match out of a phase's output into the state.
 
-use super::error::RunError;
-use super::event::RunEvent;
-use super::session::PhaseEnv;
-use super::state::RunState;
 use crate::cascade::model::{OutputExtraction, Phase};
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::state::RunState;
 use regex::Regex;
 use serde_json::Value;
 

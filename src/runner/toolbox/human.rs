@@ -2,10 +2,10 @@
 //! question is asked on stderr and answered on stdin, or by `windlass signal` from anywhere;
 //! off a terminal the session blocks (status `blocked`) until `windlass signal` answers.
 
-use super::emitter::Emitter;
-use super::error::RunError;
-use super::event::RunEvent;
 use crate::cascade::model::{HumanInput, HumanInputKind, HumanInputSpec, OnTimeout};
+use crate::runner::emitter::Emitter;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
 use crate::session::mailbox::{waiting_for_human, Mailbox};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;

@@ -3,9 +3,9 @@
 //! Tokens are estimated (about four characters a token, plus a little per message): close
 //! enough to stay under a context window without a tokenizer per model.
 
-use super::error::RunError;
 use crate::cascade::model::{TokenBudget, TokenBudgetStrategy};
 use crate::llm::{Message, Role};
+use crate::runner::error::RunError;
 
 /// Estimated tokens of a conversation.
 pub fn estimate(messages: &[Message]) -> u64 {

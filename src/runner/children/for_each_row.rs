@@ -1,15 +1,15 @@
 //! `for_each_row`: run a cascade (or one LLM call) per row of a session table, in parallel,
 //! and keep the results as a table.
 
-use super::error::RunError;
-use super::event::RunStatus;
-use super::llm_call::{self, Caller};
-use super::session::{self, PhaseEnv, PhaseOutcome};
-use super::state::RunState;
-use super::subcascades;
-use super::templating::{self, SoundingVars};
 use crate::cascade::model::{ForEachRow, ForEachRowOnError, Phase};
 use crate::llm::Message;
+use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::error::RunError;
+use crate::runner::event::RunStatus;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::run::run_loop::{self as session, PhaseEnv, PhaseOutcome};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
 use crate::tools::sql::{self, RowResult};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Map, Value};

@@ -2,9 +2,9 @@
 //! path, `python:windlass.demo_tools.<fn>`, `sql:<file.sql>` (templated SQL on the session
 //! database) or `shell:<script>` (inputs exported as `WINDLASS_<KEY>`).
 
-use super::error::RunError;
-use super::phase_tools;
-use super::session::PhaseEnv;
+use crate::runner::error::RunError;
+use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::toolbox::phase_toolset as phase_tools;
 use crate::tools::subprocess;
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -74,7 +74,7 @@ impl Tool for ShellSpec {
         };
         cmd.envs(env);
         let captured = subprocess::run(cmd, "bash", "shell:", ctx).await?;
-        let out = super::script::ScriptOutput {
+        let out = crate::runner::validation::scripts::ScriptOutput {
             status: captured.status.code(),
             output: String::from_utf8_lossy(&captured.output).into_owned(),
         };
@@ -120,7 +120,7 @@ impl Tool for SqlSpec {
             }
             _ => Default::default(),
         };
-        let query = super::templating::render(&self.sql, &vars).map_err(ToolError::Failed)?;
+        let query = crate::runner::templating::render(&self.sql, &vars).map_err(ToolError::Failed)?;
         let mut call_args = match args {
             Value::Object(m) => m,
             _ => Default::default(),

@@ -1,11 +1,11 @@
 //! `tackle: manifest`: one LLM call picks, from every available tool, the ones a phase needs.
 
-use super::emitter::Emitter;
-use super::error::RunError;
-use super::llm_call::{self, Caller};
-use super::state::RunState;
-use super::Runner;
 use crate::llm::{Message, ToolSpec};
+use crate::runner::emitter::Emitter;
+use crate::runner::error::RunError;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::state::RunState;
+use crate::runner::Runner;
 use regex::Regex;
 use std::sync::OnceLock;
 

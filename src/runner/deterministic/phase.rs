@@ -1,15 +1,15 @@
 //! Running a deterministic phase: a tool with rendered `inputs`, with `retry`, `timeout`,
 //! `on_error`, and `routing` on the result's `_route` or `status`.
 
-use super::error::RunError;
-use super::event::RunEvent;
-use super::llm_phase;
-use super::phase_tools::{self, PhaseTools};
-use super::session::{PhaseEnv, PhaseOutcome};
-use super::specs;
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
 use crate::cascade::model::{Backoff, OnError, Phase};
+use crate::runner::deterministic::tool_specs as specs;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::llm_phase::phase as llm_phase;
+use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::toolbox::phase_toolset::{self as phase_tools, PhaseTools};
 use crate::tools::{Effect, ToolOutput};
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
     }
     let args = Value::Object(args);
     let mut ctx = llm_phase::tool_context(env, &phase.name, state);
-    let udf = std::sync::Arc::new(super::sql_udf::UdfEngine::new(
+    let udf = std::sync::Arc::new(crate::runner::deterministic::sql_functions::UdfEngine::new(
         tokio::runtime::Handle::current(),
         env.runner.clone(),
         env.emitter.clone(),
@@ -41,7 +41,8 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
         llm_phase::model_for(env, phase),
         env.def.dir().to_path_buf(),
     ));
-    ctx.sql_functions = Some(std::sync::Arc::new(super::sql_udf::EngineFunctions(udf.clone())));
+    ctx.sql_functions =
+        Some(std::sync::Arc::new(crate::runner::deterministic::sql_functions::EngineFunctions(udf.clone())));
     let result = attempts(env, phase, state, &tool, name, &args, &ctx).await;
     if let Ok(spent) = udf.usage.lock() {
         state.add_usage(spent.tokens_in, spent.tokens_out, Some(spent.cost));

@@ -7,12 +7,14 @@
 //!
 //! DuckDB calls them on its own threads; they block on the engine's async runtime.
 
-use super::emitter::Emitter;
-use super::event::RunStatus;
-use super::llm_call::{self, Caller};
-use super::state::RunState;
-use super::{ids, session, subcascades, CascadeDef, Runner};
 use crate::llm::Message;
+use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::emitter::Emitter;
+use crate::runner::event::RunStatus;
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::run::run_loop as session;
+use crate::runner::state::RunState;
+use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::sql::SqlFunctions;
 use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeId};
 use duckdb::types::DuckString;

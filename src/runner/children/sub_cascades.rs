@@ -1,18 +1,18 @@
 //! `sub_cascades` (run before a phase's turns) and `async_cascades` (started without
 //! waiting, `on_start` or `on_end`): child sessions with their own ids, linked to the parent.
 
-use super::emitter::Emitter;
-use super::error::RunError;
-use super::event::{RunEvent, RunResult, RunStatus};
-use super::session::{self, PhaseEnv};
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
-use super::{ids, CascadeDef};
 use crate::cascade::load_file;
 use crate::cascade::model::phase::AsyncTrigger;
 use crate::cascade::model::Phase;
 use crate::cascade::resolve::resolve_reference;
 use crate::llm::Message;
+use crate::runner::emitter::Emitter;
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, RunResult, RunStatus};
+use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::{ids, CascadeDef};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;

@@ -2,19 +2,19 @@
 //! pick the best final output, optionally refine it in `reforge` rounds (each round's
 //! input carries `_refinement_context`). The winner's state becomes the session's.
 
-use super::emitter::Emitter;
-use super::error::RunError;
-use super::event::{RunEvent, RunResult};
-use super::llm_call::{self, Caller};
-use super::resolve_tool_path;
-use super::session::{self, PhaseEnv};
-use super::soundings::winner_number;
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
-use super::validation::{self, Use};
-use super::{CascadeDef, Runner};
 use crate::cascade::model::{Factor, Soundings};
 use crate::llm::Message;
+use crate::runner::emitter::Emitter;
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, RunResult};
+use crate::runner::llm_call::{self, Caller};
+use crate::runner::llm_phase::soundings::winner_number;
+use crate::runner::resolve_tool_path;
+use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::validation::validators::{self as validation, Use};
+use crate::runner::{CascadeDef, Runner};
 use futures::future::join_all;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub async fn run(runner: &Runner, def: Arc<CascadeDef>, input: Map<String, Value
     };
     let mut totals = RunState::new(input.clone());
     let result = rounds(&env, &s, &input, &mut totals).await;
-    super::subcascades::wait_all(&env.children, emitter).await;
+    crate::runner::children::sub_cascades::wait_all(&env.children, emitter).await;
     let (state, result) = match result {
         Ok(mut winner) => {
             winner.tokens_in = totals.tokens_in;

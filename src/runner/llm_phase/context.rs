@@ -1,8 +1,8 @@
 //! Which earlier material a phase sees: the `context` key (cascade-format.md, Context).
 
-use super::state::RunState;
 use crate::cascade::model::{ContextSource, ContextSpec, Include, MessagesFilter, Role as CtxRole, SourceDetail};
 use crate::llm::{Message, Role};
+use crate::runner::state::RunState;
 use serde_json::Value;
 
 /// The context messages for a phase, in order. No context: a clean slate.

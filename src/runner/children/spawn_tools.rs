@@ -1,12 +1,12 @@
 //! Tools that need the engine itself: `ask_human`, `await_signal`, `fire_signal`,
 //! `spawn_cascade`, `map_cascade`.
 
-use super::emitter::Emitter;
-use super::event::{RunEvent, RunResult, RunStatus};
-use super::session::{self, PhaseEnv};
-use super::subcascades::{self, Children};
-use super::{ids, CascadeDef, Runner};
 use crate::cascade::resolve::resolve_reference;
+use crate::runner::children::sub_cascades::{self as subcascades, Children};
+use crate::runner::emitter::Emitter;
+use crate::runner::event::{RunEvent, RunResult, RunStatus};
+use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
@@ -23,14 +23,17 @@ pub fn get(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
         dir: env.def.dir().to_path_buf(),
     };
     match name {
-        "ask_human" => {
-            Some(Arc::new(super::human::AskHuman { emitter: env.emitter.clone(), mailbox: env.runner.mailbox.clone() }))
-        }
-        "await_signal" => Some(Arc::new(super::signal_tools::AwaitSignal {
+        "ask_human" => Some(Arc::new(crate::runner::toolbox::human::AskHuman {
+            emitter: env.emitter.clone(),
+            mailbox: env.runner.mailbox.clone(),
+        })),
+        "await_signal" => Some(Arc::new(crate::runner::toolbox::signals::AwaitSignal {
             mailbox: env.runner.mailbox.clone(),
             emitter: env.emitter.clone(),
         })),
-        "fire_signal" => Some(Arc::new(super::signal_tools::FireSignal { mailbox: env.runner.mailbox.clone() })),
+        "fire_signal" => {
+            Some(Arc::new(crate::runner::toolbox::signals::FireSignal { mailbox: env.runner.mailbox.clone() }))
+        }
         "spawn_cascade" => Some(Arc::new(SpawnCascade(spawner()))),
         "map_cascade" => Some(Arc::new(MapCascade(spawner()))),
         _ => None,

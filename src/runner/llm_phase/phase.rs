@@ -2,19 +2,20 @@
 //! conversation, then the attempt loop around the turn loop, then output_schema,
 //! loop_until and post-wards deciding whether another attempt runs.
 
-use super::context;
-use super::error::RunError;
-use super::event::RunEvent;
-use super::phase_tools;
-use super::prompting;
-use super::session::{PhaseEnv, PhaseOutcome};
-use super::state::RunState;
-use super::templating::{self, SoundingVars};
-use super::turn;
-use super::validation::{self, Use};
-use super::{schema, subcascades};
 use crate::cascade::model::{Phase, WardMode};
 use crate::llm::Message;
+use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::error::RunError;
+use crate::runner::event::RunEvent;
+use crate::runner::llm_phase::context;
+use crate::runner::llm_phase::output_schema as schema;
+use crate::runner::llm_phase::prompting;
+use crate::runner::llm_phase::turn;
+use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::state::RunState;
+use crate::runner::templating::{self, SoundingVars};
+use crate::runner::toolbox::phase_toolset as phase_tools;
+use crate::runner::validation::validators::{self as validation, Use};
 use crate::tools::ToolContext;
 use serde_json::{Map, Value};
 
@@ -74,14 +75,19 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
     let context = subcascades::before(env, phase, state).await?;
     let base = Variant { context, ..Variant::default() };
     let outcome = match &phase.soundings {
-        Some(s) => super::soundings::run(env, phase, s, state, &base).await?,
+        Some(s) => crate::runner::llm_phase::soundings::run(env, phase, s, state, &base).await?,
         None => run_variant(env, phase, state, &base).await?,
     };
     subcascades::after(env, phase, state)?;
     if let Some(h) = phase.human_input.as_ref().filter(|h| h.is_enabled()) {
-        let answer =
-            super::human::after_phase(env.runner.mailbox.as_ref(), env.emitter, &phase.name, h, &outcome.output)
-                .await?;
+        let answer = crate::runner::toolbox::human::after_phase(
+            env.runner.mailbox.as_ref(),
+            env.emitter,
+            &phase.name,
+            h,
+            &outcome.output,
+        )
+        .await?;
         state.state.insert(format!("human_input_{}", phase.name), answer);
     }
     Ok(outcome)
@@ -228,7 +234,7 @@ pub async fn run_variant(
         materialize(env, phase, &output).await?;
     }
     if let Some(extraction) = &phase.output_extraction {
-        super::extraction::apply(env, phase, extraction, &output, state)?;
+        crate::runner::llm_phase::extraction::apply(env, phase, extraction, &output, state)?;
     }
     Ok(PhaseOutcome { output, route: t.route, routing_value: None, on_error: None, conversation: messages })
 }

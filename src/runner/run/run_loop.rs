@@ -1,13 +1,17 @@
 //! One run of a cascade: phase after phase until routing ends it, with every step
 //! reported as an event.
 
-use super::emitter::Emitter;
-use super::error::RunError;
-use super::event::{RunEvent, RunResult, RunStatus};
-use super::state::RunState;
-use super::{det_phase, llm_phase, routing, subcascades, CascadeDef, Runner};
 use crate::cascade::model::PhaseKind;
 use crate::cascade::resolve::ToolPath;
+use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::deterministic::phase as det_phase;
+use crate::runner::emitter::Emitter;
+use crate::runner::error::RunError;
+use crate::runner::event::{RunEvent, RunResult, RunStatus};
+use crate::runner::llm_phase::phase as llm_phase;
+use crate::runner::run::routing;
+use crate::runner::state::RunState;
+use crate::runner::{CascadeDef, Runner};
 use crate::session::Durable;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -67,7 +71,7 @@ pub async fn run_durable(
         parent_session_id,
     });
     if def.cascade.soundings.is_some() {
-        return super::cascade_soundings::run(runner, def, input, emitter).await;
+        return crate::runner::run::cascade_soundings::run(runner, def, input, emitter).await;
     }
     let state = RunState::new(input);
     let start = if def.cascade.phases.is_empty() { None } else { Some(0) };
@@ -84,7 +88,7 @@ pub async fn run_from(
     durable: Option<Arc<Durable>>,
 ) -> RunResult {
     let started = Instant::now();
-    let tool_path = super::resolve_tool_path(runner, &def);
+    let tool_path = crate::runner::resolve_tool_path(runner, &def);
     let keep_conversations = uses_conversations(&def);
     let env = PhaseEnv {
         runner,
@@ -177,7 +181,7 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
             Some(PhaseKind::Llm) => llm_phase::run(env, phase, state).await,
             Some(PhaseKind::Deterministic) => det_phase::run(env, phase, state).await,
             Some(PhaseKind::ForEachRow) => match &phase.for_each_row {
-                Some(spec) => super::for_each_row::run(env, phase, spec, state).await,
+                Some(spec) => crate::runner::children::for_each_row::run(env, phase, spec, state).await,
                 None => Err(RunError::phase(&phase.name, "for_each_row is missing")),
             },
             None => Err(RunError::phase(&phase.name, "a phase needs exactly one of instructions, tool, for_each_row")),
@@ -189,8 +193,8 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
                 return Err(e);
             }
         };
-        super::callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
-        super::callouts::decision_points(env.emitter, phase, &outcome.output);
+        crate::runner::run::callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
+        crate::runner::run::callouts::decision_points(env.emitter, phase, &outcome.output);
         state.record_phase(&phase.name, &outcome.output, outcome.conversation.clone());
         state.order.push(phase.name.clone());
         env.emitter.emit(RunEvent::PhaseFinished {

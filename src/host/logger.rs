@@ -2,7 +2,7 @@
 //! hands it to a background task that inserts in batches (by size and by time), so a slow
 //! store never slows a cascade. `flush` waits until everything handed over is stored.
 
-use super::rows::log_row;
+use super::log_rows::log_row;
 use crate::runner::event::{Envelope, RunEvent, Subscriber};
 use crate::store::{LogRow, Store};
 use std::collections::HashMap;

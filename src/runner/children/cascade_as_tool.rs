@@ -1,10 +1,11 @@
 //! A cascade with `inputs_schema` on the tool path, used as a tool named by its
 //! `cascade_id`: the call runs it as a child session and returns its output.
 
-use super::emitter::Emitter;
-use super::event::{RunEvent, RunStatus};
-use super::{ids, session, CascadeDef, Runner};
 use crate::cascade::load_file;
+use crate::runner::emitter::Emitter;
+use crate::runner::event::{RunEvent, RunStatus};
+use crate::runner::run::run_loop as session;
+use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};

@@ -49,7 +49,7 @@ fn bad_timeout(text: &str) -> ToolError {
 /// `await_signal(signal_name, timeout, description)`.
 pub struct AwaitSignal {
     pub mailbox: Option<Arc<Mailbox>>,
-    pub emitter: super::emitter::Emitter,
+    pub emitter: crate::runner::emitter::Emitter,
 }
 
 #[async_trait]
@@ -71,7 +71,7 @@ impl Tool for AwaitSignal {
         let timeout = timeout(&args)?;
         let value = match mailbox.wait_named(&name, Some(timeout)).await {
             Some(s) => {
-                self.emitter.emit(super::event::RunEvent::SignalReceived {
+                self.emitter.emit(crate::runner::event::RunEvent::SignalReceived {
                     phase: Some(ctx.phase.clone()),
                     name: Some(name.clone()),
                     payload: json!({"signal_id": s.id, "kind": "named", "payload": s.payload}),
