@@ -5,6 +5,7 @@
 pub mod artifacts;
 pub mod claim;
 pub mod cleanup;
+pub mod control;
 pub mod durable;
 pub mod hub;
 pub mod mailbox;
