@@ -47,7 +47,9 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
     opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();
     opts.tool_path = s.tool_path.clone();
-    Runner::new(provider, crate::tools::builtin_registry(), opts)
+    let mut runner = Runner::new(provider, crate::tools::builtin_registry(), opts);
+    runner.console = super::console::Terminal::if_interactive();
+    runner
 }
 
 /// Checks that need no model call: subprocesses allowed, an API key where one is needed.

@@ -6,7 +6,7 @@
 use super::start::{hash, Start};
 use super::Host;
 use crate::runner::emitter::Emitter;
-use crate::runner::run::run_loop as session;
+use crate::runner::run;
 use crate::runner::{RunError, RunResult, RunStatus, Subscriber};
 use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
@@ -124,9 +124,9 @@ pub async fn drive(
     let run = async {
         if start.phase == Some(0) && start.next_seq == 0 {
             let input = start.state.input.clone();
-            session::run_durable(&runner, def, input, &emitter, None, Some(durable.clone())).await
+            run::run_durable(&runner, def, input, &emitter, None, Some(durable.clone())).await
         } else {
-            session::run_from(&runner, def, start.state, start.phase, &emitter, Some(durable.clone())).await
+            run::run_from(&runner, def, start.state, start.phase, &emitter, Some(durable.clone())).await
         }
     };
     let ended = tokio::select! {

@@ -2,9 +2,9 @@
 //! `cascade_id`: the call runs it as a child session and returns its output.
 
 use crate::cascade::load_file;
+use crate::runner::children::{self, RunChild};
 use crate::runner::emitter::Emitter;
 use crate::runner::event::{RunEvent, RunStatus};
-use crate::runner::run::run_loop as session;
 use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub struct CascadeTool {
     runner: Runner,
+    run_child: RunChild,
     def: Arc<CascadeDef>,
     emitter: Emitter,
     description: String,
@@ -21,7 +22,7 @@ pub struct CascadeTool {
 
 impl CascadeTool {
     /// Load the cascade file; `None` when it does not load cleanly.
-    pub fn load(runner: Runner, path: &Path, emitter: Emitter) -> Option<CascadeTool> {
+    pub fn load(runner: Runner, run_child: RunChild, path: &Path, emitter: Emitter) -> Option<CascadeTool> {
         let loaded = load_file(path);
         if loaded.has_errors() {
             return None;
@@ -30,7 +31,7 @@ impl CascadeTool {
         let description =
             cascade.description.clone().unwrap_or_else(|| format!("Run the cascade `{}`", cascade.cascade_id));
         let def = Arc::new(CascadeDef { cascade, path: path.to_path_buf(), text: loaded.text });
-        Some(CascadeTool { runner, def, emitter, description })
+        Some(CascadeTool { runner, run_child, def, emitter, description })
     }
 }
 
@@ -73,7 +74,8 @@ impl Tool for CascadeTool {
             r#async: false,
         });
         let result =
-            Box::pin(session::run(&self.runner, self.def.clone(), input, &child, Some(ctx.session_id.clone()))).await;
+            children::run(self.run_child, &self.runner, self.def.clone(), input, &child, Some(ctx.session_id.clone()))
+                .await;
         self.emitter.emit(RunEvent::SubCascadeFinished {
             phase: ctx.phase.clone(),
             child_session_id: child_id,

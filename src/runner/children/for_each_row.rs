@@ -1,13 +1,13 @@
 //! `for_each_row`: run a cascade (or one LLM call) per row of a session table, in parallel,
 //! and keep the results as a table.
 
+use super::sub_cascades;
 use crate::cascade::model::{ForEachRow, ForEachRowOnError, Phase};
 use crate::llm::Message;
-use crate::runner::children::sub_cascades as subcascades;
 use crate::runner::error::RunError;
 use crate::runner::event::RunStatus;
 use crate::runner::llm_call::{self, Caller};
-use crate::runner::run::run_loop::{self as session, PhaseEnv, PhaseOutcome};
+use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
 use crate::tools::sql::{self, RowResult};
@@ -31,7 +31,7 @@ pub async fn run(
         .map_err(|e| RunError::phase(&phase.name, e.to_string()))?
         .map_err(|e| RunError::phase(&phase.name, format!("read table `{}`: {e}", spec.table)))?;
     let child = match &spec.cascade {
-        Some(r) => Some(subcascades::load_child(env, &phase.name, r)?),
+        Some(r) => Some(sub_cascades::load_child(env, &phase.name, r)?),
         None => None,
     };
     if child.is_none() && spec.instructions.is_none() {
@@ -63,9 +63,15 @@ pub async fn run(
                 Some(def) => {
                     let id = format!("{}-r{index}-{}", env.emitter.session_id(), fastrand::u32(..));
                     let emitter = env.emitter.child(&id);
-                    let result =
-                        Box::pin(session::run(env.runner, def, input, &emitter, Some(env.emitter.session_id().into())))
-                            .await;
+                    let result = super::run(
+                        env.run_child,
+                        env.runner,
+                        def,
+                        input,
+                        &emitter,
+                        Some(env.emitter.session_id().into()),
+                    )
+                    .await;
                     st.add_usage(result.tokens_in, result.tokens_out, Some(result.cost));
                     if result.status == RunStatus::Completed {
                         Ok((result.output, Value::Object(result.state)))

@@ -1,11 +1,12 @@
-//! Tools that need the engine itself: `ask_human`, `await_signal`, `fire_signal`,
-//! `spawn_cascade`, `map_cascade`.
+//! The tools that start child sessions: `spawn_cascade` (one child, waited for or not) and
+//! `map_cascade` (one child per item, waited for).
 
+use super::sub_cascades::{Children, MAX_DEPTH};
+use super::RunChild;
 use crate::cascade::resolve::resolve_reference;
-use crate::runner::children::sub_cascades::{self as subcascades, Children};
 use crate::runner::emitter::Emitter;
 use crate::runner::event::{RunEvent, RunResult, RunStatus};
-use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -14,26 +15,16 @@ use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The engine tool with this name, if any.
+/// `spawn_cascade` or `map_cascade`, when `name` is one of them.
 pub fn get(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
     let spawner = || Spawner {
         runner: env.runner.clone(),
+        run_child: env.run_child,
         emitter: env.emitter.clone(),
         children: env.children.clone(),
         dir: env.def.dir().to_path_buf(),
     };
     match name {
-        "ask_human" => Some(Arc::new(crate::runner::toolbox::human::AskHuman {
-            emitter: env.emitter.clone(),
-            mailbox: env.runner.mailbox.clone(),
-        })),
-        "await_signal" => Some(Arc::new(crate::runner::toolbox::signals::AwaitSignal {
-            mailbox: env.runner.mailbox.clone(),
-            emitter: env.emitter.clone(),
-        })),
-        "fire_signal" => {
-            Some(Arc::new(crate::runner::toolbox::signals::FireSignal { mailbox: env.runner.mailbox.clone() }))
-        }
         "spawn_cascade" => Some(Arc::new(SpawnCascade(spawner()))),
         "map_cascade" => Some(Arc::new(MapCascade(spawner()))),
         _ => None,
@@ -44,6 +35,7 @@ pub fn get(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
 #[derive(Clone)]
 struct Spawner {
     runner: Runner,
+    run_child: RunChild,
     emitter: Emitter,
     children: Children,
     dir: PathBuf,
@@ -66,8 +58,8 @@ impl Spawner {
     }
 
     fn child(&self, ctx: &ToolContext, def: &CascadeDef, is_async: bool) -> Result<(String, Emitter), ToolError> {
-        if self.emitter.depth() + 1 > subcascades::MAX_DEPTH {
-            return Err(ToolError::Failed(format!("cascades nest deeper than {} levels", subcascades::MAX_DEPTH)));
+        if self.emitter.depth() + 1 > MAX_DEPTH {
+            return Err(ToolError::Failed(format!("cascades nest deeper than {} levels", MAX_DEPTH)));
         }
         let id = format!("{}-{}", ctx.session_id, ids::new_session_id().trim_start_matches("s-"));
         self.emitter.emit(RunEvent::SubCascadeStarted {
@@ -87,7 +79,7 @@ impl Spawner {
         input: Map<String, Value>,
     ) -> Result<RunResult, ToolError> {
         let (id, emitter) = self.child(ctx, &def, false)?;
-        let result = Box::pin(session::run(&self.runner, def, input, &emitter, Some(ctx.session_id.clone()))).await;
+        let result = super::run(self.run_child, &self.runner, def, input, &emitter, Some(ctx.session_id.clone())).await;
         self.emitter.emit(RunEvent::SubCascadeFinished {
             phase: ctx.phase.clone(),
             child_session_id: id,
@@ -142,9 +134,8 @@ impl Tool for SpawnCascade {
             });
         }
         let (id, emitter) = self.0.child(ctx, &def, true)?;
-        let runner = self.0.runner.clone();
         let parent = Some(ctx.session_id.clone());
-        let handle = tokio::spawn(async move { session::run(&runner, def, input, &emitter, parent).await });
+        let handle = super::spawn(self.0.run_child, self.0.runner.clone(), def, input, emitter, parent);
         self.0.children.lock().expect("children lock").push((ctx.phase.clone(), handle));
         Ok(ToolOutput { text: format!("started session {id}"), value: json!({"session_id": id}), effects: vec![] })
     }

@@ -9,19 +9,17 @@ use crate::llm::Message;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunResult, RunStatus};
-use crate::runner::run::run_loop::{self as session, PhaseEnv};
+pub use crate::runner::phase_env::Children;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
 use crate::runner::{ids, CascadeDef};
 use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// How deep sub-cascades may nest.
 pub const MAX_DEPTH: u32 = 10;
-
-/// Async children still running, awaited (or reported) when the session ends.
-pub type Children = Arc<Mutex<Vec<(String, JoinHandle<RunResult>)>>>;
 
 /// Load a referenced cascade relative to the referring file, then the working directory.
 pub fn load_child(env: &PhaseEnv<'_>, phase: &str, reference: &str) -> Result<Arc<CascadeDef>, RunError> {
@@ -95,7 +93,7 @@ pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> 
             r#async: false,
         });
         let parent = Some(env.emitter.session_id().to_string());
-        let result = Box::pin(session::run(env.runner, def.clone(), input, &emitter, parent)).await;
+        let result = super::run(env.run_child, env.runner, def.clone(), input, &emitter, parent).await;
         env.emitter.emit(RunEvent::SubCascadeFinished {
             phase: phase.name.clone(),
             child_session_id: id.clone(),
@@ -136,9 +134,8 @@ fn start_async(env: &PhaseEnv<'_>, phase: &Phase, state: &RunState, trigger: Asy
             cascade_id: def.cascade.cascade_id.clone(),
             r#async: true,
         });
-        let runner = env.runner.clone();
         let parent = Some(env.emitter.session_id().to_string());
-        let handle = tokio::spawn(async move { session::run(&runner, def, input, &emitter, parent).await });
+        let handle = super::spawn(env.run_child, env.runner.clone(), def, input, emitter, parent);
         env.children.lock().expect("children lock").push((phase.name.clone(), handle));
     }
     Ok(())

@@ -1,15 +1,15 @@
 //! Running a deterministic phase: a tool with rendered `inputs`, with `retry`, `timeout`,
 //! `on_error`, and `routing` on the result's `_route` or `status`.
 
+use super::tool_specs;
 use crate::cascade::model::{Backoff, OnError, Phase};
-use crate::runner::deterministic::tool_specs as specs;
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
-use crate::runner::llm_phase::phase as llm_phase;
-use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::llm_phase::phase::{run_variant, Variant};
+use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
-use crate::runner::toolbox::phase_toolset::{self as phase_tools, PhaseTools};
+use crate::runner::toolbox::phase_toolset::{self, PhaseTools};
 use crate::tools::{Effect, ToolOutput};
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
 
 async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
     let name = phase.tool.as_deref().unwrap_or_default();
-    let tool = specs::resolve(env, &phase.name, name)?;
+    let tool = tool_specs::resolve(env, &phase.name, name)?;
     let vars = { templating::base(state, SoundingVars::default()) };
     let mut args = Map::new();
     for (k, v) in &phase.inputs {
@@ -32,13 +32,14 @@ async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) ->
         args.insert(k.clone(), rendered);
     }
     let args = Value::Object(args);
-    let mut ctx = llm_phase::tool_context(env, &phase.name, state);
+    let mut ctx = env.tool_context(&phase.name, state);
     let udf = std::sync::Arc::new(crate::runner::deterministic::sql_functions::UdfEngine::new(
         tokio::runtime::Handle::current(),
         env.runner.clone(),
+        env.run_child,
         env.emitter.clone(),
         &phase.name,
-        llm_phase::model_for(env, phase),
+        env.model_for(phase),
         env.def.dir().to_path_buf(),
     ));
     ctx.sql_functions =
@@ -128,7 +129,7 @@ fn finish(
     let has_route = output.effects.iter().any(|e| matches!(e, Effect::Route { .. }));
     let routing_value = routing_value(&output.value);
     let value = output.value.clone();
-    let text = phase_tools::apply_effects(output, &tools, state, env.emitter, &phase.name, &mut route)
+    let text = phase_toolset::apply_effects(output, &tools, state, env.emitter, &phase.name, &mut route)
         .map_err(|e| RunError::phase(&phase.name, e))?;
     let output_text = match &value {
         Value::String(_) | Value::Null => text,
@@ -180,8 +181,8 @@ async fn on_error(
                 handoffs: phase.handoffs.clone(),
                 ..empty_phase()
             };
-            let variant = llm_phase::Variant { vars, ..llm_phase::Variant::default() };
-            llm_phase::run_variant(env, &handler, state, &variant).await
+            let variant = Variant { vars, ..Variant::default() };
+            run_variant(env, &handler, state, &variant).await
         }
     }
 }

@@ -8,11 +8,10 @@
 //! DuckDB calls them on its own threads; they block on the engine's async runtime.
 
 use crate::llm::Message;
-use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::children::{self, RunChild};
 use crate::runner::emitter::Emitter;
 use crate::runner::event::RunStatus;
 use crate::runner::llm_call::{self, Caller};
-use crate::runner::run::run_loop as session;
 use crate::runner::state::RunState;
 use crate::runner::{ids, CascadeDef, Runner};
 use crate::tools::sql::SqlFunctions;
@@ -33,6 +32,7 @@ const PARALLEL: usize = 8;
 pub struct UdfEngine {
     pub handle: tokio::runtime::Handle,
     pub runner: Runner,
+    pub run_child: RunChild,
     pub emitter: Emitter,
     pub phase: String,
     pub model: String,
@@ -47,6 +47,7 @@ impl UdfEngine {
     pub fn new(
         handle: tokio::runtime::Handle,
         runner: Runner,
+        run_child: RunChild,
         emitter: Emitter,
         phase: &str,
         model: String,
@@ -55,6 +56,7 @@ impl UdfEngine {
         UdfEngine {
             handle,
             runner,
+            run_child,
             emitter,
             phase: phase.to_string(),
             model,
@@ -91,14 +93,15 @@ impl UdfEngine {
             return Some(json!({"status": "error", "error": format!("{} does not load", path.display())}).to_string());
         }
         let def = Arc::new(CascadeDef { cascade: loaded.cascade?, path, text: loaded.text });
-        if self.emitter.depth() + 1 > subcascades::MAX_DEPTH {
+        if self.emitter.depth() + 1 > children::MAX_DEPTH {
             return None;
         }
         let input: Map<String, Value> = serde_json::from_str(input).unwrap_or_default();
         let id = format!("{}-{}", self.emitter.session_id(), ids::new_session_id().trim_start_matches("s-"));
         let child = self.emitter.child(&id);
         let result =
-            Box::pin(session::run(&self.runner, def, input, &child, Some(self.emitter.session_id().into()))).await;
+            children::run(self.run_child, &self.runner, def, input, &child, Some(self.emitter.session_id().into()))
+                .await;
         let mut st = RunState::default();
         st.add_usage(result.tokens_in, result.tokens_out, Some(result.cost));
         self.add_usage(&st);

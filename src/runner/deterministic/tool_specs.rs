@@ -3,8 +3,8 @@
 //! database) or `shell:<script>` (inputs exported as `WINDLASS_<KEY>`).
 
 use crate::runner::error::RunError;
-use crate::runner::run::run_loop::PhaseEnv;
-use crate::runner::toolbox::phase_toolset as phase_tools;
+use crate::runner::phase_env::PhaseEnv;
+use crate::runner::toolbox::phase_toolset;
 use crate::tools::subprocess;
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -30,7 +30,7 @@ pub fn resolve(env: &PhaseEnv<'_>, phase: &str, name: &str) -> Result<Arc<dyn To
             .ok_or_else(|| RunError::phase(phase, "`sql:` needs the sql_data tool, which is not available"))?;
         return Ok(Arc::new(SqlSpec { sql, sql_data }));
     }
-    phase_tools::resolve(env, name)
+    phase_toolset::resolve(env, name)
         .ok_or_else(|| RunError::phase(phase, format!("tool `{name}` is not available in this build")))
 }
 

@@ -3,7 +3,7 @@
 use crate::cascade::model::{OutputExtraction, Phase};
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
-use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use regex::Regex;
 use serde_json::Value;

@@ -2,21 +2,18 @@
 //! conversation, then the attempt loop around the turn loop, then output_schema,
 //! loop_until and post-wards deciding whether another attempt runs.
 
-use crate::cascade::model::{Phase, WardMode};
+use super::{context, output_schema, prompting, turn};
+use crate::cascade::model::Phase;
 use crate::llm::Message;
-use crate::runner::children::sub_cascades as subcascades;
+use crate::runner::children::sub_cascades;
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
-use crate::runner::llm_phase::context;
-use crate::runner::llm_phase::output_schema as schema;
-use crate::runner::llm_phase::prompting;
-use crate::runner::llm_phase::turn;
-use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
-use crate::runner::toolbox::phase_toolset as phase_tools;
-use crate::runner::validation::validators::{self as validation, Use};
-use crate::tools::ToolContext;
+use crate::runner::toolbox::phase_toolset;
+use crate::runner::validation::validators::{self, Use};
+use crate::runner::validation::wards;
 use serde_json::{Map, Value};
 
 /// How this run of a phase differs from the plain one (soundings, error handlers).
@@ -35,53 +32,19 @@ pub struct Variant {
     pub context: Vec<Message>,
 }
 
-/// The model a phase talks to.
-pub fn model_for(env: &PhaseEnv<'_>, phase: &Phase) -> String {
-    phase.model.clone().unwrap_or_else(|| env.runner.opts.default_model.clone())
-}
-
-/// The tool context for calls made by `phase`.
-pub fn tool_context(env: &PhaseEnv<'_>, phase: &str, state: &RunState) -> ToolContext {
-    let opts = &env.runner.opts;
-    let session_id = env.emitter.session_id().to_string();
-    let dir = opts.session_dir(&session_id);
-    ToolContext {
-        session_id,
-        phase: phase.to_string(),
-        working_dir: opts.working_dir.clone(),
-        scratch_dir: dir.join("scratch"),
-        session_db: dir.join("session.duckdb"),
-        research_db: research_name(env).map(|n| crate::tools::sql::research_path(&opts.data_dir, &n)),
-        allow_shell: opts.allow_shell,
-        subprocess_timeout: opts.subprocess_timeout,
-        output_cap: opts.output_cap,
-        secret_env: opts.secret_env.clone(),
-        state: state.state.clone(),
-        sql_functions: None,
-    }
-}
-
-/// The cascade's `research_db` name: a string, or an object with a `name`.
-fn research_name(env: &PhaseEnv<'_>) -> Option<String> {
-    match env.def.cascade.research_db.as_ref()? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    }
-}
-
 /// Run an LLM phase (with soundings when it has them).
 pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
-    let context = subcascades::before(env, phase, state).await?;
+    let context = sub_cascades::before(env, phase, state).await?;
     let base = Variant { context, ..Variant::default() };
     let outcome = match &phase.soundings {
-        Some(s) => crate::runner::llm_phase::soundings::run(env, phase, s, state, &base).await?,
+        Some(s) => super::soundings::run(env, phase, s, state, &base).await?,
         None => run_variant(env, phase, state, &base).await?,
     };
-    subcascades::after(env, phase, state)?;
+    sub_cascades::after(env, phase, state)?;
     if let Some(h) = phase.human_input.as_ref().filter(|h| h.is_enabled()) {
         let answer = crate::runner::toolbox::human::after_phase(
             env.runner.mailbox.as_ref(),
+            env.runner.console.as_ref(),
             env.emitter,
             &phase.name,
             h,
@@ -110,8 +73,8 @@ pub async fn run_variant(
     state: &mut RunState,
     variant: &Variant,
 ) -> Result<PhaseOutcome, RunError> {
-    pre_wards(env, phase, state).await?;
-    let model = variant.model.clone().unwrap_or_else(|| model_for(env, phase));
+    wards::pre(env, phase, state).await?;
+    let model = variant.model.clone().unwrap_or_else(|| env.model_for(phase));
     let mut vars = templating::base_for(phase.instructions.as_deref().unwrap_or_default(), state, variant.sounding);
     vars.extend(variant.vars.clone());
     let mut instructions = match &variant.replace {
@@ -135,12 +98,12 @@ pub async fn run_variant(
                 ),
                 None => None,
             };
-            let notice = prompting::loop_until_notice(&validation::label(v), custom.as_deref());
+            let notice = prompting::loop_until_notice(&validators::label(v), custom.as_deref());
             instructions = format!("{instructions}\n\n{notice}");
         }
     }
 
-    let mut tools = phase_tools::for_phase(env, phase);
+    let mut tools = phase_toolset::for_phase(env, phase);
     if phase.tackle.manifest {
         turn::add_manifest_tools(env, phase, state, &model, &instructions, &mut tools).await?;
     }
@@ -162,7 +125,7 @@ pub async fn run_variant(
     messages.push(Message::user(instructions));
 
     let max_turns = phase.rules.max_turns();
-    let max_attempts = attempts(phase);
+    let max_attempts = wards::attempts(phase);
     let mut t = turn::Turns {
         env,
         phase,
@@ -170,7 +133,7 @@ pub async fn run_variant(
         tools: &tools,
         native_specs: if native { specs.clone() } else { Vec::new() },
         native,
-        tool_ctx: tool_context(env, &phase.name, state),
+        tool_ctx: env.tool_context(&phase.name, state),
         sounding: variant.sounding,
         route: None,
         audibles_used: 0,
@@ -188,12 +151,12 @@ pub async fn run_variant(
                 max_attempts,
             });
             output = t.run(state, &mut messages, n, max_turns).await?;
-            if let Some(f) = turn_wards(env, phase, state, &output).await {
+            if let Some(f) = wards::turn(env, phase, state, &output).await.map(ward_failure) {
                 failure = Some(f);
                 break;
             }
             if let Some(v) = &phase.rules.loop_until {
-                let verdict = validation::check(env, v, &output, state, usage(phase, "loop_until", None)).await;
+                let verdict = validators::check(env, v, &output, state, usage(phase, "loop_until", None)).await;
                 let passed = verdict.valid;
                 loop_result = Some(verdict);
                 if passed {
@@ -234,7 +197,7 @@ pub async fn run_variant(
         materialize(env, phase, &output).await?;
     }
     if let Some(extraction) = &phase.output_extraction {
-        crate::runner::llm_phase::extraction::apply(env, phase, extraction, &output, state)?;
+        super::extraction::apply(env, phase, extraction, &output, state)?;
     }
     Ok(PhaseOutcome { output, route: t.route, routing_value: None, on_error: None, conversation: messages })
 }
@@ -259,80 +222,14 @@ fn usage<'a>(phase: &'a Phase, role: &'a str, mode: Option<&'a str>) -> Use<'a> 
     Use { phase: &phase.name, role, mode }
 }
 
-fn mode_name(m: WardMode) -> &'static str {
-    match m {
-        WardMode::Blocking => "blocking",
-        WardMode::Retry => "retry",
-        WardMode::Advisory => "advisory",
+/// A failed ward as a failed check of the attempt.
+fn ward_failure(f: wards::Failed) -> Failure {
+    match f {
+        wards::Failed::Blocking { validator, reason } => {
+            Failure { reason, schema_error: None, blocking: Some(validator), soft: false }
+        }
+        wards::Failed::Retry { reason } => Failure { reason, schema_error: None, blocking: None, soft: true },
     }
-}
-
-/// Attempts: the phase's `max_attempts`, raised by any retrying ward's own `max_attempts`.
-fn attempts(phase: &Phase) -> u32 {
-    let wards = phase.wards.post.iter().chain(&phase.wards.turn);
-    let ward_max = wards.filter(|w| w.mode != WardMode::Advisory).filter_map(|w| w.max_attempts).max().unwrap_or(1);
-    phase.rules.max_attempts().max(ward_max)
-}
-
-/// Pre-wards see the cascade input. Only `blocking` stops; the others warn.
-async fn pre_wards(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<(), RunError> {
-    let content = serde_json::to_string_pretty(&Value::Object(state.input.clone())).unwrap_or_default();
-    for ward in &phase.wards.pre {
-        let mode = mode_name(ward.mode);
-        let verdict =
-            validation::check(env, &ward.validator, &content, state, usage(phase, "ward:pre", Some(mode))).await;
-        if verdict.valid {
-            continue;
-        }
-        if ward.mode == WardMode::Blocking {
-            return Err(RunError::Blocked {
-                phase: phase.name.clone(),
-                validator: validation::label(&ward.validator),
-                reason: verdict.reason,
-            });
-        }
-        env.emitter.emit(RunEvent::Warning {
-            phase: Some(phase.name.clone()),
-            message: format!("{mode} pre-ward `{}` failed: {}", validation::label(&ward.validator), verdict.reason),
-        });
-    }
-    Ok(())
-}
-
-/// Turn wards run after each turn (fix: the original ignored them).
-async fn turn_wards(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState, output: &str) -> Option<Failure> {
-    wards(env, phase, state, output, &phase.wards.turn, "ward:turn").await
-}
-
-async fn wards(
-    env: &PhaseEnv<'_>,
-    phase: &Phase,
-    state: &mut RunState,
-    output: &str,
-    list: &[crate::cascade::model::Ward],
-    role: &str,
-) -> Option<Failure> {
-    for ward in list {
-        let mode = mode_name(ward.mode);
-        let verdict = validation::check(env, &ward.validator, output, state, usage(phase, role, Some(mode))).await;
-        if verdict.valid {
-            continue;
-        }
-        let label = validation::label(&ward.validator);
-        match ward.mode {
-            WardMode::Advisory => env.emitter.emit(RunEvent::Warning {
-                phase: Some(phase.name.clone()),
-                message: format!("advisory ward `{label}` failed: {}", verdict.reason),
-            }),
-            WardMode::Blocking => {
-                return Some(Failure { reason: verdict.reason, schema_error: None, blocking: Some(label), soft: false })
-            }
-            WardMode::Retry => {
-                return Some(Failure { reason: verdict.reason, schema_error: None, blocking: None, soft: true })
-            }
-        }
-    }
-    None
 }
 
 /// After the turns: output_schema, then loop_until, then post-wards.
@@ -344,7 +241,7 @@ async fn after_turns(
     loop_failure: Option<String>,
 ) -> Option<Failure> {
     if let Some(s) = &phase.output_schema {
-        match schema::validate(s, output) {
+        match output_schema::validate(s, output) {
             Ok(json) => {
                 env.emitter.emit(RunEvent::ValidatorVerdict {
                     phase: phase.name.clone(),
@@ -373,7 +270,7 @@ async fn after_turns(
     if let Some(reason) = loop_failure {
         return Some(Failure { reason, schema_error: None, blocking: None, soft: true });
     }
-    wards(env, phase, state, output, &phase.wards.post, "ward:post").await
+    wards::post(env, phase, state, output).await.map(ward_failure)
 }
 
 fn retry_message(

@@ -2,16 +2,16 @@
 //! evaluator naming the winner by number (or an aggregator merging them), optional
 //! `reforge` rounds refining the winner. The winner's conversation, state and output go on.
 
+use super::phase::{self, Variant};
 use crate::cascade::model::{Factor, MutationMode, Phase, Soundings, SoundingsMode};
 use crate::llm::Message;
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
 use crate::runner::llm_call::{self, Caller};
-use crate::runner::llm_phase::phase::{self as llm_phase, Variant};
-use crate::runner::run::run_loop::{PhaseEnv, PhaseOutcome};
+use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
-use crate::runner::validation::validators::{self as validation, Use};
+use crate::runner::validation::validators::{self, Use};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 use serde_json::Value;
@@ -73,7 +73,7 @@ pub async fn run(
         for step in 1..=steps {
             if let Some(t) = &reforge.threshold {
                 let u = Use { phase: &phase.name, role: "reforge:threshold", mode: t.mode.as_deref() };
-                let verdict = validation::check(env, &t.validator, &best.outcome.output, state, u).await;
+                let verdict = validators::check(env, &t.validator, &best.outcome.output, state, u).await;
                 if verdict.valid {
                     break;
                 }
@@ -185,7 +185,7 @@ async fn rewrite(
     state: &mut RunState,
     variants: &mut [Variant],
 ) -> Result<(), RunError> {
-    let model = llm_phase::model_for(env, phase);
+    let model = env.model_for(phase);
     let snapshot = state.clone();
     let jobs = variants.iter().enumerate().filter(|(i, _)| *i > 0).map(|(i, v)| {
         let mut st = snapshot.clone();
@@ -240,7 +240,7 @@ async fn run_attempts(
                     model: v.model.clone(),
                     mutation: v.append.clone(),
                 });
-                let r = llm_phase::run_variant(env, phase, &mut st, &v).await;
+                let r = phase::run_variant(env, phase, &mut st, &v).await;
                 env.emitter.emit(RunEvent::SoundingFinished {
                     phase: phase.name.clone(),
                     index: i as u32,
@@ -296,7 +296,7 @@ async fn choose(
         let mut valid = Vec::new();
         for (k, a) in attempts.iter().enumerate() {
             let u = Use { phase: &phase.name, role: "soundings", mode: None };
-            if validation::check(env, v, &a.outcome.output, state, u).await.valid {
+            if validators::check(env, v, &a.outcome.output, state, u).await.valid {
                 valid.push(k);
             }
         }
@@ -309,7 +309,7 @@ async fn choose(
             candidates = valid;
         }
     }
-    let model = llm_phase::model_for(env, phase);
+    let model = env.model_for(phase);
     let listing: String = candidates
         .iter()
         .enumerate()

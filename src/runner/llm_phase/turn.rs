@@ -1,6 +1,7 @@
 //! One turn of an LLM phase: a call, the tool calls in its reply, and one follow-up call
 //! when tools ran.
 
+use super::reply_tool_calls;
 use crate::cascade::model::Phase;
 use crate::llm::{ChatResponse, Message, Role, ToolCall, ToolSpec};
 use crate::runner::error::RunError;
@@ -8,11 +9,10 @@ use crate::runner::event::RunEvent;
 use crate::runner::llm_call::{self, Caller};
 use crate::runner::llm_phase::budget::{self, Verdict};
 use crate::runner::llm_phase::prompting;
-use crate::runner::llm_phase::reply_tool_calls as tool_calls;
-use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
-use crate::runner::toolbox::phase_toolset::{self as phase_tools, PhaseTools};
+use crate::runner::toolbox::phase_toolset::{self, PhaseTools};
 use crate::tools::ToolContext;
 use serde_json::Value;
 
@@ -60,7 +60,7 @@ impl Turns<'_> {
         if calls.is_empty() {
             return Ok(resp.content);
         }
-        let ran = phase_tools::run_calls(self.tools, &calls, &self.tool_ctx, state, self.env.emitter).await;
+        let ran = phase_toolset::run_calls(self.tools, &calls, &self.tool_ctx, state, self.env.emitter).await;
         self.route = ran.route.clone().or(self.route.take());
         push_results(messages, &ran.results, self.native);
         let follow = self.call(state, messages).await?;
@@ -69,7 +69,7 @@ impl Turns<'_> {
         let mut results: Vec<String> = ran.results.iter().map(|(c, r, _)| format!("[{}] {r}", c.name)).collect();
         let late = self.calls_in(&follow);
         if !late.is_empty() {
-            let ran_late = phase_tools::run_calls(self.tools, &late, &self.tool_ctx, state, self.env.emitter).await;
+            let ran_late = phase_toolset::run_calls(self.tools, &late, &self.tool_ctx, state, self.env.emitter).await;
             self.route = ran_late.route.clone().or(self.route.take());
             results.extend(ran_late.results.iter().map(|(c, r, _)| format!("[{}] {r}", c.name)));
         }
@@ -86,7 +86,7 @@ impl Turns<'_> {
         } else if self.tools.is_empty() {
             Vec::new()
         } else {
-            tool_calls::parse(&resp.content)
+            reply_tool_calls::parse(&resp.content)
         }
     }
 
@@ -234,7 +234,7 @@ pub async fn add_manifest_tools(
     )
     .await?;
     for name in picked {
-        if let Some(t) = phase_tools::resolve(env, &name) {
+        if let Some(t) = phase_toolset::resolve(env, &name) {
             tools.tools.push(t);
         }
     }

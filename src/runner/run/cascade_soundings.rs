@@ -2,18 +2,20 @@
 //! pick the best final output, optionally refine it in `reforge` rounds (each round's
 //! input carries `_refinement_context`). The winner's state becomes the session's.
 
+use super::run_loop;
 use crate::cascade::model::{Factor, Soundings};
 use crate::llm::Message;
+use crate::runner::children::sub_cascades;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunResult};
 use crate::runner::llm_call::{self, Caller};
 use crate::runner::llm_phase::soundings::winner_number;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::resolve_tool_path;
-use crate::runner::run::run_loop::{self as session, PhaseEnv};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
-use crate::runner::validation::validators::{self as validation, Use};
+use crate::runner::validation::validators::{self, Use};
 use crate::runner::{CascadeDef, Runner};
 use futures::future::join_all;
 use serde_json::{Map, Value};
@@ -35,10 +37,11 @@ pub async fn run(runner: &Runner, def: Arc<CascadeDef>, input: Map<String, Value
         children: Default::default(),
         durable: None,
         keep_conversations: false,
+        run_child: run_loop::run_child,
     };
     let mut totals = RunState::new(input.clone());
     let result = rounds(&env, &s, &input, &mut totals).await;
-    crate::runner::children::sub_cascades::wait_all(&env.children, emitter).await;
+    sub_cascades::wait_all(&env.children, emitter).await;
     let (state, result) = match result {
         Ok(mut winner) => {
             winner.tokens_in = totals.tokens_in;
@@ -48,7 +51,7 @@ pub async fn run(runner: &Runner, def: Arc<CascadeDef>, input: Map<String, Value
         }
         Err(e) => (totals, Err(e)),
     };
-    session::finish(&def, state, result, emitter, started)
+    run_loop::finish(&def, state, result, emitter, started)
 }
 
 async fn rounds(
@@ -70,7 +73,7 @@ async fn rounds(
         for step in 1..=reforge.steps.unwrap_or(1) {
             if let Some(t) = &reforge.threshold {
                 let u = Use { phase: PHASE, role: "reforge:threshold", mode: t.mode.as_deref() };
-                if validation::check(env, &t.validator, &winner.last_output(), totals, u).await.valid {
+                if validators::check(env, &t.validator, &winner.last_output(), totals, u).await.valid {
                     break;
                 }
             }
@@ -110,7 +113,7 @@ async fn attempts(
                 model: None,
                 mutation: None,
             });
-            let r = session::phases(env, &mut state, Some(0)).await;
+            let r = run_loop::phases(env, &mut state, Some(0)).await;
             env.emitter.emit(RunEvent::SoundingFinished {
                 phase: PHASE.into(),
                 index: i,

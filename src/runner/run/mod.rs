@@ -5,3 +5,5 @@ pub mod callouts;
 pub mod cascade_soundings;
 pub mod routing;
 pub mod run_loop;
+
+pub use run_loop::{run, run_durable, run_from};

@@ -5,7 +5,7 @@
 use crate::cascade::model::Cascade;
 use crate::runner::error::RunError;
 use crate::runner::event::RouteReason;
-use crate::runner::run::run_loop::PhaseOutcome;
+use crate::runner::phase_env::PhaseOutcome;
 use serde_json::Value;
 
 pub fn next(cascade: &Cascade, i: usize, outcome: &PhaseOutcome) -> Result<Option<(usize, RouteReason)>, RunError> {

@@ -1,48 +1,22 @@
 //! One run of a cascade: phase after phase until routing ends it, with every step
 //! reported as an event.
 
+use super::{callouts, cascade_soundings, routing};
 use crate::cascade::model::PhaseKind;
-use crate::cascade::resolve::ToolPath;
-use crate::runner::children::sub_cascades as subcascades;
-use crate::runner::deterministic::phase as det_phase;
+use crate::runner::children::{for_each_row, sub_cascades};
+use crate::runner::deterministic;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunResult, RunStatus};
-use crate::runner::llm_phase::phase as llm_phase;
-use crate::runner::run::routing;
+use crate::runner::llm_phase;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use crate::runner::{CascadeDef, Runner};
 use crate::session::Durable;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// What a finished phase hands to routing.
-#[derive(Debug, Default)]
-pub struct PhaseOutcome {
-    pub output: String,
-    /// A `route_to` choice (already checked against the handoffs).
-    pub route: Option<String>,
-    /// A deterministic result's `_route` / `status` value.
-    pub routing_value: Option<String>,
-    /// Go to this phase because of `on_error`.
-    pub on_error: Option<String>,
-    pub conversation: Vec<crate::llm::Message>,
-}
-
-/// Everything a phase needs to run, shared across its turns.
-pub struct PhaseEnv<'a> {
-    pub runner: &'a Runner,
-    pub def: &'a CascadeDef,
-    pub emitter: &'a Emitter,
-    pub tool_path: &'a ToolPath,
-    /// Async sub-cascades started by this session.
-    pub children: subcascades::Children,
-    /// Checkpoints and session rows in the store (top-level sessions of `run`/`resume`).
-    pub durable: Option<Arc<Durable>>,
-    /// Whether checkpoints keep conversations (see [`uses_conversations`]).
-    pub keep_conversations: bool,
-}
 
 /// Run a cascade from its first phase (a child session: no checkpoints of its own).
 pub async fn run(
@@ -53,6 +27,18 @@ pub async fn run(
     parent_session_id: Option<String>,
 ) -> RunResult {
     run_durable(runner, def, input, emitter, parent_session_id, None).await
+}
+
+/// [`run`] as the env's [`crate::runner::children::RunChild`]: how the phases below this loop start
+/// child sessions.
+pub(crate) fn run_child<'a>(
+    runner: &'a Runner,
+    def: Arc<CascadeDef>,
+    input: Map<String, Value>,
+    emitter: &'a Emitter,
+    parent_session_id: Option<String>,
+) -> BoxFuture<'a, RunResult> {
+    Box::pin(run(runner, def, input, emitter, parent_session_id))
 }
 
 /// Run a cascade from its first phase, checkpointing through `durable` when given.
@@ -71,7 +57,7 @@ pub async fn run_durable(
         parent_session_id,
     });
     if def.cascade.soundings.is_some() {
-        return crate::runner::run::cascade_soundings::run(runner, def, input, emitter).await;
+        return cascade_soundings::run(runner, def, input, emitter).await;
     }
     let state = RunState::new(input);
     let start = if def.cascade.phases.is_empty() { None } else { Some(0) };
@@ -98,6 +84,7 @@ pub async fn run_from(
         children: Default::default(),
         durable,
         keep_conversations,
+        run_child,
     };
     let result = match runner.mailbox.clone() {
         // `windlass cancel` stops the session wherever it is: between phases, in an LLM
@@ -110,7 +97,7 @@ pub async fn run_from(
     };
     // The process waits for async children so their work is not cut off (unless cancelled).
     if !matches!(result, Err(RunError::Cancelled { .. })) {
-        subcascades::wait_all(&env.children, emitter).await;
+        sub_cascades::wait_all(&env.children, emitter).await;
     }
     finish(&def, state, result, emitter, started)
 }
@@ -178,10 +165,10 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         });
         let started = Instant::now();
         let outcome = match kind {
-            Some(PhaseKind::Llm) => llm_phase::run(env, phase, state).await,
-            Some(PhaseKind::Deterministic) => det_phase::run(env, phase, state).await,
+            Some(PhaseKind::Llm) => llm_phase::phase::run(env, phase, state).await,
+            Some(PhaseKind::Deterministic) => deterministic::phase::run(env, phase, state).await,
             Some(PhaseKind::ForEachRow) => match &phase.for_each_row {
-                Some(spec) => crate::runner::children::for_each_row::run(env, phase, spec, state).await,
+                Some(spec) => for_each_row::run(env, phase, spec, state).await,
                 None => Err(RunError::phase(&phase.name, "for_each_row is missing")),
             },
             None => Err(RunError::phase(&phase.name, "a phase needs exactly one of instructions, tool, for_each_row")),
@@ -193,8 +180,8 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
                 return Err(e);
             }
         };
-        crate::runner::run::callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
-        crate::runner::run::callouts::decision_points(env.emitter, phase, &outcome.output);
+        callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
+        callouts::decision_points(env.emitter, phase, &outcome.output);
         state.record_phase(&phase.name, &outcome.output, outcome.conversation.clone());
         state.order.push(phase.name.clone());
         env.emitter.emit(RunEvent::PhaseFinished {
@@ -212,7 +199,7 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
                 .await
                 .map_err(|e| match e {
                     crate::session::CheckpointError::Fenced { by } => RunError::Fenced { epoch: d.epoch, by },
-                    crate::session::CheckpointError::Store(e) => RunError::Store(e.to_string()),
+                    crate::session::CheckpointError::Store(e) => RunError::Store(e),
                 })?;
             env.emitter.emit(RunEvent::Checkpoint {
                 phase: phase.name.clone(),

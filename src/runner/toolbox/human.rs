@@ -1,8 +1,10 @@
-//! Asking a human: the `ask_human` tool and the `human_input` phase key. On a terminal the
-//! question is asked on stderr and answered on stdin, or by `windlass signal` from anywhere;
-//! off a terminal the session blocks (status `blocked`) until `windlass signal` answers.
+//! Asking a human: the `ask_human` tool and the `human_input` phase key. With a
+//! [`Console`] (the CLI on a terminal) the question is asked there, and `windlass signal` can
+//! answer it from anywhere; without one the session blocks (status `blocked`) until
+//! `windlass signal` answers.
 
 use crate::cascade::model::{HumanInput, HumanInputKind, HumanInputSpec, OnTimeout};
+use crate::runner::console::Console;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
@@ -10,28 +12,27 @@ use crate::session::mailbox::{waiting_for_human, Mailbox};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Ask a human; `None` on timeout. Errors when nobody can answer.
 async fn ask(
     mailbox: Option<&Arc<Mailbox>>,
+    console: Option<&Arc<dyn Console>>,
     emitter: &Emitter,
     phase: &str,
     prompt: &str,
     timeout: Option<Duration>,
 ) -> Result<Option<String>, String> {
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let waiting = waiting_for_human(prompt);
-    let answer = match (terminal, mailbox) {
-        (true, Some(mb)) => tokio::select! {
-            a = ask_terminal(prompt, timeout) => return a,
+    let answer = match (console, mailbox) {
+        (Some(c), Some(mb)) => tokio::select! {
+            a = c.ask(prompt, timeout) => return a,
             s = mb.wait_message(&waiting, timeout) => s,
         },
-        (true, None) => return ask_terminal(prompt, timeout).await,
-        (false, Some(mb)) => mb.wait_message(&waiting, timeout).await,
-        (false, None) => {
+        (Some(c), None) => return c.ask(prompt, timeout).await,
+        (None, Some(mb)) => mb.wait_message(&waiting, timeout).await,
+        (None, None) => {
             return Err("the cascade asks a human, but stdin/stderr is not a terminal and the session has no store to receive `windlass signal` answers; run it in a terminal".into())
         }
     };
@@ -45,35 +46,11 @@ async fn ask(
     }))
 }
 
-/// Ask on the terminal; `None` on timeout.
-async fn ask_terminal(prompt: &str, timeout: Option<Duration>) -> Result<Option<String>, String> {
-    let prompt = prompt.to_string();
-    let read = tokio::task::spawn_blocking(move || {
-        let mut err = std::io::stderr();
-        let _ = writeln!(err, "\n{prompt}");
-        let _ = write!(err, "> ");
-        let _ = err.flush();
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map(|_| line.trim_end_matches(['\r', '\n']).to_string())
-    });
-    let answer = match timeout {
-        Some(t) => match tokio::time::timeout(t, read).await {
-            Ok(r) => r,
-            Err(_) => return Ok(None),
-        },
-        None => read.await,
-    };
-    match answer {
-        Ok(Ok(a)) => Ok(Some(a)),
-        Ok(Err(e)) => Err(format!("reading the answer failed: {e}")),
-        Err(e) => Err(format!("reading the answer failed: {e}")),
-    }
-}
-
 /// The `ask_human(question)` tool.
 pub struct AskHuman {
     pub emitter: Emitter,
     pub mailbox: Option<Arc<Mailbox>>,
+    pub console: Option<Arc<dyn Console>>,
 }
 
 #[async_trait]
@@ -94,7 +71,7 @@ impl Tool for AskHuman {
             .and_then(Value::as_str)
             .ok_or_else(|| ToolError::InvalidArguments("ask_human needs a `question`".into()))?;
         self.emitter.emit(RunEvent::HumanInputRequested { phase: ctx.phase.clone(), prompt: question.to_string() });
-        match ask(self.mailbox.as_ref(), &self.emitter, &ctx.phase, question, None).await {
+        match ask(self.mailbox.as_ref(), self.console.as_ref(), &self.emitter, &ctx.phase, question, None).await {
             Ok(Some(answer)) => Ok(ToolOutput::text(answer)),
             Ok(None) => Err(ToolError::Failed("no answer".into())),
             Err(e) => Err(ToolError::Failed(e)),
@@ -105,6 +82,7 @@ impl Tool for AskHuman {
 /// `human_input` after a phase: returns the answer to store, or an error.
 pub async fn after_phase(
     mailbox: Option<&Arc<Mailbox>>,
+    console: Option<&Arc<dyn Console>>,
     emitter: &Emitter,
     phase: &str,
     spec: &HumanInput,
@@ -140,7 +118,8 @@ pub async fn after_phase(
     }
     emitter.emit(RunEvent::HumanInputRequested { phase: phase.to_string(), prompt: prompt.clone() });
     let timeout = spec.timeout_seconds.map(|s| Duration::from_secs(u64::from(s)));
-    let answer = ask(mailbox, emitter, phase, &prompt, timeout).await.map_err(|e| RunError::phase(phase, e))?;
+    let answer =
+        ask(mailbox, console, emitter, phase, &prompt, timeout).await.map_err(|e| RunError::phase(phase, e))?;
     let Some(answer) = answer else {
         return match spec.on_timeout {
             OnTimeout::Abort => Err(RunError::phase(phase, "no human answer before the timeout (on_timeout: abort)")),
@@ -172,4 +151,45 @@ fn interpret(phase: &str, spec: &HumanInputSpec, answer: &str) -> Result<Value, 
         HumanInputKind::Rating => answer.trim().parse::<f64>().map(Value::from).unwrap_or(Value::String(answer.into())),
         HumanInputKind::Text => Value::String(answer.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A console that answers every question with one line and remembers the prompts.
+    struct Scripted {
+        answer: &'static str,
+        asked: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Console for Scripted {
+        async fn ask(&self, prompt: &str, _timeout: Option<Duration>) -> Result<Option<String>, String> {
+            self.asked.lock().unwrap().push(prompt.to_string());
+            Ok(Some(self.answer.to_string()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_question_goes_to_the_console_the_engine_is_handed() {
+        let scripted = Arc::new(Scripted { answer: "yes", asked: Mutex::new(Vec::new()) });
+        let console: Arc<dyn Console> = scripted.clone();
+        let emitter = Emitter::new("s-test", 0, Vec::new());
+        let answer = after_phase(None, Some(&console), &emitter, "draft", &HumanInput::Enabled(true), "the draft")
+            .await
+            .unwrap();
+        assert_eq!(answer, Value::Bool(true));
+        let asked = scripted.asked.lock().unwrap();
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].contains("the draft") && asked[0].contains("Continue? [y/n]"), "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn without_a_console_or_a_store_nobody_can_answer() {
+        let emitter = Emitter::new("s-test", 0, Vec::new());
+        let err = after_phase(None, None, &emitter, "draft", &HumanInput::Enabled(true), "the draft").await.unwrap_err();
+        assert!(err.to_string().contains("not a terminal"), "{err}");
+    }
 }

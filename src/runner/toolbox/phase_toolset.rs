@@ -1,10 +1,13 @@
 //! The tools one phase may call, and running its tool calls with their effects applied.
 
+use super::human::AskHuman;
+use super::signals::{AwaitSignal, FireSignal};
 use crate::cascade::model::{Handoff, Phase};
 use crate::llm::{ToolCall, ToolSpec};
+use crate::runner::children::spawn_tools;
 use crate::runner::emitter::Emitter;
 use crate::runner::event::RunEvent;
-use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use crate::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -54,15 +57,35 @@ pub fn resolve(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
         return Some(t);
     }
     // Tools that talk back to the run live in the engine.
-    if let Some(t) = crate::runner::children::spawn_tools::get(env, name) {
+    if let Some(t) = engine_tool(env, name) {
         return Some(t);
     }
     let found = env.tool_path.find(name)?;
     if !found.has_inputs_schema {
         return None;
     }
-    crate::runner::children::cascade_as_tool::CascadeTool::load(env.runner.clone(), &found.path, env.emitter.clone())
-        .map(|t| Arc::new(t) as Arc<dyn Tool>)
+    crate::runner::children::cascade_as_tool::CascadeTool::load(
+        env.runner.clone(),
+        env.run_child,
+        &found.path,
+        env.emitter.clone(),
+    )
+    .map(|t| Arc::new(t) as Arc<dyn Tool>)
+}
+
+/// A tool that needs the engine itself: a human, signals, child sessions.
+fn engine_tool(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
+    let mailbox = || env.runner.mailbox.clone();
+    match name {
+        "ask_human" => Some(Arc::new(AskHuman {
+            emitter: env.emitter.clone(),
+            mailbox: mailbox(),
+            console: env.runner.console.clone(),
+        })),
+        "await_signal" => Some(Arc::new(AwaitSignal { mailbox: mailbox(), emitter: env.emitter.clone() })),
+        "fire_signal" => Some(Arc::new(FireSignal { mailbox: mailbox() })),
+        _ => spawn_tools::get(env, name),
+    }
 }
 
 /// The tools named by a phase's `tackle` (plus `route_to` when its handoffs call for it).

@@ -13,11 +13,11 @@
 //! | `satisfied` | an LLM judge finds the task fully done | `model` |
 //! | `code_execution_validator` | every fenced code block runs and exits 0 (needs `--allow-shell`) | – |
 
+use super::scripts::{self, Language};
 use crate::llm::Message;
 use crate::runner::llm_call::{self, Caller};
-use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
-use crate::runner::validation::scripts::{self as script, Language};
 use crate::runner::validation::validators::{from_text, Verdict};
 use serde_json::{Map, Value};
 
@@ -111,7 +111,7 @@ async fn code_execution(env: &PhaseEnv<'_>, content: &str, phase: &str) -> Verdi
         return Verdict::fail("no fenced code block found in the output");
     }
     for (lang, code) in &blocks {
-        let outcome = script::run(env, *lang, code, "", phase).await;
+        let outcome = scripts::run(env, *lang, code, "", phase).await;
         match outcome {
             Ok(out) if out.status == Some(0) => continue,
             Ok(out) => {

@@ -1,7 +1,7 @@
 //! Running validator scripts (inline `bash:`, `python:`, `javascript:` and the code of
 //! `code_execution_validator`) as local subprocesses under the shell safety rules.
 
-use crate::runner::run::run_loop::PhaseEnv;
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::validation::validators::{from_text, Verdict};
 use crate::tools::subprocess;
 
@@ -57,7 +57,7 @@ pub async fn run(
             ],
         ),
     };
-    let ctx = crate::runner::llm_phase::phase::tool_context(env, phase, &Default::default());
+    let ctx = env.tool_context(phase, &Default::default());
     let what = format!("the {} validator", lang.name());
     subprocess::require_allowed(&ctx, &what).map_err(|e| e.to_string())?;
     let mut cmd = tokio::process::Command::new(program);

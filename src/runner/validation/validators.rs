@@ -4,15 +4,16 @@
 //! Names resolve to a cascade-level `validators` entry, a built-in, or a cascade with that
 //! `cascade_id` on the tool path, in that order.
 
+use super::builtins;
+use super::scripts;
 use crate::cascade::catalog;
 use crate::cascade::load_file;
 use crate::cascade::model::{InlineValidator, ValidatorRef};
+use crate::runner::children;
 use crate::runner::emitter::Emitter;
 use crate::runner::event::{RunEvent, RunStatus};
-use crate::runner::run::run_loop::{self as session, PhaseEnv};
+use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
-use crate::runner::validation::builtins as builtin_validators;
-use crate::runner::validation::scripts as script;
 use crate::runner::{ids, CascadeDef};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -93,7 +94,7 @@ async fn run(
                 };
             }
             if catalog::is_builtin_validator(name) {
-                return builtin_validators::run(env, name, &Map::new(), content, state, phase).await;
+                return builtins::run(env, name, &Map::new(), content, state, phase).await;
             }
             match env.tool_path.find(name) {
                 Some(found) => cascade_validator(env, &found.path.clone(), content, phase).await,
@@ -102,18 +103,18 @@ async fn run(
         }
         ValidatorRef::Inline(InlineValidator::Tool { tool, inputs }) => {
             if catalog::is_builtin_validator(tool) {
-                return builtin_validators::run(env, tool, inputs, content, state, phase).await;
+                return builtins::run(env, tool, inputs, content, state, phase).await;
             }
             tool_validator(env, tool, inputs, content, state, phase).await
         }
         ValidatorRef::Inline(InlineValidator::Bash(src)) => {
-            script::verdict(env, script::Language::Bash, src, content, phase).await
+            scripts::verdict(env, scripts::Language::Bash, src, content, phase).await
         }
         ValidatorRef::Inline(InlineValidator::Python(src)) => {
-            script::verdict(env, script::Language::Python, src, content, phase).await
+            scripts::verdict(env, scripts::Language::Python, src, content, phase).await
         }
         ValidatorRef::Inline(InlineValidator::JavaScript(src)) => {
-            script::verdict(env, script::Language::JavaScript, src, content, phase).await
+            scripts::verdict(env, scripts::Language::JavaScript, src, content, phase).await
         }
     }
 }
@@ -142,7 +143,7 @@ async fn tool_validator(
         }
     }
     args.entry("content").or_insert_with(|| Value::String(content.to_string()));
-    let ctx = crate::runner::llm_phase::phase::tool_context(env, phase, state);
+    let ctx = env.tool_context(phase, state);
     match t.call(Value::Object(args), &ctx).await {
         Ok(out) => from_value(&out.value).unwrap_or_else(|| from_text(&out.text)),
         Err(e) => Verdict::fail(format!("validator tool `{tool}` failed: {e}")),
@@ -168,7 +169,7 @@ async fn cascade_validator(env: &PhaseEnv<'_>, path: &std::path::Path, content: 
         r#async: false,
     });
     let result =
-        Box::pin(session::run(env.runner, def, input, &child, Some(env.emitter.session_id().to_string()))).await;
+        children::run(env.run_child, env.runner, def, input, &child, Some(env.emitter.session_id().to_string())).await;
     env.emitter.emit(RunEvent::SubCascadeFinished {
         phase: phase.to_string(),
         child_session_id: child_id,
