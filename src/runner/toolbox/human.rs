@@ -189,7 +189,8 @@ mod tests {
     #[tokio::test]
     async fn without_a_console_or_a_store_nobody_can_answer() {
         let emitter = Emitter::new("s-test", 0, Vec::new());
-        let err = after_phase(None, None, &emitter, "draft", &HumanInput::Enabled(true), "the draft").await.unwrap_err();
+        let err =
+            after_phase(None, None, &emitter, "draft", &HumanInput::Enabled(true), "the draft").await.unwrap_err();
         assert!(err.to_string().contains("not a terminal"), "{err}");
     }
 }
