@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use windlass::llm::{ChatRequest, ChatResponse, LlmError, OpenAiClient, Provider};
 use windlass::runner::emitter::Emitter;
 use windlass::runner::event::{Envelope, RunEvent, Subscriber};
-use windlass::runner::{session, CascadeDef, RunOptions, Runner};
+use windlass::runner::{run, CascadeDef, RunOptions, Runner};
 
 const PHASES: usize = 100;
 const RUNS: usize = 5;
@@ -118,7 +118,7 @@ fn main() {
         let emitter = Emitter::new(&format!("bench-{run}"), 0, vec![clock.clone()]);
         let input = serde_json::from_str(r#"{"topic": "tides"}"#).unwrap();
         let started = Instant::now();
-        let result = rt.block_on(session::run(&runner, def.clone(), input, &emitter, None));
+        let result = rt.block_on(run::run(&runner, def.clone(), input, &emitter, None));
         totals.push(started.elapsed());
         assert_eq!(result.lineage.len(), PHASES, "{:?}", result.errors);
         let spent = timed.spent.lock().unwrap();

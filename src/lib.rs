@@ -20,8 +20,10 @@
 //! - [`error`]: the top-level error type and the one function that maps an error to an exit
 //!   code.
 //!
-//! - [`runner`]: the engine (phases, turns, routing, context, validators, wards, soundings,
-//!   sub-cascades); emits [`runner::event::RunEvent`] values and never prints.
+//! - [`runner`]: the engine, in sub-folders by idea: the run loop, deterministic phases, LLM
+//!   phases, validation and wards, the tools a phase calls, child runs; emits
+//!   [`runner::event::RunEvent`] values, never prints, and asks a person only through the
+//!   [`runner::Console`] the CLI hands it.
 //! - [`llm`]: the [`llm::Provider`] trait and the OpenAI-compatible client (retries, model
 //!   routing, reasoning suffixes, usage and cost).
 //! - [`tools`]: the [`tools::Tool`] trait and the built-in local tools (state, files,
@@ -31,15 +33,20 @@
 //! - [`store`]: the [`store::Store`] trait, its five tables, and the two backends: the
 //!   embedded DuckDB file (shared between processes by hand-over) and ClickHouse (with a local
 //!   spool for log rows while it is unreachable).
-//! - [`session`]: durable sessions on top of the store: the log subscriber, session rows with
-//!   heartbeats, checkpoints, signals (the per-process poller and each session's mailbox) and
-//!   lock-free claims with fencing.
+//! - [`session`]: durable sessions on top of the store: session rows with heartbeats,
+//!   checkpoints, signals (the per-process poller and each session's mailbox), lock-free
+//!   claims with fencing, what `signal`/`cancel`/`resume` change on a session, and what
+//!   `cleanup` removes. Knows nothing of the engine.
 //! - [`host`]: running durable sessions in this process (the one path for `run`, `resume`,
-//!   `orphans --resume` and `worker`), the worker loop and its `/health`, `/ready`,
-//!   `/metrics` endpoints.
+//!   `orphans --resume` and `worker`): the log subscriber that turns run events into
+//!   `unified_logs` rows, the worker loop and its `/health`, `/ready`, `/metrics` endpoints.
 //!
-//! Dependencies point one way: `cli` → `host` → `runner` → (`cascade`, `llm`, `tools`,
-//! `session` → `store`); `render` knows only the runner's events.
+//! Dependencies point one way: `cli` → `host` → (`runner`, `session`), `runner` →
+//! (`cascade`, `llm`, `tools`, `session`), `session` → `store`; `render` knows only the
+//! runner's events. `session` never imports `runner` (the event-to-row conversion lives in
+//! `host`); `cli` parses arguments, calls `host` and `session` functions and prints, and
+//! builds no store rows and sends no SQL of its own. `tests/dependency_rules.rs` checks
+//! these rules and that the engine's sub-folders import each other without a cycle.
 
 pub mod cascade;
 pub mod cli;

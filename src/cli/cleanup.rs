@@ -1,6 +1,7 @@
 //! `windlass cleanup`: remove what finished sessions left behind (store.md, "Cleanup").
 //!
-//! Which sessions go is decided in [`crate::session::cleanup`]; what they left on disk is
+//! Which sessions go is decided (and the links between parents and children read) in
+//! [`crate::session::cleanup`]; what they left on disk is
 //! found and removed by [`crate::session::artifacts`]. This file asks the store, prints one
 //! table row per session on stdout and a summary on stderr.
 //!
@@ -16,7 +17,6 @@ use crate::session::cleanup::{self, CleanupOptions, Doomed, Reason};
 use crate::settings::{HumanDuration, StoreSettings};
 use crate::store::{self, ClickHouseStore, SessionFilter};
 use clap::Args;
-use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,11 +40,6 @@ pub struct CleanupArgs {
     pub include_orphans: bool,
 }
 
-/// Child sessions (sub-cascades) have no session row of their own: the log links them to
-/// their parent. No value from outside goes into this query.
-const CHILD_LINKS: &str =
-    "SELECT DISTINCT session_id, parent_session_id FROM unified_logs WHERE parent_session_id != ''";
-
 /// One session of the plan and what it left on disk.
 struct Item {
     doomed: Doomed,
@@ -61,7 +56,7 @@ impl CleanupArgs {
         let store = store::open(&ctx.settings).await?;
         let now = store.now().await?;
         let rows = store.list_sessions(&SessionFilter::default()).await?;
-        let links = child_links(store.query(CHILD_LINKS).await?.rows);
+        let links = cleanup::child_links(&*store).await?;
         let opts = CleanupOptions { older_than: self.older_than.get(), include_orphans: self.include_orphans };
         let plan = cleanup::plan(&rows, &links, now, opts);
         if plan.sessions.is_empty() {
@@ -175,16 +170,6 @@ fn failed(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::
     move |source| Error::Artifacts { action, path, source }
 }
 
-/// (child, parent) pairs from the rows of [`CHILD_LINKS`].
-fn child_links(rows: Vec<Vec<Value>>) -> Vec<(String, String)> {
-    rows.into_iter()
-        .filter_map(|row| match row.as_slice() {
-            [Value::String(child), Value::String(parent)] => Some((child.clone(), parent.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 fn why(reason: &Reason) -> String {
     match reason {
         Reason::Finished { ago } => format!("finished {} ago", human_age(*ago)),
@@ -223,7 +208,6 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn ages_and_sizes_read_well() {
@@ -236,11 +220,5 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(12_345), "12.3 KB");
         assert_eq!(human_bytes(4_000_000), "4.0 MB");
-    }
-
-    #[test]
-    fn child_links_skip_odd_rows() {
-        let rows = vec![vec![json!("p-c"), json!("p")], vec![json!(1), json!("p")], vec![json!("x")]];
-        assert_eq!(child_links(rows), vec![("p-c".to_string(), "p".to_string())]);
     }
 }

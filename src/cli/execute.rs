@@ -7,11 +7,11 @@ use crate::cascade::check::{check_loaded, CheckOptions};
 use crate::cascade::{requirements, Loaded, Severity};
 use crate::error::{self, Error};
 use crate::exit_code::ExitCode;
-use crate::host::{drive, start, Ended, Host, Limits, Start};
+use crate::host::{drive, start, Ended, Host, Limits, LogSink, Start};
 use crate::llm::{LlmClient, RetryPolicy};
 use crate::render::{self, Format, GithubActions, RenderOptions};
 use crate::runner::{CascadeDef, RunOptions, RunResult, Runner, Subscriber};
-use crate::session::{Hub, LogSink};
+use crate::session::Hub;
 use crate::store::Store;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
@@ -47,7 +47,9 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
     opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();
     opts.tool_path = s.tool_path.clone();
-    Runner::new(provider, crate::tools::builtin_registry(), opts)
+    let mut runner = Runner::new(provider, crate::tools::builtin_registry(), opts);
+    runner.console = super::console::Terminal::if_interactive();
+    runner
 }
 
 /// Checks that need no model call: subprocesses allowed, an API key where one is needed.

@@ -9,8 +9,9 @@ use crate::exit_code::ExitCode;
 use crate::host::start::{from_store, StartError};
 use crate::host::Start;
 use crate::session::claim::{self, Claim, ClaimRules, Refusal};
+use crate::session::control;
 use crate::session::durable::owner_id;
-use crate::store::{SessionStatus, Store};
+use crate::store::Store;
 use clap::Args;
 use std::time::Duration;
 
@@ -82,14 +83,7 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
         return Ok(Some(start));
     }
     eprintln!("windlass: session {id} had finished its last phase; marking it completed");
-    let mut r = *row;
-    r.status = SessionStatus::Completed.as_str().into();
-    r.owner = owner;
-    r.owner_epoch = epoch;
-    r.version = claim::final_version(epoch);
-    r.updated_at = store.now().await?;
-    r.completed_at = r.updated_at;
-    store.put_session_state(&r).await?;
+    control::complete_finished(store, *row, owner, epoch).await?;
     println!("{}", start.state.last_output());
     Ok(None)
 }

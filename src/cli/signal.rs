@@ -4,9 +4,8 @@ use super::session_id::SessionId;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::session::mailbox::waiting_for_signal;
+use crate::session::control::{self, ControlError};
 use crate::session::signals::{self, BROADCAST};
-use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -34,22 +33,17 @@ fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|err| format!("not valid JSON: {err}"))
 }
 
-/// The session's row; it must exist and not have ended (`action` names the command for
-/// the message).
-pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStateRow, Error> {
-    let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
-    let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
-    if status.is_finished() {
-        return Err(Error::Session {
+/// The command's error for a session that cannot take `action`.
+pub fn control_error(action: &'static str) -> impl Fn(ControlError) -> Error {
+    move |e| match e {
+        ControlError::Unknown { session } => Error::UnknownSession { session },
+        ControlError::Ended { session, status } => Error::Session {
             action,
-            session: id.to_string(),
-            detail: format!(
-                "it already ended with status {}; only sessions that have not ended can take it",
-                row.status
-            ),
-        });
+            session,
+            detail: format!("it already ended with status {status}; only sessions that have not ended can take it"),
+        },
+        ControlError::Store(e) => Error::Store(e),
     }
-    Ok(row)
 }
 
 impl SignalArgs {
@@ -61,20 +55,18 @@ impl SignalArgs {
             let payload = self.payload.clone().unwrap_or(Value::Null);
             let (row, said) = match (&self.session, &self.name, &self.message) {
                 (Some(s), None, Some(message)) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    control::ensure_open(&*store, s.as_str()).await.map_err(control_error("signal"))?;
                     let said = format!(
                         "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
                     );
                     (signals::message(s.as_str(), message, now), said)
                 }
                 (Some(s), Some(name), _) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    control::ensure_open(&*store, s.as_str()).await.map_err(control_error("signal"))?;
                     (signals::named(s.as_str(), name, &payload, now), format!("signal {name} sent to session {s}"))
                 }
                 (None, Some(name), _) => {
-                    let filter = SessionFilter { status: Some(SessionStatus::Blocked), cascade_id: None, limit: 100_000 };
-                    let waiting = waiting_for_signal(name);
-                    let waiters = store.list_sessions(&filter).await?.iter().filter(|r| r.blocked_on == waiting).count();
+                    let waiters = control::waiting_on(&*store, name).await?;
                     let said = format!(
                         "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
                     );

@@ -6,7 +6,8 @@
 use super::start::{hash, Start};
 use super::Host;
 use crate::runner::emitter::Emitter;
-use crate::runner::{session, RunError, RunResult, RunStatus, Subscriber};
+use crate::runner::run;
+use crate::runner::{RunError, RunResult, RunStatus, Subscriber};
 use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};
@@ -123,9 +124,9 @@ pub async fn drive(
     let run = async {
         if start.phase == Some(0) && start.next_seq == 0 {
             let input = start.state.input.clone();
-            session::run_durable(&runner, def, input, &emitter, None, Some(durable.clone())).await
+            run::run_durable(&runner, def, input, &emitter, None, Some(durable.clone())).await
         } else {
-            session::run_from(&runner, def, start.state, start.phase, &emitter, Some(durable.clone())).await
+            run::run_from(&runner, def, start.state, start.phase, &emitter, Some(durable.clone())).await
         }
     };
     let ended = tokio::select! {

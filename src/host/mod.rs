@@ -7,15 +7,18 @@
 
 pub mod drive;
 pub mod http;
+pub mod log_rows;
+pub mod logger;
 pub mod metrics;
 pub mod start;
 pub mod worker;
 
 pub use drive::{drive, Ended, Limits};
+pub use logger::{LogSink, StoreLogger};
 pub use start::Start;
 
 use crate::runner::Runner;
-use crate::session::{Hub, LogSink};
+use crate::session::Hub;
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Why a run (or a phase) failed.
 
 use crate::llm::LlmError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunError {
@@ -30,9 +31,10 @@ pub enum RunError {
     /// Stopped by SIGINT/SIGTERM.
     #[error("interrupted")]
     Interrupted,
-    /// A checkpoint could not be saved: nothing durable, the run stops.
+    /// A checkpoint could not be saved: nothing durable, the run stops. The store's error
+    /// keeps its kind (unavailable or rejected), which decides retries and the exit code.
     #[error("save a checkpoint: {0}")]
-    Store(String),
+    Store(#[source] StoreError),
     /// Another process claimed the session (a later epoch): this one stops writing.
     #[error("another process took the session over (epoch {by}, this process held {epoch}); this process stops")]
     Fenced { epoch: u64, by: u64 },

@@ -1,48 +1,46 @@
-//! The engine: phases, turns, routing, context, tools. Emits [`event::RunEvent`]s through
-//! an [`emitter::Emitter`] and never prints.
+//! The engine: runs a cascade phase after phase. Emits [`event::RunEvent`]s through an
+//! [`emitter::Emitter`] and never prints; a person at a terminal is reached through the
+//! [`Console`] the CLI hands it.
 //!
-//! - [`session`]: one run of a cascade, phase after phase, until routing ends it.
-//! - [`llm_phase`] / [`det_phase`]: running one phase of each kind.
-//! - [`llm_call`]: every provider call goes through here (events, usage, cost limit).
-//! - [`routing`], [`context`], [`templating`], [`prompting`], [`tool_calls`], [`budget`],
-//!   [`manifest`], [`phase_tools`]: the pieces a phase is built from.
+//! The top-level files are the leaves every sub-folder may import, and import no sub-folder:
+//! [`Runner`] and its options, [`error`], [`event`], [`emitter`], [`state`], [`ids`],
+//! [`replay`], [`console`], [`llm_call`] (every provider call: events, usage, cost limit),
+//! [`templating`] (the variables each template sees) and [`phase_env`] (what a phase runs
+//! with and hands back).
+//!
+//! The sub-folders, each importing only those below it (a test checks there is no cycle):
+//!
+//! - [`run`]: the run loop: phases one after another, routing, callouts, cascade-level
+//!   soundings; it hands its own entry point down in the [`phase_env::PhaseEnv`].
+//! - [`deterministic`]: a deterministic phase, what its `tool:` names, SQL functions that
+//!   call back into the engine.
+//! - [`llm_phase`]: an LLM phase: attempts, turns, context, budget, prompting, tool calls in
+//!   replies, the tool manifest, extraction, `output_schema`, phase-level soundings.
+//! - [`validation`]: validators (cascade-level, built-in, scripts, cascades) and wards.
+//! - [`toolbox`]: the tools a phase may call and running its tool calls; asking a human,
+//!   signals.
+//! - [`children`]: child runs: sub-cascades, `for_each_row`, cascades as tools,
+//!   `spawn_cascade`/`map_cascade`; every child starts through [`children::run`] or
+//!   [`children::spawn`].
 
-pub mod budget;
-pub mod builtin_validators;
-pub mod callouts;
-pub mod cascade_soundings;
-pub mod cascade_tool;
-pub mod context;
-pub mod det_phase;
+pub mod children;
+pub mod console;
+pub mod deterministic;
 pub mod emitter;
-pub mod engine_tools;
 pub mod error;
 pub mod event;
-pub mod extraction;
-pub mod for_each_row;
-pub mod human;
 pub mod ids;
 pub mod llm_call;
 pub mod llm_phase;
-pub mod manifest;
-pub mod phase_tools;
-pub mod prompting;
+pub mod phase_env;
 pub mod replay;
-pub mod routing;
-pub mod schema;
-pub mod script;
-pub mod session;
-pub mod signal_tools;
-pub mod soundings;
-pub mod specs;
-pub mod sql_udf;
+pub mod run;
 pub mod state;
-pub mod subcascades;
 pub mod templating;
-pub mod tool_calls;
-pub mod turn;
+pub mod toolbox;
 pub mod validation;
 
+pub use console::Console;
 pub use error::RunError;
 pub use event::{RunEvent, RunResult, RunStatus, Subscriber};
 pub use state::RunState;
@@ -123,11 +121,14 @@ pub struct Runner {
     pub replay: Option<Arc<replay::Replay>>,
     /// Signals, human answers and cancellation addressed to the session (durable sessions).
     pub mailbox: Option<Arc<crate::session::Mailbox>>,
+    /// A person at a terminal who can answer questions (the CLI on a terminal); `None` in a
+    /// worker or when stdin or stderr is not a terminal.
+    pub console: Option<Arc<dyn Console>>,
 }
 
 impl Runner {
     pub fn new(provider: Arc<dyn Provider>, tools: Registry, opts: RunOptions) -> Self {
-        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts), replay: None, mailbox: None }
+        Runner { provider, tools: Arc::new(tools), opts: Arc::new(opts), replay: None, mailbox: None, console: None }
     }
 }
 

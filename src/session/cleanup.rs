@@ -1,6 +1,7 @@
 //! Which sessions `windlass cleanup` removes (store.md, "Cleanup"): a pure function from the
-//! sessions' rows, the parent links found in the log, the store's clock and the options to a
-//! [`Plan`]. Removing folders and rows is the command's job (`cli::cleanup`).
+//! sessions' rows, the parent links found in the log ([`child_links`] reads them), the
+//! store's clock and the options to a [`Plan`]. Removing folders and rows is the command's
+//! job (`cli::cleanup`).
 //!
 //! - Finished sessions (`completed`, `error`, `cancelled`) go when they ended at least
 //!   `older_than` ago (`completed_at`, or `updated_at` when it is 0).
@@ -10,9 +11,30 @@
 //! - Child sessions (sub-cascades) go with their top-level session, never on their own while
 //!   it stays; a child that is itself live under a running lease stays regardless.
 
-use crate::store::{SessionStateRow, SessionStatus};
+use crate::store::{SessionStateRow, SessionStatus, Store, StoreError};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
+
+/// Child sessions (sub-cascades) have no session row of their own: the log links them to
+/// their parent. No value from outside goes into this query.
+const CHILD_LINKS: &str =
+    "SELECT DISTINCT session_id, parent_session_id FROM unified_logs WHERE parent_session_id != ''";
+
+/// (child, parent) pairs of every child session in the log.
+pub async fn child_links(store: &dyn Store) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(links_of(store.query(CHILD_LINKS).await?.rows))
+}
+
+/// (child, parent) pairs from the rows of [`CHILD_LINKS`].
+fn links_of(rows: Vec<Vec<Value>>) -> Vec<(String, String)> {
+    rows.into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Value::String(child), Value::String(parent)] => Some((child.clone(), parent.clone())),
+            _ => None,
+        })
+        .collect()
+}
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy)]
@@ -145,8 +167,15 @@ fn protected(row: &SessionStateRow, now: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const NOW: f64 = 1_700_000_000.0;
+
+    #[test]
+    fn child_links_skip_odd_rows() {
+        let rows = vec![vec![json!("p-c"), json!("p")], vec![json!(1), json!("p")], vec![json!("x")]];
+        assert_eq!(links_of(rows), vec![("p-c".to_string(), "p".to_string())]);
+    }
     const DAY: f64 = 86_400.0;
 
     fn row(id: &str, status: &str) -> SessionStateRow {

@@ -5,14 +5,12 @@
 pub mod artifacts;
 pub mod claim;
 pub mod cleanup;
+pub mod control;
 pub mod durable;
 pub mod hub;
-pub mod logger;
 pub mod mailbox;
-pub mod rows;
 pub mod signals;
 
 pub use durable::{CheckpointError, Durable};
 pub use hub::Hub;
-pub use logger::{LogSink, StoreLogger};
 pub use mailbox::Mailbox;

@@ -1,0 +1,6 @@
+//! Deterministic phases: a tool (registered, a cascade, `python:`, `sql:`, `shell:`) run
+//! with rendered inputs, and the SQL functions that call back into the engine.
+
+pub mod phase;
+pub mod sql_functions;
+pub mod tool_specs;
