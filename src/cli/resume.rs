@@ -10,6 +10,7 @@ use crate::host::start::{from_store, StartError};
 use crate::host::Start;
 use crate::session::claim::{self, Claim, ClaimRules, Refusal};
 use crate::session::durable::owner_id;
+use crate::session::SystemClock;
 use crate::store::{SessionStatus, Store};
 use clap::Args;
 use std::time::Duration;
@@ -60,7 +61,7 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
     let owner = owner_id();
     let rules = ClaimRules { force: args.force, allow_error: true };
     let (epoch, row) = loop {
-        match claim::claim(store, id, &owner, rules).await? {
+        match claim::claim(store, id, &owner, rules, &SystemClock).await? {
             Claim::Won { epoch, row } => break (epoch, row),
             Claim::Lost(Refusal { reason, retry_at: Some(at) }) => {
                 let wait = (at - store.now().await?).max(0.0);

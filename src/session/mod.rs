@@ -5,6 +5,7 @@
 pub mod artifacts;
 pub mod claim;
 pub mod cleanup;
+pub mod clock;
 pub mod durable;
 pub mod hub;
 pub mod logger;
@@ -12,6 +13,7 @@ pub mod mailbox;
 pub mod rows;
 pub mod signals;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::{CheckpointError, Durable};
 pub use hub::Hub;
 pub use logger::{LogSink, StoreLogger};
