@@ -126,6 +126,7 @@ pub async fn host(
         runner: runner(ctx, max_cost, client),
         lease: ctx.settings.heartbeat_lease,
         heartbeat_interval: ctx.settings.heartbeat_interval,
+        clock: crate::session::SystemClock::shared(),
         flushes_at_exit: false,
     })
 }

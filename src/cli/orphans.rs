@@ -29,7 +29,7 @@ impl OrphansArgs {
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
             let now = store.now().await?;
-            let found = worker::candidates(&*store, true).await?;
+            let found = worker::candidates(&*store, true, &crate::session::SystemClock).await?;
             let mut cells = Vec::new();
             for (row, _) in &found {
                 if row.status != SessionStatus::Orphaned.as_str() {

@@ -11,7 +11,8 @@ use crate::host::Start;
 use crate::session::claim::{self, Claim, ClaimRules, Refusal};
 use crate::session::control;
 use crate::session::durable::owner_id;
-use crate::store::Store;
+use crate::session::SystemClock;
+use crate::store::{SessionStatus, Store};
 use clap::Args;
 use std::time::Duration;
 
@@ -61,7 +62,7 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
     let owner = owner_id();
     let rules = ClaimRules { force: args.force, allow_error: true };
     let (epoch, row) = loop {
-        match claim::claim(store, id, &owner, rules).await? {
+        match claim::claim(store, id, &owner, rules, &SystemClock).await? {
             Claim::Won { epoch, row } => break (epoch, row),
             Claim::Lost(Refusal { reason, retry_at: Some(at) }) => {
                 let wait = (at - store.now().await?).max(0.0);

@@ -8,7 +8,7 @@ use super::Host;
 use crate::runner::emitter::Emitter;
 use crate::runner::run;
 use crate::runner::{RunError, RunResult, RunStatus, Subscriber};
-use crate::session::Durable;
+use crate::session::{Clock, Durable};
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -91,6 +91,7 @@ pub async fn drive(
         start.next_seq,
         host.lease,
         host.heartbeat_interval,
+        host.clock.clone(),
     );
     // Broadcasts count from the session's start, by the store's clock (ClickHouse's has whole
     // seconds, hence the second of slack).
@@ -132,7 +133,7 @@ pub async fn drive(
     let ended = tokio::select! {
         r = run => Ended::Done(Box::new(r)),
         _ = shutdown => Ended::Interrupted,
-        _ = sleep_or_forever(limits.timeout) => match mailbox.blocked_on() {
+        _ = sleep_or_forever(&*host.clock, limits.timeout) => match mailbox.blocked_on() {
             Some(on) => Ended::Waiting { on },
             None => Ended::TimedOut,
         },
@@ -187,9 +188,9 @@ pub async fn drive(
     Ok(ended)
 }
 
-async fn sleep_or_forever(d: Option<Duration>) {
+async fn sleep_or_forever(clock: &dyn Clock, d: Option<Duration>) {
     match d {
-        Some(d) => tokio::time::sleep(d).await,
+        Some(d) => clock.sleep(d).await,
         None => std::future::pending().await,
     }
 }

@@ -18,7 +18,7 @@ pub use logger::{LogSink, StoreLogger};
 pub use start::Start;
 
 use crate::runner::Runner;
-use crate::session::Hub;
+use crate::session::{Clock, Hub};
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,8 @@ pub struct Host {
     pub runner: Runner,
     pub lease: Duration,
     pub heartbeat_interval: Duration,
+    /// What heartbeats, leases, claims and `--timeout` run on (tests pass a manual one).
+    pub clock: Arc<dyn Clock>,
     /// The log writer is flushed once more before the process exits (a worker), so a slow
     /// flush at the end of one session is not worth a warning.
     pub flushes_at_exit: bool,

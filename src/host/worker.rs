@@ -10,6 +10,7 @@ use super::Host;
 use crate::runner::RunStatus;
 use crate::session::claim::{self, Claim, ClaimRules};
 use crate::session::durable::owner_id;
+use crate::session::Clock;
 use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -43,9 +44,14 @@ pub enum WorkerEvent {
     Failed { session: String, error: String },
 }
 
-/// The sessions a worker may take: queued ones (oldest first), then orphans.
-pub async fn candidates(store: &dyn Store, orphans_only: bool) -> Result<Vec<(SessionStateRow, bool)>, StoreError> {
-    let now = store.now().await?;
+/// The sessions a worker may take: queued ones (oldest first), then orphans (leases judged
+/// on `clock`).
+pub async fn candidates(
+    store: &dyn Store,
+    orphans_only: bool,
+    clock: &dyn Clock,
+) -> Result<Vec<(SessionStateRow, bool)>, StoreError> {
+    let now = clock.lease_now(store).await?;
     let mut out = Vec::new();
     if !orphans_only {
         let filter = SessionFilter { status: Some(SessionStatus::Queued), cascade_id: None, limit: SCAN_LIMIT };
@@ -80,7 +86,7 @@ pub async fn run(
         let free = opts.concurrency.saturating_sub(busy.lock().expect("busy").len());
         if free > 0 {
             let started = Instant::now();
-            let found = candidates(&*host.store, opts.orphans_only).await;
+            let found = candidates(&*host.store, opts.orphans_only, &*host.clock).await;
             metrics.store_check(started.elapsed(), found.is_ok());
             let found = match found {
                 Ok(f) => f,
@@ -112,7 +118,7 @@ pub async fn run(
             break;
         }
         tokio::select! {
-            _ = tokio::time::sleep(SCAN_EVERY) => {}
+            _ = host.clock.sleep(SCAN_EVERY) => {}
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             _ = shutdown.changed() => {}
         }
@@ -151,7 +157,7 @@ impl Job {
 
     async fn claim_and_drive(&self, id: &str, orphan: bool) -> Result<(), String> {
         let store = &*self.host.store;
-        let (epoch, row) = match claim::claim(store, id, &self.owner, ClaimRules::default()).await {
+        let (epoch, row) = match claim::claim(store, id, &self.owner, ClaimRules::default(), &*self.host.clock).await {
             Ok(Claim::Won { epoch, row }) => (epoch, row),
             Ok(Claim::Lost(why)) => {
                 Metrics::add(&self.metrics.claims_lost);

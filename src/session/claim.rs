@@ -8,9 +8,10 @@
 //! of overwriting. Session row versions are `epoch << 40 | counter`, so a row of a later
 //! epoch always wins over a stale owner's.
 
+use super::clock::Clock;
 use super::signals::{self, kind};
 use crate::store::{SessionStateRow, SessionStatus, SignalRow, Store, StoreError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The least time a claimer waits before reading the claims back.
 pub const SETTLE: Duration = Duration::from_millis(300);
@@ -112,19 +113,26 @@ pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: C
     Ok(epoch)
 }
 
-/// Try to take `session_id` over for `owner` (see the module docs).
-pub async fn claim(store: &dyn Store, session_id: &str, owner: &str, rules: ClaimRules) -> Result<Claim, StoreError> {
+/// Try to take `session_id` over for `owner` (see the module docs). Leases are judged and
+/// the settle delay waited on `clock`.
+pub async fn claim(
+    store: &dyn Store,
+    session_id: &str,
+    owner: &str,
+    rules: ClaimRules,
+    clock: &dyn Clock,
+) -> Result<Claim, StoreError> {
     let Some(row) = store.session_state(session_id).await? else {
         return Ok(Claim::Lost(Refusal::never("there is no such session")));
     };
-    let now = store.now().await?;
+    let now = clock.lease_now(store).await?;
     let epoch = match claimable(&row, &claims(store, session_id).await?, now, rules) {
         Ok(e) => e + 1,
         Err(why) => return Ok(Claim::Lost(why)),
     };
-    let started = Instant::now();
+    let started = clock.instant();
     store.put_signal(&signals::claim(session_id, owner, epoch, now)).await?;
-    tokio::time::sleep(SETTLE.max(started.elapsed() * 4)).await;
+    clock.sleep(SETTLE.max(clock.elapsed(started) * 4)).await;
     let rivals = claims(store, session_id).await?;
     if let Some(later) = rivals.iter().filter_map(signals::claim_epoch).filter(|e| *e > epoch).max() {
         return Ok(Claim::Lost(Refusal::never(format!("another process claimed epoch {later}"))));

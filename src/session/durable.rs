@@ -1,10 +1,12 @@
 //! One session's durable side: its `session_state` versions (start, heartbeats, end) and a
 //! checkpoint after every phase, written synchronously because resume depends on them.
+//! Stamps, intervals and waits come from the [`Clock`] it is given.
 
+use super::clock::Clock;
 use crate::store::{CheckpointRow, SessionStateRow, SessionStatus, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How often checkpoints also write the session row.
 const ROW_WRITE_EVERY: Duration = Duration::from_secs(1);
@@ -48,6 +50,8 @@ pub struct Durable {
     pub lease: Duration,
     pub heartbeat_interval: Duration,
     pub started_at: f64,
+    /// What stamps rows and paces heartbeats, retries and fencing checks.
+    pub clock: Arc<dyn Clock>,
     /// Next checkpoint sequence number.
     seq: AtomicU64,
     /// Counter for `session_state` versions within this epoch.
@@ -55,9 +59,9 @@ pub struct Durable {
     /// The latest row, re-sent with a new heartbeat.
     last: Mutex<SessionStateRow>,
     /// When a checkpoint last wrote the session row.
-    last_row_write: Mutex<std::time::Instant>,
+    last_row_write: Mutex<Instant>,
     /// When the last fencing check found no later claim.
-    last_fence_check: Mutex<Option<std::time::Instant>>,
+    last_fence_check: Mutex<Option<Instant>>,
 }
 
 impl Durable {
@@ -72,8 +76,11 @@ impl Durable {
         next_seq: u64,
         lease: Duration,
         heartbeat_interval: Duration,
+        clock: Arc<dyn Clock>,
     ) -> Arc<Durable> {
-        let started_at = now();
+        let started_at = clock.now();
+        // The first checkpoint writes the row.
+        let last_row_write = clock.instant().checked_sub(ROW_WRITE_EVERY).unwrap_or_else(|| clock.instant());
         let owner = owner_id();
         let row = SessionStateRow {
             session_id: session_id.to_string(),
@@ -107,10 +114,11 @@ impl Durable {
             lease,
             heartbeat_interval,
             started_at,
+            clock,
             seq: AtomicU64::new(next_seq),
             version: AtomicU64::new(0),
             last: Mutex::new(row),
-            last_row_write: Mutex::new(std::time::Instant::now() - ROW_WRITE_EVERY),
+            last_row_write: Mutex::new(last_row_write),
             last_fence_check: Mutex::new(None),
         })
     }
@@ -130,7 +138,7 @@ impl Durable {
     fn prepare(&self, f: impl FnOnce(&mut SessionStateRow)) -> SessionStateRow {
         let mut last = self.last.lock().expect("session row");
         f(&mut last);
-        let t = now();
+        let t = self.clock.now();
         last.version = self.next_version();
         last.updated_at = t;
         last.heartbeat_at = t;
@@ -172,16 +180,16 @@ impl Durable {
             state: state_json,
             cascade_hash: self.cascade_hash.clone(),
             owner_epoch: self.epoch,
-            created_at: now(),
+            created_at: self.clock.now(),
         };
         // A store that blinks does not fail the run: retry for a while before giving up.
         let mut delay = Duration::from_millis(100);
-        let deadline = std::time::Instant::now() + CHECKPOINT_PATIENCE;
+        let deadline = self.clock.instant() + CHECKPOINT_PATIENCE;
         loop {
             match self.fenced_put(&row).await {
                 Ok(()) => break,
-                Err(CheckpointError::Store(StoreError::Unavailable { .. })) if std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(delay).await;
+                Err(CheckpointError::Store(StoreError::Unavailable { .. })) if self.clock.instant() < deadline => {
+                    self.clock.sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
                 Err(e) => return Err(e),
@@ -199,9 +207,9 @@ impl Durable {
         // writes the latest row anyway): a store commit per phase would double its cost.
         let due = {
             let mut last = self.last_row_write.lock().expect("row write time");
-            let due = last.elapsed() >= ROW_WRITE_EVERY;
+            let due = self.clock.elapsed(*last) >= ROW_WRITE_EVERY;
             if due {
-                *last = std::time::Instant::now();
+                *last = self.clock.instant();
             }
             due
         };
@@ -222,9 +230,10 @@ impl Durable {
     /// checkpoints, so it sees any checkpoint written within that window (a completed phase,
     /// not an overwrite). Phases quicker than that skip the read.
     async fn fenced_put(&self, row: &CheckpointRow) -> Result<(), CheckpointError> {
-        let fresh = self.last_fence_check.lock().expect("fence check").is_some_and(|t| t.elapsed() < FENCE_FRESH);
+        let fresh =
+            self.last_fence_check.lock().expect("fence check").is_some_and(|t| self.clock.elapsed(t) < FENCE_FRESH);
         if !fresh {
-            let checked = std::time::Instant::now();
+            let checked = self.clock.instant();
             let highest = super::claim::highest_claim(&*self.store, &self.session_id).await?;
             if highest > self.epoch {
                 return Err(CheckpointError::Fenced { by: highest });
@@ -246,7 +255,7 @@ impl Durable {
             r.status = status.as_str().into();
             r.blocked_on.clear();
             r.error_message = error.unwrap_or_default().to_string();
-            r.completed_at = if status.is_finished() { now() } else { 0.0 };
+            r.completed_at = if status.is_finished() { self.clock.now() } else { 0.0 };
             r.tokens_in = totals.0;
             r.tokens_out = totals.1;
             r.cost = totals.2;
@@ -255,14 +264,17 @@ impl Durable {
         self.store.put_session_state(&row).await
     }
 
-    /// Heartbeats every interval until the returned handle is aborted.
+    /// Heartbeats every interval (on the clock) until the returned handle is aborted.
     pub fn spawn_heartbeat(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(me.heartbeat_interval);
-            tick.tick().await;
+            // On a fixed schedule, like `tokio::time::interval`: a slow write does not push
+            // the next beat back, and beats missed meanwhile go out at once.
+            let mut due = me.clock.instant();
             loop {
-                tick.tick().await;
+                due += me.heartbeat_interval;
+                let wait = due.saturating_duration_since(me.clock.instant());
+                me.clock.sleep(wait).await;
                 // A missed heartbeat is not fatal: the lease is several intervals long.
                 let _ = me.update(|_| {}).await;
             }

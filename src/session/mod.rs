@@ -5,12 +5,14 @@
 pub mod artifacts;
 pub mod claim;
 pub mod cleanup;
+pub mod clock;
 pub mod control;
 pub mod durable;
 pub mod hub;
 pub mod mailbox;
 pub mod signals;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::{CheckpointError, Durable};
 pub use hub::Hub;
 pub use mailbox::Mailbox;
