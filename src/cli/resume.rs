@@ -12,7 +12,7 @@ use crate::session::claim::{self, Claim, ClaimRules, Refusal};
 use crate::session::control;
 use crate::session::durable::owner_id;
 use crate::session::SystemClock;
-use crate::store::{SessionStatus, Store};
+use crate::store::Store;
 use clap::Args;
 use std::time::Duration;
 
