@@ -2,17 +2,22 @@
 //! process on the machine.
 //!
 //! DuckDB lets one process at a time open a file, so the file is held under a lease that is
-//! handed between processes on request (`duckdb_lease`): a run keeps it open while it
+//! handed between processes on request (`handover`): a run keeps it open while it
 //! writes, and `windlass sessions`, `logs`, `signal` or another run get it within one operation.
 //! Every call runs on a blocking thread. Rows are only appended; reads take the newest version
 //! of a session row and drop duplicate log rows by `message_id`. User queries run on a
 //! read-only instance with external access off, so `windlass sql` cannot write or read files.
 
-use super::duckdb_group::{Append, Committer};
-use super::duckdb_lease::{Access, Hooks, Lease};
-use super::duckdb_logs;
-use super::duckdb_schema as schema;
-use super::{
+mod group;
+mod handover;
+mod json;
+mod logs;
+mod open;
+mod schema;
+
+use self::group::{Append, Committer};
+use self::handover::{Access, Hooks, Lease};
+use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
 };
@@ -22,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use super::duckdb_lease::LeaseOptions as DuckOptions;
+pub use self::handover::LeaseOptions as DuckOptions;
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "store.duckdb";
@@ -37,7 +42,7 @@ const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
 #[derive(Clone)]
 pub struct DuckStore {
     lease: Arc<Lease>,
-    /// Appends go through group commit (see `duckdb_group`).
+    /// Appends go through group commit (see `group`).
     committer: Arc<Committer>,
 }
 
@@ -130,7 +135,7 @@ impl DuckStore {
 /// store prepares (re-planning a query costs more than running it on small tables).
 fn prepare_connection(conn: &Connection) -> ::duckdb::Result<()> {
     conn.set_prepared_statement_cache_capacity(64);
-    duckdb_logs::register(conn)
+    logs::register(conn)
 }
 
 /// After a commit: fold a grown write-ahead log into the database file, so the close that
@@ -177,7 +182,7 @@ impl Store for DuckStore {
         if rows.is_empty() {
             return Ok(());
         }
-        self.append("write log rows", rows, duckdb_logs::insert).await
+        self.append("write log rows", rows, logs::insert).await
     }
 
     async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
@@ -355,7 +360,7 @@ impl Store for DuckStore {
             return Err(StoreError::NotReadOnly(sql.to_string()));
         }
         let sql = sql.trim().trim_end_matches(';').to_string();
-        self.run(Access::ReadOnly, "run the query", move |conn| super::duckdb_json::run_query(conn, &sql)).await
+        self.run(Access::ReadOnly, "run the query", move |conn| json::run_query(conn, &sql)).await
     }
 
     async fn now(&self) -> Result<f64, StoreError> {

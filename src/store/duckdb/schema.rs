@@ -4,7 +4,7 @@
 //! No keys or indexes: rows are only appended, duplicates are dropped when reading, and an index
 //! would slow down the inserts that carry the log stream.
 
-use super::rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SignalRow};
+use crate::store::rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SignalRow};
 use ::duckdb::{params, Connection, Row};
 
 const DDL: &str = "

@@ -19,9 +19,9 @@
 //! same file in the same process is not locked out by the kernel and would corrupt it), and
 //! every operation runs under its mutex.
 
-pub use super::duckdb_open::Access;
-use super::duckdb_open::{self, close};
-use super::StoreError;
+pub use super::open::Access;
+use super::open::{self as duckdb_open, close};
+use crate::store::StoreError;
 use ::duckdb::Connection;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions, TryLockError};

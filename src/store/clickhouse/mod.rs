@@ -15,10 +15,10 @@
 
 mod error;
 mod json;
+mod logs;
 mod mutations;
 mod request;
 mod schema;
-mod spooling;
 
 use std::fmt;
 use std::path::Path;
@@ -29,16 +29,16 @@ use ::clickhouse::sql::Identifier;
 use ::clickhouse::Client;
 use async_trait::async_trait;
 
-use super::spool::Spool;
-use super::{
+use crate::settings::ClickHouseSettings;
+use crate::store::spool::Spool;
+use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
 };
-use crate::settings::ClickHouseSettings;
 use error::{exception_code, Failure};
 use request::spool_error;
 
-pub use spooling::FlushReport;
+pub use logs::FlushReport;
 
 /// How patient the store is with the server.
 #[derive(Debug, Clone)]

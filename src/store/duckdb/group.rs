@@ -8,8 +8,8 @@
 //! once; under load the queue drains into a single transaction. If a batch fails, each of
 //! its appends is retried on its own, so one bad row never fails the others.
 
-use super::duckdb_lease::{Access, Lease};
-use super::StoreError;
+use super::handover::{Access, Lease};
+use crate::store::StoreError;
 use ::duckdb::Connection;
 use std::sync::mpsc;
 use std::sync::Arc;
