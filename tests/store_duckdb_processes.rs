@@ -158,7 +158,7 @@ fn a_log_that_cannot_replay_is_set_aside() {
     {
         let store = DuckStore::open(dir.path()).unwrap();
         rt.block_on(store.init()).unwrap();
-    } // closed: the lease goes with the last store
+    } // closed: the hand-over goes with the last store
     let wal = dir.path().join("store.duckdb.wal");
     {
         // Rows that stay in the log only, as after a crash.
@@ -286,7 +286,7 @@ async fn checkpointer(dir: &Path) {
     }
 }
 
-/// Hold the file the way another DuckDB program would (outside the lease) for three seconds.
+/// Hold the file the way another DuckDB program would (outside the hand-over) for three seconds.
 fn raw_holder(dir: &Path) {
     let conn = duckdb::Connection::open(dir.join("store.duckdb")).unwrap();
     std::fs::write(dir.join("holder-ready"), "").unwrap();

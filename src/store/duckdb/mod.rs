@@ -1,8 +1,8 @@
 //! The embedded store: one DuckDB file, `<data dir>/store.duckdb`, shared by every windlass
 //! process on the machine.
 //!
-//! DuckDB lets one process at a time open a file, so the file is held under a lease that is
-//! handed between processes on request (`handover`): a run keeps it open while it
+//! DuckDB lets one process at a time open a file, so the file is handed between
+//! processes on request (`handover`): a run keeps it open while it
 //! writes, and `windlass sessions`, `logs`, `signal` or another run get it within one operation.
 //! Every call runs on a blocking thread. Rows are only appended; reads take the newest version
 //! of a session row and drop duplicate log rows by `message_id`. User queries run on a
@@ -16,7 +16,7 @@ mod open;
 mod schema;
 
 use self::group::{Append, Committer};
-use self::handover::{Access, Hooks, Lease};
+use self::handover::{Access, Handover, Hooks};
 use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use self::handover::LeaseOptions as DuckOptions;
+pub use self::handover::HandoverOptions as DuckOptions;
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "store.duckdb";
@@ -41,14 +41,14 @@ const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
 /// The DuckDB backend of [`Store`]. Cheap to clone; clones share the open file.
 #[derive(Clone)]
 pub struct DuckStore {
-    lease: Arc<Lease>,
+    file: Arc<Handover>,
     /// Appends go through group commit (see `group`).
     committer: Arc<Committer>,
 }
 
 impl std::fmt::Debug for DuckStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DuckStore").field("path", &self.lease.db_path()).finish()
+        f.debug_struct("DuckStore").field("path", &self.file.db_path()).finish()
     }
 }
 
@@ -59,33 +59,33 @@ impl DuckStore {
         DuckStore::open_with(data_dir, DuckOptions::default())
     }
 
-    /// [`DuckStore::open`] with other lease timings. Stores of one process on the same file
-    /// share one lease; the first one's options stay.
+    /// [`DuckStore::open`] with other hand-over timings. Stores of one process on the same
+    /// file share one hand-over; the first one's options stay.
     pub fn open_with(data_dir: &Path, opts: DuckOptions) -> Result<DuckStore, StoreError> {
         let hooks = Hooks { create: schema::create_tables, on_open: prepare_connection };
-        let lease = Lease::get(&data_dir.join(FILE_NAME), opts, hooks)?;
-        let committer = Arc::new(Committer::start(lease.clone(), checkpoint_grown_log));
-        Ok(DuckStore { lease, committer })
+        let file = Handover::get(&data_dir.join(FILE_NAME), opts, hooks)?;
+        let committer = Arc::new(Committer::start(file.clone(), checkpoint_grown_log));
+        Ok(DuckStore { file, committer })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        self.lease.db_path()
+        self.file.db_path()
     }
 
     /// Close the file now so other processes need not ask for it (before exiting, or before a
     /// long wait). The next operation opens it again. Dropping the last store of a file closes
     /// it too, but on the dropping thread; this runs on a blocking thread.
     pub async fn release(&self) {
-        let lease = self.lease.clone();
+        let file = self.file.clone();
         // A panic while closing leaves nothing to report: the file is closed either way.
-        let _ = tokio::task::spawn_blocking(move || lease.release()).await;
+        let _ = tokio::task::spawn_blocking(move || file.release()).await;
     }
 
     /// Warnings since the last call: a write-ahead log that could not be replayed after a crash
     /// and was set aside (also printed to stderr when it happens).
     pub fn take_warnings(&self) -> Vec<String> {
-        self.lease.take_warnings()
+        self.file.take_warnings()
     }
 
     async fn run<T: Send + 'static>(
@@ -94,8 +94,8 @@ impl DuckStore {
         action: &'static str,
         f: impl FnOnce(&mut Connection) -> ::duckdb::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let lease = self.lease.clone();
-        tokio::task::spawn_blocking(move || lease.with_conn(access, action, f)).await.map_err(|e| {
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || file.with_conn(access, action, f)).await.map_err(|e| {
             StoreError::Unavailable { store: self.describe(), detail: format!("the database task stopped: {e}") }
         })?
     }
@@ -140,8 +140,8 @@ fn prepare_connection(conn: &Connection) -> ::duckdb::Result<()> {
 
 /// After a commit: fold a grown write-ahead log into the database file, so the close that
 /// hands the file to another process stays short. A failure is harmless (the log stays).
-fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
-    if lease.wal_len() > WAL_CHECKPOINT_BYTES {
+fn checkpoint_grown_log(file: &Handover, conn: &mut Connection) {
+    if file.wal_len() > WAL_CHECKPOINT_BYTES {
         let _ = conn.execute_batch("CHECKPOINT");
     }
 }
@@ -171,7 +171,7 @@ impl Store for DuckStore {
     }
 
     fn describe(&self) -> String {
-        self.lease.db_path().display().to_string()
+        self.file.db_path().display().to_string()
     }
 
     async fn init(&self) -> Result<(), StoreError> {
