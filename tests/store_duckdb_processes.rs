@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use store_rows::{cascade, checkpoint, logs, signal, state};
-use windlass::store::{DuckOptions, DuckStore, SessionFilter, Store, StoreError};
+use windlass::store::{DuckOptions, DuckStore, SessionFilter, SessionStatus, Store, StoreError};
 
 const WRITERS: u64 = 2;
 const BATCHES: u64 = 20;
@@ -86,7 +86,7 @@ fn writers_and_a_reader_share_the_file_without_errors_or_loss() {
             let id = sid(w);
             assert_eq!(store.logs(&id, None, 0).await.unwrap().len() as u64, per_writer);
             let s = store.session_state(&id).await.unwrap().unwrap();
-            assert_eq!((s.version, s.status.as_str()), (BATCHES + 1, "completed"));
+            assert_eq!((s.version, s.status), (BATCHES + 1, SessionStatus::Completed));
             assert_eq!(store.latest_checkpoint(&id, 1).await.unwrap().unwrap().seq, BATCHES - 1);
             assert_eq!(store.signals(&id).await.unwrap().len() as u64, BATCHES);
             assert!(store.cascade_session(&id).await.unwrap().is_some());
@@ -234,7 +234,7 @@ async fn writer(dir: &Path, index: u64) {
         let t = Instant::now();
         log_t.time(t, store.insert_logs(&logs(&id, b * BATCH_ROWS, BATCH_ROWS)).await);
         let t = Instant::now();
-        state_t.time(t, store.put_session_state(&state(&id, b + 1, "running")).await);
+        state_t.time(t, store.put_session_state(&state(&id, b + 1, SessionStatus::Running)).await);
         let t = Instant::now();
         ckpt_t.time(t, store.put_checkpoint(&checkpoint(&id, b, 1, 2_000)).await);
         store.put_signal(&signal(&other, &format!("{id}-{b}"), "message", b as f64)).await.unwrap();
@@ -243,7 +243,7 @@ async fn writer(dir: &Path, index: u64) {
     }
     // A batch delivered twice (the spool retried it): stored again, read once.
     store.insert_logs(&logs(&id, (BATCHES - 1) * BATCH_ROWS, BATCH_ROWS)).await.unwrap();
-    store.put_session_state(&state(&id, BATCHES + 1, "completed")).await.unwrap();
+    store.put_session_state(&state(&id, BATCHES + 1, SessionStatus::Completed)).await.unwrap();
     println!("stats: logs {}; checkpoints {}; states {}", log_t.summary(), ckpt_t.summary(), state_t.summary());
     assert!(store.take_warnings().is_empty());
 }

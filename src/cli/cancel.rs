@@ -31,8 +31,7 @@ impl CancelArgs {
             let now = store.now().await?;
             // The request is a fact of its own: a heartbeat can never undo it.
             store.put_signal(&signals::cancel(&id, self.reason.as_deref(), now)).await?;
-            let live =
-                SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live) && !claim::is_orphan(&row, now);
+            let live = row.status.is_live() && !claim::is_orphan(&row, now);
             if live {
                 eprintln!(
                     "windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)"
@@ -41,8 +40,8 @@ impl CancelArgs {
             }
             // Nobody runs it (queued, orphaned, released): it is cancelled here and now.
             let mut r = row;
-            r.status = SessionStatus::Cancelled.as_str().into();
-            r.cancel_requested = 1;
+            r.status = SessionStatus::Cancelled;
+            r.cancel_requested = true;
             r.error_message = match &self.reason {
                 Some(why) => format!("cancelled: {why}"),
                 None => "cancelled".into(),

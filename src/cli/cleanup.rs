@@ -152,7 +152,12 @@ impl CleanupArgs {
                 if removes.is_empty() {
                     removes.push("nothing on disk".to_string());
                 }
-                vec![id.clone(), item.doomed.status.clone(), why(&item.doomed.reason), removes.join(", ")]
+                vec![
+                    id.clone(),
+                    item.doomed.status.map(|s| s.to_string()).unwrap_or_default(),
+                    why(&item.doomed.reason),
+                    removes.join(", "),
+                ]
             })
             .collect();
         let mut out = std::io::stdout().lock();

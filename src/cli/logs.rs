@@ -54,8 +54,8 @@ impl LogsArgs {
                 // Stop once the session has ended and nothing new arrived since.
                 let state = store.session_state(&id).await?;
                 let ended = state
-                    .and_then(|s| SessionStatus::parse(&s.status))
-                    .is_some_and(|s| !s.is_live() && s != SessionStatus::Queued);
+                    .map(|s| s.status)
+                    .is_some_and(|s| !s.is_live() && !matches!(s, SessionStatus::Queued | SessionStatus::Unknown));
                 if ended && fresh == 0 {
                     return Ok(ExitCode::Success);
                 }

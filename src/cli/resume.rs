@@ -83,7 +83,7 @@ async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Optio
     }
     eprintln!("windlass: session {id} had finished its last phase; marking it completed");
     let mut r = *row;
-    r.status = SessionStatus::Completed.as_str().into();
+    r.status = SessionStatus::Completed;
     r.owner = owner;
     r.owner_epoch = epoch;
     r.version = claim::final_version(epoch);

@@ -5,7 +5,8 @@ use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::store::SessionFilter;
+use crate::store::{SessionFilter, SessionStatus};
+use clap::builder::PossibleValue;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 
@@ -41,40 +42,26 @@ pub struct ShowArgs {
     pub session: SessionId,
 }
 
-/// The states of a session (store.md, `session_state.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SessionStatus {
-    /// Submitted, waiting for a worker
-    Queued,
-    /// Claimed by a worker, not yet running a phase
-    Starting,
-    /// Running a phase
-    Running,
-    /// Waiting on a human or a signal
-    Blocked,
-    /// Finished successfully
-    Completed,
-    /// Ended by an error
-    Error,
-    /// Stopped by `windlass cancel`
-    Cancelled,
-    /// Its worker stopped heartbeating; can be resumed
-    Orphaned,
-}
+// `--status` takes the store's statuses by name; the help line of each lives here, with the
+// rest of the command line's words.
+impl ValueEnum for SessionStatus {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SessionStatus::ALL
+    }
 
-impl SessionStatus {
-    fn to_store(self) -> crate::store::SessionStatus {
-        use crate::store::SessionStatus as S;
-        match self {
-            SessionStatus::Queued => S::Queued,
-            SessionStatus::Starting => S::Starting,
-            SessionStatus::Running => S::Running,
-            SessionStatus::Blocked => S::Blocked,
-            SessionStatus::Completed => S::Completed,
-            SessionStatus::Error => S::Error,
-            SessionStatus::Cancelled => S::Cancelled,
-            SessionStatus::Orphaned => S::Orphaned,
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            SessionStatus::Queued => "Submitted, waiting for a worker",
+            SessionStatus::Starting => "Claimed by a worker, not yet running a phase",
+            SessionStatus::Running => "Running a phase",
+            SessionStatus::Blocked => "Waiting on a human or a signal",
+            SessionStatus::Completed => "Finished successfully",
+            SessionStatus::Error => "Ended by an error",
+            SessionStatus::Cancelled => "Stopped by `windlass cancel`",
+            SessionStatus::Orphaned => "Its worker stopped heartbeating; can be resumed",
+            SessionStatus::Unknown => return None,
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
     }
 }
 
@@ -88,11 +75,7 @@ impl SessionsArgs {
 }
 
 fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
-    let filter = SessionFilter {
-        status: args.status.map(SessionStatus::to_store),
-        cascade_id: args.cascade.clone(),
-        limit: args.limit as usize,
-    };
+    let filter = SessionFilter { status: args.status, cascade_id: args.cascade.clone(), limit: args.limit as usize };
     let rows = store_access::block_on(ctx, |store| async move { store.list_sessions(&filter).await })?;
     let columns: Vec<String> = ["SESSION", "STATUS", "CASCADE", "PHASE", "UPDATED (UTC)", "TOKENS", "COST"]
         .iter()
@@ -103,7 +86,7 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
         .map(|r| {
             vec![
                 r.session_id.clone(),
-                r.status.clone(),
+                r.status.to_string(),
                 r.cascade_id.clone(),
                 r.current_phase.clone(),
                 table::time(r.updated_at),
@@ -125,7 +108,7 @@ fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
     };
     let fields: Vec<(&str, String)> = vec![
         ("session", r.session_id.clone()),
-        ("status", r.status.clone()),
+        ("status", r.status.to_string()),
         ("cascade", r.cascade_id.clone()),
         ("phase", r.current_phase.clone()),
         ("blocked on", r.blocked_on.clone()),
@@ -137,7 +120,7 @@ fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
         ("completed", table::time(r.completed_at)),
         ("tokens", format!("{} in, {} out", r.tokens_in, r.tokens_out)),
         ("cost", format!("${:.4}", r.cost)),
-        ("cancel requested", if r.cancel_requested != 0 { "yes".into() } else { String::new() }),
+        ("cancel requested", if r.cancel_requested { "yes".into() } else { String::new() }),
         ("error", r.error_message.clone()),
     ];
     let mut out = std::io::stdout().lock();

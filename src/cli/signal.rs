@@ -38,7 +38,7 @@ fn parse_json(text: &str) -> Result<Value, String> {
 /// the message).
 pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStateRow, Error> {
     let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
-    let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
+    let status = row.status;
     if status.is_finished() {
         return Err(Error::Session {
             action,

@@ -85,25 +85,9 @@ pub async fn submit(
 /// The first row of a submitted session: queued, owned by nobody, epoch 0.
 fn queued_row(id: &str, cascade_id: &str, now: f64, lease_seconds: f64) -> SessionStateRow {
     SessionStateRow {
-        session_id: id.to_string(),
-        version: 0,
-        status: crate::store::SessionStatus::Queued.as_str().into(),
-        cascade_id: cascade_id.to_string(),
-        parent_session_id: String::new(),
-        current_phase: String::new(),
-        blocked_on: String::new(),
-        heartbeat_at: 0.0,
         lease_seconds,
-        owner: String::new(),
-        owner_epoch: 0,
-        cancel_requested: 0,
-        error_message: String::new(),
-        started_at: 0.0,
         updated_at: now,
-        completed_at: 0.0,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost: 0.0,
+        ..SessionStateRow::new(id, crate::store::SessionStatus::Queued, cascade_id)
     }
 }
 
@@ -152,7 +136,7 @@ pub async fn from_store(
     let cascade = cascade.ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
     let def = Arc::new(CascadeDef { cascade, path, text: stored.definition.clone() });
     // A queued session has neither checkpoints nor logs yet.
-    let queued = row.status == crate::store::SessionStatus::Queued.as_str();
+    let queued = row.status == crate::store::SessionStatus::Queued;
     let checkpoint = if queued { None } else { store.latest_checkpoint(id, 0).await? };
     let input: Map<String, Value> = serde_json::from_str(&stored.input).unwrap_or_default();
     let state: RunState = match &checkpoint {

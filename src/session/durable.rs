@@ -76,25 +76,14 @@ impl Durable {
         let started_at = now();
         let owner = owner_id();
         let row = SessionStateRow {
-            session_id: session_id.to_string(),
-            version: 0,
-            status: SessionStatus::Starting.as_str().into(),
-            cascade_id: cascade_id.to_string(),
             parent_session_id: parent_session_id.to_string(),
-            current_phase: String::new(),
-            blocked_on: String::new(),
             heartbeat_at: started_at,
             lease_seconds: lease.as_secs_f64(),
             owner: owner.clone(),
             owner_epoch: epoch,
-            cancel_requested: 0,
-            error_message: String::new(),
             started_at,
             updated_at: started_at,
-            completed_at: 0.0,
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
+            ..SessionStateRow::new(session_id, SessionStatus::Starting, cascade_id)
         };
         Arc::new(Durable {
             store,
@@ -147,7 +136,7 @@ impl Durable {
 
     pub async fn set_status(&self, status: SessionStatus, phase: Option<&str>) -> Result<(), StoreError> {
         self.update(|r| {
-            r.status = status.as_str().into();
+            r.status = status;
             if let Some(p) = phase {
                 r.current_phase = p.to_string();
             }
@@ -243,7 +232,7 @@ impl Durable {
         totals: (u64, u64, f64),
     ) -> Result<(), StoreError> {
         let mut row = self.prepare(|r| {
-            r.status = status.as_str().into();
+            r.status = status;
             r.blocked_on.clear();
             r.error_message = error.unwrap_or_default().to_string();
             r.completed_at = if status.is_finished() { now() } else { 0.0 };

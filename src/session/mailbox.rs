@@ -244,7 +244,7 @@ impl Mailbox {
             // The heartbeat re-sends the row, so a failed write here heals itself.
             let _ = d
                 .update(|r| {
-                    r.status = status.as_str().into();
+                    r.status = status;
                     r.blocked_on = on;
                 })
                 .await;
