@@ -11,7 +11,7 @@ use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::time::Duration;
 
-use store_rows::{checkpoint, signal};
+use store_rows::{checkpoint, sid, signal};
 use support::clickhouse::{drop_database, raw_client, test_server, via};
 use support::tcp_relay::TcpRelay;
 use windlass::settings::{ClickHouseSettings, Secret};
@@ -43,7 +43,7 @@ async fn a_resent_signal_is_read_once() {
     for _ in 0..2 {
         store.put_signal(&signal("dup", "sig", "message", 1.0)).await.unwrap();
     }
-    assert_eq!(store.signals("dup").await.unwrap().len(), 1);
+    assert_eq!(store.signals(&sid("dup")).await.unwrap().len(), 1);
     drop_database(&settings).await;
 }
 
@@ -131,7 +131,7 @@ async fn log_rows_survive_an_outage_through_the_spool() {
 
     assert_eq!(count(&direct, "SELECT uniqExact(message_id) FROM unified_logs").await, 2500);
     assert_eq!(count(&direct, "SELECT count() FROM unified_logs").await, 2500, "no row sent twice");
-    let read = store.logs("outage", None, 0).await.unwrap();
+    let read = store.logs(&sid("outage"), None, 0).await.unwrap();
     assert_eq!(read.len(), 2500);
     assert!(read.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
 
@@ -159,7 +159,7 @@ async fn the_next_insert_delivers_the_spool_first() {
     assert!(store.spool().may_have_pending());
     store.insert_logs(&[log_row("later", 4, 4.0)]).await.unwrap();
     assert!(store.spool().batches().unwrap().is_empty());
-    let seqs: Vec<u32> = store.logs("later", None, 0).await.unwrap().iter().map(|r| r.turn).collect();
+    let seqs: Vec<u32> = store.logs(&sid("later"), None, 0).await.unwrap().iter().map(|r| r.turn).collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     assert_eq!(count(&direct, "SELECT count() FROM unified_logs").await, 4);
     drop_database(&direct).await;
@@ -189,7 +189,7 @@ async fn poison_is_set_aside_and_the_rest_flows() {
     assert_eq!(poisoned.len(), 1);
     let reason = std::fs::read_to_string(format!("{}.reason", poisoned[0].display())).unwrap();
     assert!(reason.contains("line 1"), "{reason}");
-    let turns: Vec<u32> = store.logs("p", None, 0).await.unwrap().iter().map(|r| r.turn).collect();
+    let turns: Vec<u32> = store.logs(&sid("p"), None, 0).await.unwrap().iter().map(|r| r.turn).collect();
     assert_eq!(turns, [0, 2]);
 
     // The server cannot store rows the table has no column for: that is poison too, kept

@@ -13,7 +13,7 @@ mod support;
 
 use serde_json::json;
 use std::sync::Arc;
-use store_rows::{cascade, checkpoint, log, logs, signal, state};
+use store_rows::{cascade, checkpoint, log, logs, sid, signal, state};
 use support::clickhouse::{drop_database, raw_client, test_server};
 use windlass::settings::ClickHouseSettings;
 use windlass::store::{
@@ -105,16 +105,16 @@ mod contract {
         store.insert_logs(&rows[..5]).await.unwrap();
         store.insert_logs(&logs("other", 0, 3)).await.unwrap();
         store.insert_logs(&[]).await.unwrap();
-        assert_eq!(store.logs("s1", None, 0).await.unwrap(), rows);
-        assert_eq!(store.logs("s1", None, 4).await.unwrap(), rows[..4]);
-        assert_eq!(store.logs("s1", Some(rows[6].timestamp), 0).await.unwrap(), rows[7..]);
-        assert!(store.logs("nobody", None, 0).await.unwrap().is_empty());
+        assert_eq!(store.logs(&sid("s1"), None, 0).await.unwrap(), rows);
+        assert_eq!(store.logs(&sid("s1"), None, 4).await.unwrap(), rows[..4]);
+        assert_eq!(store.logs(&sid("s1"), Some(rows[6].timestamp), 0).await.unwrap(), rows[7..]);
+        assert!(store.logs(&sid("nobody"), None, 0).await.unwrap().is_empty());
 
         // Session state: the newest version wins, whatever the insert order.
-        assert_eq!(store.session_state("s1").await.unwrap(), None);
+        assert_eq!(store.session_state(&sid("s1")).await.unwrap(), None);
         let first = state("s1", 1, SessionStatus::Running);
         store.put_session_state(&first).await.unwrap();
-        assert_eq!(store.session_state("s1").await.unwrap(), Some(first));
+        assert_eq!(store.session_state(&sid("s1")).await.unwrap(), Some(first));
         for version in [3, 2] {
             store.put_session_state(&state("s1", version, SessionStatus::Running)).await.unwrap();
         }
@@ -124,32 +124,32 @@ mod contract {
             ..state("s1", 4, SessionStatus::Completed)
         };
         store.put_session_state(&done).await.unwrap();
-        assert_eq!(store.session_state("s1").await.unwrap(), Some(done));
-        assert_eq!(store.session_state("nobody").await.unwrap(), None);
+        assert_eq!(store.session_state(&sid("s1")).await.unwrap(), Some(done));
+        assert_eq!(store.session_state(&sid("nobody")).await.unwrap(), None);
 
         // Cascade definition and input.
-        assert_eq!(store.cascade_session("s1").await.unwrap(), None);
+        assert_eq!(store.cascade_session(&sid("s1")).await.unwrap(), None);
         let c = CascadeSessionRow { input: json!({"topic": "ünïcödé"}).to_string(), ..cascade("s1") };
         store.put_cascade_session(&c).await.unwrap();
-        assert_eq!(store.cascade_session("s1").await.unwrap(), Some(c));
-        assert_eq!(store.cascade_session("nobody").await.unwrap(), None);
+        assert_eq!(store.cascade_session(&sid("s1")).await.unwrap(), Some(c));
+        assert_eq!(store.cascade_session(&sid("nobody")).await.unwrap(), None);
 
         // Checkpoints: the highest seq among rows of the allowed epochs.
-        assert_eq!(store.latest_checkpoint("s1", 0).await.unwrap(), None);
+        assert_eq!(store.latest_checkpoint(&sid("s1"), 0).await.unwrap(), None);
         let (c0, c1, c2_old_epoch) =
             (checkpoint("s1", 0, 2, 100), checkpoint("s1", 1, 2, 100), checkpoint("s1", 2, 1, 100));
         for c in [&c0, &c1, &c2_old_epoch] {
             store.put_checkpoint(c).await.unwrap();
         }
-        assert_eq!(store.latest_checkpoint("s1", 0).await.unwrap(), Some(c2_old_epoch));
-        assert_eq!(store.latest_checkpoint("s1", 2).await.unwrap(), Some(c1));
-        assert_eq!(store.latest_checkpoint("s1", 3).await.unwrap(), None);
+        assert_eq!(store.latest_checkpoint(&sid("s1"), 0).await.unwrap(), Some(c2_old_epoch));
+        assert_eq!(store.latest_checkpoint(&sid("s1"), 2).await.unwrap(), Some(c1));
+        assert_eq!(store.latest_checkpoint(&sid("s1"), 3).await.unwrap(), None);
         for (seq, epoch) in [(1, 1), (2, 1), (3, 1), (2, 2)] {
             store.put_checkpoint(&checkpoint("s2", seq, epoch, 100)).await.unwrap();
         }
-        assert_eq!(store.latest_checkpoint("s2", 0).await.unwrap(), Some(checkpoint("s2", 3, 1, 100)));
-        assert_eq!(store.latest_checkpoint("s2", 2).await.unwrap(), Some(checkpoint("s2", 2, 2, 100)));
-        assert_eq!(store.latest_checkpoint("s2", 3).await.unwrap(), None);
+        assert_eq!(store.latest_checkpoint(&sid("s2"), 0).await.unwrap(), Some(checkpoint("s2", 3, 1, 100)));
+        assert_eq!(store.latest_checkpoint(&sid("s2"), 2).await.unwrap(), Some(checkpoint("s2", 2, 2, 100)));
+        assert_eq!(store.latest_checkpoint(&sid("s2"), 3).await.unwrap(), None);
 
         // Signals and their consumption markers, oldest first.
         let sigs = [
@@ -163,7 +163,7 @@ mod contract {
             store.put_signal(s).await.unwrap();
         }
         store.put_signal(&signal("s2", "z", "message", 1.0)).await.unwrap();
-        assert_eq!(store.signals("s1").await.unwrap(), sigs);
+        assert_eq!(store.signals(&sid("s1")).await.unwrap(), sigs);
 
         // Read-only queries see the same table names; 64-bit integers come back as numbers.
         let result = store
@@ -184,14 +184,14 @@ mod contract {
         // Deleting: once `delete_sessions` returns the rows are gone for every reader (on
         // ClickHouse a background mutation the store waits for); other sessions stay.
         store.put_session_state(&state("s2", 1, SessionStatus::Queued)).await.unwrap();
-        store.delete_sessions(&["s1".to_string()]).await.unwrap();
+        store.delete_sessions(&[sid("s1")]).await.unwrap();
         for table in TABLES {
             let left = s.count(&format!("SELECT count(*) FROM {table} WHERE session_id = 's1'")).await;
             assert_eq!(left, 0, "{left} rows of s1 still in {table}");
         }
-        assert_eq!(store.signals("s2").await.unwrap().len(), 1);
-        assert_eq!(store.logs("other", None, 0).await.unwrap().len(), 3, "other sessions stay");
-        assert_eq!(store.session_state("s2").await.unwrap().map(|s| s.version), Some(1));
+        assert_eq!(store.signals(&sid("s2")).await.unwrap().len(), 1);
+        assert_eq!(store.logs(&sid("other"), None, 0).await.unwrap().len(), 3, "other sessions stay");
+        assert_eq!(store.session_state(&sid("s2")).await.unwrap().map(|s| s.version), Some(1));
         store.delete_sessions(&[]).await.unwrap();
     }
 
@@ -217,7 +217,7 @@ mod contract {
         };
         store.put_session_state(&q).await.unwrap();
 
-        let newest = store.session_state("a").await.unwrap().unwrap();
+        let newest = store.session_state(&sid("a")).await.unwrap().unwrap();
         assert_eq!((newest.version, newest.status), (3, SessionStatus::Completed));
 
         let ids = |rows: Vec<SessionStateRow>| rows.into_iter().map(|r| r.session_id).collect::<Vec<_>>();
@@ -252,7 +252,7 @@ mod contract {
         store.insert_logs(&rows).await.unwrap();
         // A retried batch, overlapping the first.
         store.insert_logs(&logs("s", 3, 4)).await.unwrap();
-        let read = store.logs("s", None, 0).await.unwrap();
+        let read = store.logs(&sid("s"), None, 0).await.unwrap();
         assert_eq!(read.len(), 7);
         let mut ids: Vec<_> = read.iter().map(|r| r.message_id.clone()).collect();
         ids.dedup();
@@ -268,14 +268,14 @@ mod contract {
         store.insert_logs(&rows[10..20]).await.unwrap();
         let stored = s.count("SELECT count(*) FROM unified_logs WHERE session_id = 'dup'").await;
         assert_eq!(stored, 210, "stored three times");
-        assert_eq!(store.logs("dup", None, 0).await.unwrap(), rows, "read once");
+        assert_eq!(store.logs(&sid("dup"), None, 0).await.unwrap(), rows, "read once");
 
         for _ in 0..2 {
             store.put_session_state(&state("dup", 7, SessionStatus::Running)).await.unwrap();
             store.put_checkpoint(&checkpoint("dup", 1, 1, 10)).await.unwrap();
         }
         assert_eq!(store.list_sessions(&SessionFilter::default()).await.unwrap().len(), 1);
-        assert_eq!(store.latest_checkpoint("dup", 0).await.unwrap(), Some(checkpoint("dup", 1, 1, 10)));
+        assert_eq!(store.latest_checkpoint(&sid("dup"), 0).await.unwrap(), Some(checkpoint("dup", 1, 1, 10)));
     }
 
     pub async fn hostile_session_ids_stay_values(s: &Subject) {
@@ -295,11 +295,11 @@ mod contract {
             store.put_signal(&signal(id, "sig'1", "message", 1.0)).await.unwrap();
         }
         for id in ids {
-            assert_eq!(store.logs(id, None, 0).await.unwrap()[0].session_id, id);
-            assert_eq!(store.session_state(id).await.unwrap().unwrap().session_id, id);
-            assert_eq!(store.cascade_session(id).await.unwrap().unwrap().session_id, id);
-            assert_eq!(store.latest_checkpoint(id, 0).await.unwrap().unwrap().session_id, id);
-            let signals = store.signals(id).await.unwrap();
+            assert_eq!(store.logs(&sid(id), None, 0).await.unwrap()[0].session_id, id);
+            assert_eq!(store.session_state(&sid(id)).await.unwrap().unwrap().session_id, id);
+            assert_eq!(store.cascade_session(&sid(id)).await.unwrap().unwrap().session_id, id);
+            assert_eq!(store.latest_checkpoint(&sid(id), 0).await.unwrap().unwrap().session_id, id);
+            let signals = store.signals(&sid(id)).await.unwrap();
             assert_eq!(signals.len(), 1, "{id}");
             assert_eq!((signals[0].session_id.as_str(), signals[0].signal_id.as_str()), (id, "sig'1"));
         }
@@ -311,7 +311,7 @@ mod contract {
         for table in TABLES {
             assert_eq!(s.count(&format!("SELECT count(*) FROM {table}")).await, 5, "{table} still there");
         }
-        store.delete_sessions(&[ids[0].to_string()]).await.unwrap();
+        store.delete_sessions(&[sid(ids[0])]).await.unwrap();
         assert_eq!(s.count("SELECT count(*) FROM signals").await, 4);
         if let Some(settings) = &s.clickhouse {
             let tables = "SELECT count() FROM system.tables WHERE database = currentDatabase()";
@@ -344,6 +344,6 @@ mod contract {
         assert_eq!(s.count("SELECT count(*) FROM signals").await, 1);
         // And writing works again afterwards.
         store.put_signal(&signal("s", "b", "message", 2.0)).await.unwrap();
-        assert_eq!(store.signals("s").await.unwrap().len(), 2);
+        assert_eq!(store.signals(&sid("s")).await.unwrap().len(), 2);
     }
 }

@@ -5,7 +5,7 @@
 #[path = "support/store_rows.rs"]
 mod store_rows;
 
-use store_rows::{log, logs, signal};
+use store_rows::{log, logs, sid, signal};
 use windlass::store::{DuckStore, Store, StoreError};
 
 fn store() -> (tempfile::TempDir, DuckStore) {
@@ -38,7 +38,7 @@ async fn rows_of_the_same_time_keep_their_order() {
     store.insert_logs(&rows[..6]).await.unwrap();
     store.insert_logs(&rows[6..]).await.unwrap();
     store.insert_logs(&rows[..3]).await.unwrap(); // a retry, appended later
-    let ids: Vec<_> = store.logs("s", None, 0).await.unwrap().into_iter().map(|r| r.message_id).collect();
+    let ids: Vec<_> = store.logs(&sid("s"), None, 0).await.unwrap().into_iter().map(|r| r.message_id).collect();
     let expected: Vec<_> = rows.iter().map(|r| r.message_id.clone()).collect();
     assert_eq!(ids, expected);
 }
@@ -76,7 +76,7 @@ async fn query_reads_and_nothing_else() {
     assert_eq!(count(&store, "SELECT count(*) FROM signals").await, 1);
     // And writing works again afterwards.
     store.put_signal(&signal("s", "b", "message", 2.0)).await.unwrap();
-    assert_eq!(store.signals("s").await.unwrap().len(), 2);
+    assert_eq!(store.signals(&sid("s")).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -85,7 +85,8 @@ async fn stores_on_one_file_share_it_in_a_process() {
     let b = DuckStore::open(dir.path()).unwrap();
     a.insert_logs(&logs("s", 0, 2)).await.unwrap();
     b.insert_logs(&logs("s", 2, 2)).await.unwrap();
-    let (ra, rb) = tokio::join!(a.logs("s", None, 0), b.logs("s", None, 0));
+    let s = sid("s");
+    let (ra, rb) = tokio::join!(a.logs(&s, None, 0), b.logs(&s, None, 0));
     assert_eq!(ra.unwrap().len(), 4);
     assert_eq!(rb.unwrap().len(), 4);
 }

@@ -1,12 +1,12 @@
 //! `windlass cancel`: ask a running session to stop at its next boundary.
 
-use super::session_id::SessionId;
 use super::signal::ensure_open;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::claim;
 use crate::session::signals;
+use crate::session_id::SessionId;
 use crate::store::SessionStatus;
 use clap::Args;
 
@@ -23,7 +23,7 @@ pub struct CancelArgs {
 
 impl CancelArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let id = self.session.as_str().to_string();
+        let id = self.session.clone();
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;

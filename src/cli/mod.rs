@@ -16,7 +16,6 @@ mod man_sections;
 pub mod orphans;
 pub mod resume;
 pub mod run;
-pub mod session_id;
 pub mod sessions;
 pub mod signal;
 pub mod sql;

@@ -36,7 +36,7 @@ impl OrphansArgs {
                     claim::mark_orphaned(&*store, row, now).await?;
                 }
                 cells.push(vec![
-                    row.session_id.clone(),
+                    row.session_id.to_string(),
                     row.cascade_id.clone(),
                     row.status.to_string(),
                     row.current_phase.clone(),

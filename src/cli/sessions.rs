@@ -1,10 +1,10 @@
 //! `windlass sessions`: list sessions, or show one (`sessions show`).
 
-use super::session_id::SessionId;
 use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::session_id::SessionId;
 use crate::store::{SessionFilter, SessionStatus};
 use clap::builder::PossibleValue;
 use clap::{Args, Subcommand, ValueEnum};
@@ -68,7 +68,7 @@ impl ValueEnum for SessionStatus {
 impl SessionsArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
         match self.command {
-            Some(SessionsCommand::Show(args)) => show(ctx, args.session.as_str()),
+            Some(SessionsCommand::Show(args)) => show(ctx, &args.session),
             None => list(ctx, self),
         }
     }
@@ -85,7 +85,7 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|r| {
             vec![
-                r.session_id.clone(),
+                r.session_id.to_string(),
                 r.status.to_string(),
                 r.cascade_id.clone(),
                 r.current_phase.clone(),
@@ -100,14 +100,14 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
-    let id_owned = id.to_string();
+fn show(ctx: &Context, id: &SessionId) -> Result<ExitCode, Error> {
+    let id_owned = id.clone();
     let row = store_access::block_on(ctx, |store| async move { store.session_state(&id_owned).await })?;
     let Some(r) = row else {
         return Err(Error::UnknownSession { session: id.to_string() });
     };
     let fields: Vec<(&str, String)> = vec![
-        ("session", r.session_id.clone()),
+        ("session", r.session_id.to_string()),
         ("status", r.status.to_string()),
         ("cascade", r.cascade_id.clone()),
         ("phase", r.current_phase.clone()),

@@ -1,11 +1,11 @@
 //! `windlass signal`: send a message to a running session, or fire a named signal.
 
-use super::session_id::SessionId;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::mailbox::waiting_for_signal;
-use crate::session::signals::{self, BROADCAST};
+use crate::session::signals;
+use crate::session_id::SessionId;
 use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store};
 use clap::Args;
 use serde_json::Value;
@@ -36,7 +36,7 @@ fn parse_json(text: &str) -> Result<Value, String> {
 
 /// The session's row; it must exist and not have ended (`action` names the command for
 /// the message).
-pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStateRow, Error> {
+pub async fn ensure_open(store: &dyn Store, id: &SessionId, action: &'static str) -> Result<SessionStateRow, Error> {
     let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
     let status = row.status;
     if status.is_finished() {
@@ -61,15 +61,15 @@ impl SignalArgs {
             let payload = self.payload.clone().unwrap_or(Value::Null);
             let (row, said) = match (&self.session, &self.name, &self.message) {
                 (Some(s), None, Some(message)) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    ensure_open(&*store, s, "signal").await?;
                     let said = format!(
                         "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
                     );
-                    (signals::message(s.as_str(), message, now), said)
+                    (signals::message(s, message, now), said)
                 }
                 (Some(s), Some(name), _) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
-                    (signals::named(s.as_str(), name, &payload, now), format!("signal {name} sent to session {s}"))
+                    ensure_open(&*store, s, "signal").await?;
+                    (signals::named(s, name, &payload, now), format!("signal {name} sent to session {s}"))
                 }
                 (None, Some(name), _) => {
                     let filter = SessionFilter { status: Some(SessionStatus::Blocked), cascade_id: None, limit: 100_000 };
@@ -78,7 +78,7 @@ impl SignalArgs {
                     let said = format!(
                         "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
                     );
-                    (signals::named(BROADCAST, name, &payload, now), said)
+                    (signals::named(&signals::broadcast(), name, &payload, now), said)
                 }
                 _ => unreachable!("clap requires a session and a message, or --name"),
             };

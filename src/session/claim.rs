@@ -9,6 +9,7 @@
 //! epoch always wins over a stale owner's.
 
 use super::signals::{self, kind};
+use crate::session_id::SessionId;
 use crate::store::{SessionStateRow, SessionStatus, SignalRow, Store, StoreError};
 use std::time::{Duration, Instant};
 
@@ -63,12 +64,12 @@ pub struct ClaimRules {
 }
 
 /// The claim rows of a session.
-pub async fn claims(store: &dyn Store, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+pub async fn claims(store: &dyn Store, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
     Ok(store.signals(session_id).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
 }
 
 /// The highest epoch any claim on the session names (0: none).
-pub async fn highest_claim(store: &dyn Store, session_id: &str) -> Result<u64, StoreError> {
+pub async fn highest_claim(store: &dyn Store, session_id: &SessionId) -> Result<u64, StoreError> {
     Ok(claims(store, session_id).await?.iter().filter_map(signals::claim_epoch).max().unwrap_or(0))
 }
 
@@ -112,7 +113,12 @@ pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: C
 }
 
 /// Try to take `session_id` over for `owner` (see the module docs).
-pub async fn claim(store: &dyn Store, session_id: &str, owner: &str, rules: ClaimRules) -> Result<Claim, StoreError> {
+pub async fn claim(
+    store: &dyn Store,
+    session_id: &SessionId,
+    owner: &str,
+    rules: ClaimRules,
+) -> Result<Claim, StoreError> {
     let Some(row) = store.session_state(session_id).await? else {
         return Ok(Claim::Lost(Refusal::never("there is no such session")));
     };
@@ -194,9 +200,9 @@ mod tests {
     #[test]
     fn a_recent_claim_holds_others_off_and_raises_the_epoch() {
         let rules = ClaimRules::default();
-        let recent = signals::claim("s", "w:2", 3, 99.0);
+        let recent = signals::claim(&SessionId::new("s"), "w:2", 3, 99.0);
         assert!(claimable(&row("orphaned", 0.0, 2), std::slice::from_ref(&recent), 100.0, rules).is_err());
-        let old = signals::claim("s", "w:2", 3, 50.0);
+        let old = signals::claim(&SessionId::new("s"), "w:2", 3, 50.0);
         assert_eq!(claimable(&row("orphaned", 0.0, 2), &[old], 100.0, rules), Ok(3));
     }
 

@@ -10,6 +10,7 @@
 //! - Child sessions (sub-cascades) go with their top-level session, never on their own while
 //!   it stays; a child that is itself live under a running lease stays regardless.
 
+use crate::session_id::SessionId;
 use crate::store::{SessionStateRow, SessionStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -35,7 +36,7 @@ pub enum Reason {
 /// One session to remove.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doomed {
-    pub session_id: String,
+    pub session_id: SessionId,
     /// As stored; `None` for a child session that has no row of its own.
     pub status: Option<SessionStatus>,
     pub reason: Reason,
@@ -48,7 +49,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn ids(&self) -> Vec<String> {
+    pub fn ids(&self) -> Vec<SessionId> {
         self.sessions.iter().map(|d| d.session_id.clone()).collect()
     }
 }
@@ -88,7 +89,7 @@ pub fn plan(rows: &[SessionStateRow], links: &[(String, String)], now: f64, opts
                 continue;
             }
             out.sessions.push(Doomed {
-                session_id: child.to_string(),
+                session_id: SessionId::new(child),
                 status: child_row.map(|r| r.status),
                 reason: Reason::ChildOf { parent: parent.to_string() },
             });

@@ -1,6 +1,7 @@
 //! One session's durable side: its `session_state` versions (start, heartbeats, end) and a
 //! checkpoint after every phase, written synchronously because resume depends on them.
 
+use crate::session_id::SessionId;
 use crate::store::{CheckpointRow, SessionStateRow, SessionStatus, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,7 +39,7 @@ pub enum CheckpointError {
 /// The durable side of one session run by this process.
 pub struct Durable {
     pub store: Arc<dyn Store>,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub cascade_id: String,
     pub parent_session_id: String,
     pub owner: String,
@@ -64,7 +65,7 @@ impl Durable {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
-        session_id: &str,
+        session_id: &SessionId,
         cascade_id: &str,
         parent_session_id: &str,
         epoch: u64,
@@ -83,11 +84,11 @@ impl Durable {
             owner_epoch: epoch,
             started_at,
             updated_at: started_at,
-            ..SessionStateRow::new(session_id, SessionStatus::Starting, cascade_id)
+            ..SessionStateRow::new(session_id.clone(), SessionStatus::Starting, cascade_id)
         };
         Arc::new(Durable {
             store,
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             cascade_id: cascade_id.to_string(),
             parent_session_id: parent_session_id.to_string(),
             owner,

@@ -4,6 +4,7 @@
 //! names, so `windlass sql` queries work unchanged on either backend. `clickhouse::Row`
 //! gives the ClickHouse backend those names for RowBinary inserts and `SELECT ?fields`.
 
+use crate::session_id::SessionId;
 use serde::{Deserialize, Serialize};
 
 /// `unified_logs`: one row per engine event. Append-only.
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct LogRow {
     /// Deterministic (`<session>:<epoch>:<seq>`), so a retried insert is recognisable.
     pub message_id: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub parent_session_id: String,
     pub cascade_id: String,
     pub phase_name: String,
@@ -40,7 +41,7 @@ impl LogRow {
     /// set what their event carries (`LogRow { model, ..LogRow::new(...) }`).
     pub fn new(
         message_id: impl Into<String>,
-        session_id: impl Into<String>,
+        session_id: impl Into<SessionId>,
         node_type: impl Into<String>,
         timestamp: f64,
         content: impl Into<String>,
@@ -154,7 +155,7 @@ impl<'de> Deserialize<'de> for SessionStatus {
 /// `session_state`: one logical row per session; the highest `version` wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct SessionStateRow {
-    pub session_id: String,
+    pub session_id: SessionId,
     /// Monotonic per session (ClickHouse: the ReplacingMergeTree version column).
     pub version: u64,
     pub status: SessionStatus,
@@ -181,7 +182,11 @@ pub struct SessionStateRow {
 impl SessionStateRow {
     /// Version 0 of a session's row: owned by nobody (epoch 0), no phase, heartbeat, times,
     /// tokens or cost yet. Callers set the rest (`SessionStateRow { owner, ..SessionStateRow::new(...) }`).
-    pub fn new(session_id: impl Into<String>, status: SessionStatus, cascade_id: impl Into<String>) -> SessionStateRow {
+    pub fn new(
+        session_id: impl Into<SessionId>,
+        status: SessionStatus,
+        cascade_id: impl Into<String>,
+    ) -> SessionStateRow {
         SessionStateRow {
             session_id: session_id.into(),
             version: 0,
@@ -209,7 +214,7 @@ impl SessionStateRow {
 /// `cascade_sessions`: the definition and input of every session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct CascadeSessionRow {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub cascade_id: String,
     /// Where the file was when the session started (for messages only).
     pub cascade_path: String,
@@ -226,7 +231,7 @@ pub struct CascadeSessionRow {
 /// `checkpoints`: one row per completed phase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct CheckpointRow {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub seq: u64,
     pub phase: String,
     /// Empty when the cascade ended after this phase.
@@ -243,7 +248,7 @@ pub struct CheckpointRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct SignalRow {
     pub signal_id: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     /// `message`, `named`, `cancel` or `consumed`.
     pub kind: String,
     /// Signal name for `named`; empty otherwise.

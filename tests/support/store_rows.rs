@@ -2,7 +2,13 @@
 
 #![allow(dead_code)] // each user takes a different part
 
+use windlass::session_id::SessionId;
 use windlass::store::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+
+/// A session id from text.
+pub fn sid(id: &str) -> SessionId {
+    SessionId::new(id)
+}
 
 pub fn log(session: &str, seq: u64, timestamp: f64) -> LogRow {
     // Quotes and a line break, so every backend has to carry them intact.
@@ -47,7 +53,7 @@ pub fn state(session: &str, version: u64, status: SessionStatus) -> SessionState
 
 pub fn cascade(session: &str) -> CascadeSessionRow {
     CascadeSessionRow {
-        session_id: session.to_string(),
+        session_id: session.into(),
         cascade_id: "demo".into(),
         cascade_path: "cascades/demo.yaml".into(),
         definition: "cascade_id: demo\nphases:\n  - name: draft\n    instructions: 'It''s \"quoted\"'\n".into(),
@@ -61,7 +67,7 @@ pub fn cascade(session: &str) -> CascadeSessionRow {
 /// A checkpoint with a state of about `state_bytes` of JSON.
 pub fn checkpoint(session: &str, seq: u64, epoch: u64, state_bytes: usize) -> CheckpointRow {
     CheckpointRow {
-        session_id: session.to_string(),
+        session_id: session.into(),
         seq,
         phase: format!("p{seq}"),
         next_phase: format!("p{}", seq + 1),
@@ -75,7 +81,7 @@ pub fn checkpoint(session: &str, seq: u64, epoch: u64, state_bytes: usize) -> Ch
 pub fn signal(session: &str, id: &str, kind: &str, created_at: f64) -> SignalRow {
     SignalRow {
         signal_id: id.to_string(),
-        session_id: session.to_string(),
+        session_id: session.into(),
         kind: kind.to_string(),
         name: if kind == "named" { "approve".into() } else { String::new() },
         payload: r#""go ahead""#.into(),

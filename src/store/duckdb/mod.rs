@@ -17,6 +17,7 @@ mod schema;
 
 use self::group::{Append, Committer};
 use self::handover::{Access, Handover, Hooks};
+use crate::session_id::SessionId;
 use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
@@ -151,8 +152,8 @@ fn checkpoint_grown_log(file: &Handover, conn: &mut Connection) {
 const IN_IDS: &str = "session_id IN (SELECT unnest(?::VARCHAR[]))";
 
 /// Session ids as one list parameter for [`IN_IDS`].
-fn id_list(ids: &[String]) -> ::duckdb::types::Value {
-    ::duckdb::types::Value::List(ids.iter().map(|id| ::duckdb::types::Value::Text(id.clone())).collect())
+fn id_list(ids: &[SessionId]) -> ::duckdb::types::Value {
+    ::duckdb::types::Value::List(ids.iter().map(|id| ::duckdb::types::Value::Text(id.to_string())).collect())
 }
 
 /// `LIMIT n`, where 0 means no limit. A number from code, never user text.
@@ -185,7 +186,12 @@ impl Store for DuckStore {
         self.append("write log rows", rows, logs::insert).await
     }
 
-    async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
+    async fn logs(
+        &self,
+        session_id: &SessionId,
+        after: Option<f64>,
+        limit_rows: usize,
+    ) -> Result<Vec<LogRow>, StoreError> {
         let session_id = session_id.to_string();
         let after = after.unwrap_or(f64::NEG_INFINITY);
         // The first copy of each message wins; rows of the same time keep the order they were
@@ -208,7 +214,7 @@ impl Store for DuckStore {
         self.append("write the session state", std::slice::from_ref(row), schema::insert_states).await
     }
 
-    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
+    async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError> {
         let session_id = session_id.to_string();
         // Of two rows with the same version, the one appended last wins (rowid).
         let sql = format!(
@@ -221,7 +227,7 @@ impl Store for DuckStore {
         .await
     }
 
-    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+    async fn session_states(&self, session_ids: &[SessionId]) -> Result<Vec<SessionStateRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM session_state WHERE {IN_IDS} \
@@ -271,7 +277,7 @@ impl Store for DuckStore {
         self.append("write cascade definitions", rows, schema::insert_cascades).await
     }
 
-    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
+    async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError> {
         let session_id = session_id.to_string();
         let sql = format!(
             "SELECT {} FROM cascade_sessions WHERE session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -283,7 +289,7 @@ impl Store for DuckStore {
         .await
     }
 
-    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+    async fn cascade_sessions(&self, session_ids: &[SessionId]) -> Result<Vec<CascadeSessionRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM cascade_sessions WHERE {IN_IDS} \
@@ -305,7 +311,11 @@ impl Store for DuckStore {
         self.append("save the checkpoint", std::slice::from_ref(row), schema::insert_checkpoints).await
     }
 
-    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+    async fn latest_checkpoint(
+        &self,
+        session_id: &SessionId,
+        min_epoch: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         let session_id = session_id.to_string();
         let sql = format!(
             "SELECT {} FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
@@ -322,7 +332,7 @@ impl Store for DuckStore {
         self.append("write the signal", std::slice::from_ref(row), schema::insert_signals).await
     }
 
-    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
         let session_id = session_id.to_string();
         // rowid breaks ties between rows of the same time in the order they were appended.
         let sql =
@@ -337,7 +347,7 @@ impl Store for DuckStore {
         self.append("write signals", rows, schema::insert_signals).await
     }
 
-    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals_of(&self, session_ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!("SELECT {} FROM signals WHERE {IN_IDS} ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
         self.read("read signals", move |conn| {
@@ -370,7 +380,7 @@ impl Store for DuckStore {
         Ok(now.as_secs_f64())
     }
 
-    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, session_ids: &[SessionId]) -> Result<(), StoreError> {
         if session_ids.is_empty() {
             return Ok(());
         }

@@ -4,7 +4,9 @@
 //! No keys or indexes: rows are only appended, duplicates are dropped when reading, and an index
 //! would slow down the inserts that carry the log stream.
 
+use crate::session_id::SessionId;
 use crate::store::rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+use ::duckdb::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use ::duckdb::{params, Connection, Row};
 
 const DDL: &str = "
@@ -30,6 +32,19 @@ CREATE TABLE IF NOT EXISTS signals (
     signal_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, kind VARCHAR, name VARCHAR,
     payload VARCHAR, created_at DOUBLE);
 ";
+
+// Session ids are `VARCHAR` columns.
+impl ToSql for SessionId {
+    fn to_sql(&self) -> ::duckdb::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for SessionId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        String::column_result(value).map(SessionId::from)
+    }
+}
 
 /// Create the tables if they are missing (idempotent, any process).
 pub fn create_tables(conn: &Connection) -> ::duckdb::Result<()> {
