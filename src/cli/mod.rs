@@ -167,3 +167,14 @@ mod tests {
         assert_eq!(cli.global.color, global::ColorChoice::Never);
     }
 }
+
+// `SessionId` converts from any `String` (ids made by the engine or read from the store), and
+// clap would take that conversion over `FromStr`; ids typed on the command line must pass its
+// shape checks.
+impl clap::builder::ValueParserFactory for crate::session_id::SessionId {
+    type Parser = fn(&str) -> Result<crate::session_id::SessionId, String>;
+
+    fn value_parser() -> Self::Parser {
+        |text| text.parse()
+    }
+}
