@@ -120,6 +120,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
+// `SessionId` converts from any `String` (ids made by the engine or read from the store), and
+// clap would take that conversion over `FromStr`; ids typed on the command line must pass its
+// shape checks.
+impl clap::builder::ValueParserFactory for crate::session_id::SessionId {
+    type Parser = fn(&str) -> Result<crate::session_id::SessionId, String>;
+
+    fn value_parser() -> Self::Parser {
+        |text| text.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,16 +176,5 @@ mod tests {
         let cli = Cli::try_parse_from(["windlass", "check", "x.yaml", "-q", "--color", "never"]).unwrap();
         assert!(cli.global.quiet);
         assert_eq!(cli.global.color, global::ColorChoice::Never);
-    }
-}
-
-// `SessionId` converts from any `String` (ids made by the engine or read from the store), and
-// clap would take that conversion over `FromStr`; ids typed on the command line must pass its
-// shape checks.
-impl clap::builder::ValueParserFactory for crate::session_id::SessionId {
-    type Parser = fn(&str) -> Result<crate::session_id::SessionId, String>;
-
-    fn value_parser() -> Self::Parser {
-        |text| text.parse()
     }
 }
