@@ -29,26 +29,22 @@ fn rows(batch: usize) -> Vec<LogRow> {
     (0..BATCH_ROWS)
         .map(|i| {
             let session = format!("bench-{}", i % 50);
+            let timestamp = 1_700_000_000.0 + (batch * BATCH_ROWS + i) as f64 / 1000.0;
+            let content =
+                json!({"text": "A short answer of a few words, as most turns are.", "finish_reason": "stop", "turn": i});
             LogRow {
-                message_id: format!("{session}:1:{batch}-{i}"),
-                session_id: session,
-                parent_session_id: String::new(),
                 cascade_id: "bench".into(),
                 phase_name: format!("phase{}", i % 7),
-                sounding_index: -1,
                 attempt: 1,
                 turn: (i % 5) as u32,
-                node_type: "llm_response".into(),
                 role: "assistant".into(),
-                timestamp: 1_700_000_000.0 + (batch * BATCH_ROWS + i) as f64 / 1000.0,
                 model: "openai/gpt-4o-mini".into(),
                 tokens_in: 1200,
                 tokens_out: 300,
                 cost: 0.00042,
                 duration_ms: 850,
                 request_hash: format!("{:016x}", i * 7919),
-                content: json!({"text": "A short answer of a few words, as most turns are.", "finish_reason": "stop", "turn": i})
-                    .to_string(),
+                ..LogRow::new(format!("{session}:1:{batch}-{i}"), session, "llm_response", timestamp, content.to_string())
             }
         })
         .collect()

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use store_rows::{checkpoint, logs, state};
-use windlass::store::{DuckStore, SessionFilter, Store};
+use windlass::store::{DuckStore, SessionFilter, SessionStatus, Store};
 
 const CHILD: &str = "WINDLASS_BENCH_STORE_READER";
 
@@ -54,7 +54,7 @@ async fn open_close(store: &DuckStore) {
     for i in 0..50 {
         let t = Instant::now();
         store.release().await;
-        store.put_session_state(&state("open-close", i, "running")).await.unwrap();
+        store.put_session_state(&state("open-close", i, SessionStatus::Running)).await.unwrap();
         ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     println!("close + open + one state row:     {}", summary(ms));

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use windlass::host::{start, Limits};
 use windlass::runner::CascadeDef;
+use windlass::session_id::SessionId;
 use windlass::settings::{ClickHouseSettings, Secret};
 use windlass::store::{ClickHouseStore, DuckStore, SessionFilter, SessionStatus, Store};
 
@@ -86,7 +87,16 @@ fn main() {
                 async move {
                     let mut input = Map::new();
                     input.insert("n".into(), n.into());
-                    start::submit(&*store, def, &format!("bench-{n}"), &input, &Limits::default(), 60.0).await.unwrap();
+                    start::submit(
+                        &*store,
+                        def,
+                        &SessionId::new(format!("bench-{n}")),
+                        &input,
+                        &Limits::default(),
+                        60.0,
+                    )
+                    .await
+                    .unwrap();
                 }
             });
             futures::future::join_all(jobs).await;

@@ -17,6 +17,8 @@
 //! - [`env`](mod@env): the registry of every environment variable windlass reads, documented once;
 //!   clap help and `.env.example` are drawn from it.
 //! - [`exit_code`]: the exit codes of the CI contract.
+//! - [`session_id`]: the [`session_id::SessionId`] newtype every layer names sessions by (a
+//!   leaf: it imports nothing from the crate).
 //! - [`error`]: the top-level error type and the one function that maps an error to an exit
 //!   code.
 //!
@@ -58,6 +60,7 @@ pub mod llm;
 pub mod render;
 pub mod runner;
 pub mod session;
+pub mod session_id;
 pub mod settings;
 pub mod store;
 pub mod tools;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use windlass::host::worker::candidates;
 use windlass::session::claim::{self, Claim, ClaimRules, SETTLE};
 use windlass::session::{CheckpointError, Clock, Durable, ManualClock};
+use windlass::session_id::SessionId;
 use windlass::store::{ClickHouseStore, DuckStore, SessionStatus, Store};
 
 const LEASE: Duration = Duration::from_secs(10);
@@ -36,7 +37,8 @@ fn clock() -> Arc<ManualClock> {
 
 /// A session owned by this process at `epoch`, running, with its lease and interval.
 async fn running(store: &Arc<dyn Store>, id: &str, epoch: u64, clock: &Arc<ManualClock>) -> Arc<Durable> {
-    let durable = Durable::new(store.clone(), id, "c", "", epoch, "hash", 0, LEASE, INTERVAL, clock.clone());
+    let durable =
+        Durable::new(store.clone(), &SessionId::new(id), "c", "", epoch, "hash", 0, LEASE, INTERVAL, clock.clone());
     durable.set_status(SessionStatus::Running, Some("one")).await.unwrap();
     durable
 }
@@ -48,7 +50,7 @@ fn spawn_claim(
     rules: ClaimRules,
     clock: &Arc<ManualClock>,
 ) -> tokio::task::JoinHandle<Claim> {
-    let (store, id, owner, clock) = (store.clone(), id.to_string(), owner.to_string(), clock.clone());
+    let (store, id, owner, clock) = (store.clone(), SessionId::new(id), owner.to_string(), clock.clone());
     tokio::spawn(async move { claim::claim(&*store, &id, &owner, rules, &*clock).await.unwrap() })
 }
 
@@ -77,7 +79,7 @@ async fn claim_now(
 }
 
 async fn orphans(store: &Arc<dyn Store>, clock: &Arc<ManualClock>) -> Vec<String> {
-    candidates(&**store, true, &**clock).await.unwrap().into_iter().map(|(r, _)| r.session_id).collect()
+    candidates(&**store, true, &**clock).await.unwrap().into_iter().map(|(r, _)| r.session_id.into_string()).collect()
 }
 
 #[tokio::test]
@@ -92,12 +94,13 @@ async fn heartbeats_hold_the_lease_and_a_silent_owner_is_an_orphan_exactly_when_
         for _ in 0..(LEASE.as_secs() / INTERVAL.as_secs() + 2) {
             clock.advance(INTERVAL);
             clock.until_sleepers(1).await;
-            let row = store.session_state("beating").await.unwrap().unwrap();
+            let row = store.session_state(&SessionId::new("beating")).await.unwrap().unwrap();
             assert_eq!(row.heartbeat_at, clock.now(), "{backend}: the beat is stamped on the clock");
             assert!(!claim::is_orphan(&row, clock.now()), "{backend}");
             assert!(orphans(&store, &clock).await.is_empty(), "{backend}");
         }
-        let refused = claim::claim(&*store, "beating", "w:9", ClaimRules::default(), &*clock).await.unwrap();
+        let refused =
+            claim::claim(&*store, &SessionId::new("beating"), "w:9", ClaimRules::default(), &*clock).await.unwrap();
         let Claim::Lost(why) = refused else { panic!("{backend}: a live session was taken: {refused:?}") };
         assert_eq!(why.retry_at, Some(clock.now() + LEASE.as_secs_f64()), "{backend}: {}", why.reason);
         assert!(why.reason.contains("is owned by"), "{backend}: {}", why.reason);
@@ -109,10 +112,14 @@ async fn heartbeats_hold_the_lease_and_a_silent_owner_is_an_orphan_exactly_when_
         assert!(orphans(&store, &clock).await.is_empty(), "{backend}");
         clock.advance(Duration::from_secs(1));
         assert_eq!(orphans(&store, &clock).await, ["beating"], "{backend}");
-        let row = store.session_state("beating").await.unwrap().unwrap();
+        let row = store.session_state(&SessionId::new("beating")).await.unwrap().unwrap();
         let marked = claim::mark_orphaned(&*store, &row, clock.now()).await.unwrap();
-        assert_eq!(marked.status, SessionStatus::Orphaned.as_str(), "{backend}");
-        assert_eq!(store.session_state("beating").await.unwrap().unwrap().status, marked.status, "{backend}");
+        assert_eq!(marked.status, SessionStatus::Orphaned, "{backend}");
+        assert_eq!(
+            store.session_state(&SessionId::new("beating")).await.unwrap().unwrap().status,
+            marked.status,
+            "{backend}"
+        );
         assert_eq!(orphans(&store, &clock).await, ["beating"], "{backend}: still listed once marked");
 
         let won = claim_now(&store, "beating", "w:1", ClaimRules::default(), &clock).await;
@@ -144,7 +151,8 @@ async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_othe
         assert_eq!(won.len(), 1, "{backend}: exactly one winner: {won:?} {lost:?}");
         let (winner, epoch) = won[0];
         assert_eq!(epoch, 2, "{backend}");
-        let claimed: Vec<String> = claim::claims(&*store, "raced").await.unwrap().into_iter().map(|r| r.name).collect();
+        let claimed: Vec<String> =
+            claim::claims(&*store, &SessionId::new("raced")).await.unwrap().into_iter().map(|r| r.name).collect();
         assert_eq!(claimed.iter().min().map(String::as_str), Some(winner), "{backend}: the smallest claimer wins");
         for why in &lost {
             let first = format!("{winner} claimed it first");
@@ -153,7 +161,8 @@ async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_othe
 
         // The winner has not written a row yet: a newcomer is held off while the claim is
         // fresh, and may take the session once a lease has passed without the winner.
-        let late = claim::claim(&*store, "raced", "w:0", ClaimRules::default(), &*clock).await.unwrap();
+        let late =
+            claim::claim(&*store, &SessionId::new("raced"), "w:0", ClaimRules::default(), &*clock).await.unwrap();
         let Claim::Lost(why) = late else { panic!("{backend}: {late:?}") };
         assert_eq!(why.reason, format!("{winner} is taking it over"), "{backend}");
         assert!(
@@ -173,7 +182,8 @@ async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
         let old = running(&store, "fenced", 1, &clock).await;
         assert_eq!(old.checkpoint("one", Some("two"), "{}".into(), (0, 0, 0.0)).await.unwrap(), 0, "{backend}");
         // Live: only `--force` takes it.
-        let refused = claim::claim(&*store, "fenced", "w:2", ClaimRules::default(), &*clock).await.unwrap();
+        let refused =
+            claim::claim(&*store, &SessionId::new("fenced"), "w:2", ClaimRules::default(), &*clock).await.unwrap();
         assert!(matches!(refused, Claim::Lost(_)), "{backend}: {refused:?}");
         let rules = ClaimRules { force: true, allow_error: false };
         let won = claim_now(&store, "fenced", "w:2", rules, &clock).await;
@@ -183,7 +193,7 @@ async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
             Err(CheckpointError::Fenced { by: 2 }) => {}
             other => panic!("{backend}: the old owner was not fenced off: {other:?}"),
         }
-        let latest = store.latest_checkpoint("fenced", 0).await.unwrap().unwrap();
+        let latest = store.latest_checkpoint(&SessionId::new("fenced"), 0).await.unwrap().unwrap();
         assert_eq!((latest.phase.as_str(), latest.owner_epoch), ("one", 1), "{backend}: nothing written over");
     }
 }

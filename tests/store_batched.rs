@@ -10,7 +10,8 @@ mod store_rows;
 use std::collections::HashSet;
 use std::sync::Arc;
 use support::clickhouse::{drop_database, test_server};
-use windlass::store::{Batched, ClickHouseStore, DuckStore, SignalRow, Store};
+use windlass::session_id::SessionId;
+use windlass::store::{Batched, ClickHouseStore, DuckStore, SessionStatus, SignalRow, Store};
 
 /// Each backend this machine can test, opened fresh and initialised.
 async fn stores(
@@ -28,9 +29,9 @@ async fn stores(
     out
 }
 
-fn ids(n: usize) -> Vec<String> {
+fn ids(n: usize) -> Vec<SessionId> {
     // Quotes, separators and the DuckDB batch separator itself are only data.
-    let mut ids: Vec<String> = (0..n).map(|i| format!("s-{i}")).collect();
+    let mut ids: Vec<SessionId> = (0..n).map(|i| SessionId::new(format!("s-{i}"))).collect();
     ids.push("it's \"odd\"".into());
     ids.push("a\u{1f}b".into());
     ids.push("x' OR '1'='1".into());
@@ -45,11 +46,13 @@ async fn batch_methods_match_the_single_row_ones() {
         let ids = ids(40);
         let states: Vec<_> = ids
             .iter()
-            .flat_map(|id| [store_rows::state(id, 1, "running"), store_rows::state(id, 3, "completed")])
+            .flat_map(|id| {
+                [store_rows::state(id, 1, SessionStatus::Running), store_rows::state(id, 3, SessionStatus::Completed)]
+            })
             .collect();
         store.put_session_states(&states).await.unwrap();
         // An older version written later still loses.
-        store.put_session_states(&[store_rows::state(&ids[0], 2, "running")]).await.unwrap();
+        store.put_session_states(&[store_rows::state(&ids[0], 2, SessionStatus::Running)]).await.unwrap();
         store.put_cascade_sessions(&ids.iter().map(|id| store_rows::cascade(id)).collect::<Vec<_>>()).await.unwrap();
         store
             .put_checkpoints(&ids.iter().map(|id| store_rows::checkpoint(id, 0, 1, 100)).collect::<Vec<_>>())
@@ -89,9 +92,11 @@ async fn batch_methods_match_the_single_row_ones() {
             assert!(store.latest_checkpoint(id, 0).await.unwrap().is_some(), "{backend}");
         }
         // Long ids, more of them than one query's text may hold on ClickHouse (sent in parts).
-        let long: Vec<String> = (0..250).map(|i| format!("{i:04}-{}", "x".repeat(300))).collect();
+        let long: Vec<SessionId> = (0..250).map(|i| SessionId::new(format!("{i:04}-{}", "x".repeat(300)))).collect();
         store
-            .put_session_states(&long.iter().map(|id| store_rows::state(id, 1, "queued")).collect::<Vec<_>>())
+            .put_session_states(
+                &long.iter().map(|id| store_rows::state(id, 1, SessionStatus::Queued)).collect::<Vec<_>>(),
+            )
             .await
             .unwrap();
         let signals: Vec<SignalRow> = long
@@ -127,10 +132,10 @@ async fn concurrent_calls_through_the_batched_store_each_get_their_own_rows() {
             let id = id.clone();
             async move {
                 store.put_cascade_session(&store_rows::cascade(&id)).await.unwrap();
-                store.put_session_state(&store_rows::state(&id, 1, "running")).await.unwrap();
+                store.put_session_state(&store_rows::state(&id, 1, SessionStatus::Running)).await.unwrap();
                 store.put_signal(&store_rows::signal(&id, &format!("sig-{i}"), "message", 5.0)).await.unwrap();
                 store.put_checkpoint(&store_rows::checkpoint(&id, 0, 1, 10)).await.unwrap();
-                store.put_session_state(&store_rows::state(&id, 2, "completed")).await.unwrap();
+                store.put_session_state(&store_rows::state(&id, 2, SessionStatus::Completed)).await.unwrap();
                 let (state, cascade, signals, now) = tokio::try_join!(
                     store.session_state(&id),
                     store.cascade_session(&id),
@@ -144,7 +149,7 @@ async fn concurrent_calls_through_the_batched_store_each_get_their_own_rows() {
                 assert_eq!(signals.len(), 1, "{backend}: {id:?} sees its own signal only");
                 assert_eq!(signals[0].signal_id, format!("sig-{i}"), "{backend}");
                 assert!(now > 1.7e9, "{backend}");
-                assert!(store.session_state(&format!("{id}-missing")).await.unwrap().is_none());
+                assert!(store.session_state(&SessionId::new(format!("{id}-missing"))).await.unwrap().is_none());
             }
         });
         futures::future::join_all(jobs).await;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use store_rows::{cascade, checkpoint, logs, signal, state};
-use windlass::store::{DuckOptions, DuckStore, SessionFilter, Store, StoreError};
+use windlass::store::{DuckOptions, DuckStore, SessionFilter, SessionStatus, Store, StoreError};
 
 const WRITERS: u64 = 2;
 const BATCHES: u64 = 20;
@@ -84,12 +84,12 @@ fn writers_and_a_reader_share_the_file_without_errors_or_loss() {
         assert_eq!(q("SELECT count(*) FROM unified_logs").await, WRITERS * (per_writer + BATCH_ROWS), "the retry");
         for w in 0..WRITERS {
             let id = sid(w);
-            assert_eq!(store.logs(&id, None, 0).await.unwrap().len() as u64, per_writer);
-            let s = store.session_state(&id).await.unwrap().unwrap();
-            assert_eq!((s.version, s.status.as_str()), (BATCHES + 1, "completed"));
-            assert_eq!(store.latest_checkpoint(&id, 1).await.unwrap().unwrap().seq, BATCHES - 1);
-            assert_eq!(store.signals(&id).await.unwrap().len() as u64, BATCHES);
-            assert!(store.cascade_session(&id).await.unwrap().is_some());
+            assert_eq!(store.logs(&store_rows::sid(&id), None, 0).await.unwrap().len() as u64, per_writer);
+            let s = store.session_state(&store_rows::sid(&id)).await.unwrap().unwrap();
+            assert_eq!((s.version, s.status), (BATCHES + 1, SessionStatus::Completed));
+            assert_eq!(store.latest_checkpoint(&store_rows::sid(&id), 1).await.unwrap().unwrap().seq, BATCHES - 1);
+            assert_eq!(store.signals(&store_rows::sid(&id)).await.unwrap().len() as u64, BATCHES);
+            assert!(store.cascade_session(&store_rows::sid(&id)).await.unwrap().is_some());
         }
         assert_eq!(store.list_sessions(&SessionFilter::default()).await.unwrap().len() as u64, WRITERS);
     });
@@ -110,7 +110,7 @@ fn a_foreign_holder_makes_calls_wait_then_fail_naming_the_file() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let t = Instant::now();
-    let err = rt.block_on(store.signals("s")).unwrap_err();
+    let err = rt.block_on(store.signals(&store_rows::sid("s"))).unwrap_err();
     let waited = t.elapsed();
     match &err {
         StoreError::Unavailable { store: file, detail } => {
@@ -121,7 +121,7 @@ fn a_foreign_holder_makes_calls_wait_then_fail_naming_the_file() {
     }
     assert!(waited >= Duration::from_millis(900), "gave up after {waited:?}");
     finish(holder, "holder", Duration::from_secs(30));
-    assert!(rt.block_on(store.signals("s")).unwrap().is_empty(), "works once the holder is gone");
+    assert!(rt.block_on(store.signals(&store_rows::sid("s"))).unwrap().is_empty(), "works once the holder is gone");
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn a_checkpoint_survives_its_writer_being_killed() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = DuckStore::open(dir.path()).unwrap();
-    let latest = rt.block_on(store.latest_checkpoint("crashy", 0)).unwrap().unwrap();
+    let latest = rt.block_on(store.latest_checkpoint(&store_rows::sid("crashy"), 0)).unwrap().unwrap();
     assert!(latest.seq >= saved, "checkpoint {saved} was reported durable, the store has {}", latest.seq);
     assert!(store.take_warnings().is_empty());
 }
@@ -158,7 +158,7 @@ fn a_log_that_cannot_replay_is_set_aside() {
     {
         let store = DuckStore::open(dir.path()).unwrap();
         rt.block_on(store.init()).unwrap();
-    } // closed: the lease goes with the last store
+    } // closed: the hand-over goes with the last store
     let wal = dir.path().join("store.duckdb.wal");
     {
         // Rows that stay in the log only, as after a crash.
@@ -178,7 +178,7 @@ fn a_log_that_cannot_replay_is_set_aside() {
     std::fs::write(&wal, bytes).unwrap();
 
     let store = DuckStore::open(dir.path()).unwrap();
-    assert!(rt.block_on(store.signals("s")).unwrap().is_empty(), "opens without the broken log");
+    assert!(rt.block_on(store.signals(&store_rows::sid("s"))).unwrap().is_empty(), "opens without the broken log");
     let warnings = store.take_warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("set aside"), "{}", warnings[0]);
@@ -189,7 +189,7 @@ fn a_log_that_cannot_replay_is_set_aside() {
         .collect();
     assert_eq!(aside.len(), 1);
     rt.block_on(store.put_signal(&signal("s", "after", "message", 1.0))).unwrap();
-    assert_eq!(rt.block_on(store.signals("s")).unwrap().len(), 1);
+    assert_eq!(rt.block_on(store.signals(&store_rows::sid("s"))).unwrap().len(), 1);
 }
 
 /// A child process's part; does nothing in a normal test run.
@@ -234,7 +234,7 @@ async fn writer(dir: &Path, index: u64) {
         let t = Instant::now();
         log_t.time(t, store.insert_logs(&logs(&id, b * BATCH_ROWS, BATCH_ROWS)).await);
         let t = Instant::now();
-        state_t.time(t, store.put_session_state(&state(&id, b + 1, "running")).await);
+        state_t.time(t, store.put_session_state(&state(&id, b + 1, SessionStatus::Running)).await);
         let t = Instant::now();
         ckpt_t.time(t, store.put_checkpoint(&checkpoint(&id, b, 1, 2_000)).await);
         store.put_signal(&signal(&other, &format!("{id}-{b}"), "message", b as f64)).await.unwrap();
@@ -243,7 +243,7 @@ async fn writer(dir: &Path, index: u64) {
     }
     // A batch delivered twice (the spool retried it): stored again, read once.
     store.insert_logs(&logs(&id, (BATCHES - 1) * BATCH_ROWS, BATCH_ROWS)).await.unwrap();
-    store.put_session_state(&state(&id, BATCHES + 1, "completed")).await.unwrap();
+    store.put_session_state(&state(&id, BATCHES + 1, SessionStatus::Completed)).await.unwrap();
     println!("stats: logs {}; checkpoints {}; states {}", log_t.summary(), ckpt_t.summary(), state_t.summary());
     assert!(store.take_warnings().is_empty());
 }
@@ -260,13 +260,13 @@ async fn reader(dir: &Path) {
         for w in 0..WRITERS {
             let id = sid(w);
             let t = Instant::now();
-            let n = logs_t.time(t, store.logs(&id, None, 0).await).len();
+            let n = logs_t.time(t, store.logs(&store_rows::sid(&id), None, 0).await).len();
             // Rows only ever appear: a count that drops would be a lost row.
             assert!(n >= seen[w as usize], "{id}: {n} log rows after {}", seen[w as usize]);
             seen[w as usize] = n;
-            store.signals(&id).await.unwrap();
-            store.session_state(&id).await.unwrap();
-            store.latest_checkpoint(&id, 0).await.unwrap();
+            store.signals(&store_rows::sid(&id)).await.unwrap();
+            store.session_state(&store_rows::sid(&id)).await.unwrap();
+            store.latest_checkpoint(&store_rows::sid(&id), 0).await.unwrap();
         }
         if iterations % 5 == 0 {
             store.query("SELECT count(DISTINCT message_id) FROM unified_logs").await.unwrap();
@@ -286,7 +286,7 @@ async fn checkpointer(dir: &Path) {
     }
 }
 
-/// Hold the file the way another DuckDB program would (outside the lease) for three seconds.
+/// Hold the file the way another DuckDB program would (outside the hand-over) for three seconds.
 fn raw_holder(dir: &Path) {
     let conn = duckdb::Connection::open(dir.join("store.duckdb")).unwrap();
     std::fs::write(dir.join("holder-ready"), "").unwrap();

@@ -1,11 +1,11 @@
 //! `windlass cancel`: ask a running session to stop at its next boundary.
 
-use super::session_id::SessionId;
 use super::signal::control_error;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::control::{self, Cancel};
+use crate::session_id::SessionId;
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -21,7 +21,7 @@ pub struct CancelArgs {
 
 impl CancelArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let id = self.session.as_str().to_string();
+        let id = self.session.clone();
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;

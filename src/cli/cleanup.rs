@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::artifacts::{self, SpoolLeftovers};
 use crate::session::cleanup::{self, CleanupOptions, Doomed, Reason};
+use crate::session_id::SessionId;
 use crate::settings::{HumanDuration, StoreSettings};
 use crate::store::{self, ClickHouseStore, SessionFilter};
 use clap::Args;
@@ -92,7 +93,7 @@ impl CleanupArgs {
                 failures.push(failed("remove spool files in", &ctx.settings.data_dir.join("spool"))(e));
             }
             if self.logs {
-                let ids: Vec<String> = items.iter().map(|i| i.doomed.session_id.clone()).collect();
+                let ids: Vec<SessionId> = items.iter().map(|i| i.doomed.session_id.clone()).collect();
                 store.delete_sessions(&ids).await?;
             }
         }
@@ -137,7 +138,8 @@ impl CleanupArgs {
                 if item.folder.is_some() {
                     removes.push(format!("folder {}", human_bytes(item.bytes)));
                 }
-                let spooled: u64 = spool.files.iter().filter(|f| f.sessions.contains(id)).map(|f| f.bytes).sum();
+                let spooled: u64 =
+                    spool.files.iter().filter(|f| f.sessions.contains(id.as_str())).map(|f| f.bytes).sum();
                 if spooled > 0 {
                     removes.push(format!("spool {}", human_bytes(spooled)));
                 }
@@ -147,7 +149,12 @@ impl CleanupArgs {
                 if removes.is_empty() {
                     removes.push("nothing on disk".to_string());
                 }
-                vec![id.clone(), item.doomed.status.clone(), why(&item.doomed.reason), removes.join(", ")]
+                vec![
+                    id.to_string(),
+                    item.doomed.status.map(|s| s.to_string()).unwrap_or_default(),
+                    why(&item.doomed.reason),
+                    removes.join(", "),
+                ]
             })
             .collect();
         let mut out = std::io::stdout().lock();
@@ -162,7 +169,7 @@ impl CleanupArgs {
 }
 
 fn plan_ids(items: &[Item]) -> HashSet<String> {
-    items.iter().map(|i| i.doomed.session_id.clone()).collect()
+    items.iter().map(|i| i.doomed.session_id.to_string()).collect()
 }
 
 fn failed(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error {

@@ -12,6 +12,7 @@ use crate::llm::{LlmClient, RetryPolicy};
 use crate::render::{self, Format, GithubActions, RenderOptions};
 use crate::runner::{CascadeDef, RunOptions, RunResult, Runner, Subscriber};
 use crate::session::Hub;
+use crate::session_id::SessionId;
 use crate::store::Store;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
@@ -137,7 +138,7 @@ pub fn run_new(
     engine: &EngineArgs,
     def: Arc<CascadeDef>,
     input: Map<String, Value>,
-    session_id: String,
+    session_id: SessionId,
 ) -> Result<ExitCode, Error> {
     let client = client(ctx);
     preflight(&def, ctx, &client)?;
@@ -177,8 +178,8 @@ pub fn run_hosted(
             );
             Ok(ExitCode::Interrupted)
         }
-        Ended::Waiting { on } => Err(Error::Waiting { session: session_id, on }),
-        Ended::TimedOut => Err(Error::TimedOut { session: session_id }),
+        Ended::Waiting { on } => Err(Error::Waiting { session: session_id.to_string(), on }),
+        Ended::TimedOut => Err(Error::TimedOut { session: session_id.to_string() }),
     }
 }
 

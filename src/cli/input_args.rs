@@ -1,6 +1,6 @@
 //! How a cascade's input is given: `--input` (JSON, `@file.json`, `-`) and `-i key=value`.
 
-use super::session_id::SessionId;
+use crate::session_id::SessionId;
 use clap::Args;
 use serde_json::{Map, Value};
 use std::path::PathBuf;

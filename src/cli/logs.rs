@@ -1,10 +1,10 @@
 //! `windlass logs`: print a session's log rows.
 
-use super::session_id::SessionId;
 use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::session_id::SessionId;
 use crate::store::{self, LogRow, SessionStatus};
 use clap::Args;
 use serde_json::Value;
@@ -25,12 +25,12 @@ pub struct LogsArgs {
 
 impl LogsArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let id = self.session.as_str().to_string();
+        let id = self.session.clone();
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = store::open(&ctx.settings).await?;
             if store.session_state(&id).await?.is_none() && store.logs(&id, None, 1).await?.is_empty() {
-                return Err(Error::UnknownSession { session: id.clone() });
+                return Err(Error::UnknownSession { session: id.to_string() });
             }
             let mut seen = HashSet::new();
             let mut after: Option<f64> = None;
@@ -54,8 +54,8 @@ impl LogsArgs {
                 // Stop once the session has ended and nothing new arrived since.
                 let state = store.session_state(&id).await?;
                 let ended = state
-                    .and_then(|s| SessionStatus::parse(&s.status))
-                    .is_some_and(|s| !s.is_live() && s != SessionStatus::Queued);
+                    .map(|s| s.status)
+                    .is_some_and(|s| !s.is_live() && !matches!(s, SessionStatus::Queued | SessionStatus::Unknown));
                 if ended && fresh == 0 {
                     return Ok(ExitCode::Success);
                 }

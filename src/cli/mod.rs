@@ -17,7 +17,6 @@ mod man_sections;
 pub mod orphans;
 pub mod resume;
 pub mod run;
-pub mod session_id;
 pub mod sessions;
 pub mod signal;
 pub mod sql;
@@ -119,6 +118,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check(args) => args.run(&ctx),
         Command::Sql(args) => args.run(&ctx),
         Command::Completions(args) => args.run(),
+    }
+}
+
+// `SessionId` converts from any `String` (ids made by the engine or read from the store), and
+// clap would take that conversion over `FromStr`; ids typed on the command line must pass its
+// shape checks.
+impl clap::builder::ValueParserFactory for crate::session_id::SessionId {
+    type Parser = fn(&str) -> Result<crate::session_id::SessionId, String>;
+
+    fn value_parser() -> Self::Parser {
+        |text| text.parse()
     }
 }
 

@@ -32,13 +32,13 @@ impl OrphansArgs {
             let found = worker::candidates(&*store, true, &crate::session::SystemClock).await?;
             let mut cells = Vec::new();
             for (row, _) in &found {
-                if row.status != SessionStatus::Orphaned.as_str() {
+                if row.status != SessionStatus::Orphaned {
                     claim::mark_orphaned(&*store, row, now).await?;
                 }
                 cells.push(vec![
-                    row.session_id.clone(),
+                    row.session_id.to_string(),
                     row.cascade_id.clone(),
-                    row.status.clone(),
+                    row.status.to_string(),
                     row.current_phase.clone(),
                     row.owner.clone(),
                     if row.heartbeat_at > 0.0 { table::time(row.heartbeat_at) } else { "released".into() },

@@ -1,7 +1,6 @@
 //! `windlass resume`: continue a session from its last checkpoint.
 
 use super::engine_args::EngineArgs;
-use super::session_id::SessionId;
 use super::Context;
 use super::{execute, store_access};
 use crate::error::Error;
@@ -12,6 +11,7 @@ use crate::session::claim::{self, Claim, ClaimRules, Refusal};
 use crate::session::control;
 use crate::session::durable::owner_id;
 use crate::session::SystemClock;
+use crate::session_id::SessionId;
 use crate::store::Store;
 use clap::Args;
 use std::time::Duration;
@@ -37,7 +37,7 @@ pub struct ResumeArgs {
 
 impl ResumeArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let id = self.session.as_str().to_string();
+        let id = self.session.clone();
         let rt = store_access::runtime()?;
         let store = rt.block_on(crate::store::open(&ctx.settings))?;
         match rt.block_on(prepare(&*store, &id, &self))? {
@@ -54,7 +54,7 @@ impl ResumeArgs {
 
 /// Claim the session (waiting for a live owner's lease to run out, unless --force) and load
 /// where it continues; `None` when it had already run its last phase.
-async fn prepare(store: &dyn Store, id: &str, args: &ResumeArgs) -> Result<Option<Start>, Error> {
+async fn prepare(store: &dyn Store, id: &SessionId, args: &ResumeArgs) -> Result<Option<Start>, Error> {
     let fail = |detail: String| Error::Resume { session: id.to_string(), detail };
     if store.session_state(id).await?.is_none() {
         return Err(Error::UnknownSession { session: id.to_string() });

@@ -8,6 +8,7 @@ use crate::cascade::load_file_in;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::runner::{ids, CascadeDef};
+use crate::session_id::SessionId;
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,8 +34,8 @@ impl RunArgs {
         let cascade = loaded.cascade.clone().expect("a cascade without errors has a model");
         let def = Arc::new(CascadeDef { cascade, path: self.cascade.clone(), text: loaded.text });
         let session_id = match &self.input.session {
-            Some(id) => id.as_str().to_string(),
-            None => ids::new_session_id(),
+            Some(id) => id.clone(),
+            None => SessionId::new(ids::new_session_id()),
         };
         execute::run_new(ctx, &self.engine, def, input, session_id)
     }

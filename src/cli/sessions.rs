@@ -1,11 +1,12 @@
 //! `windlass sessions`: list sessions, or show one (`sessions show`).
 
-use super::session_id::SessionId;
 use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::store::SessionFilter;
+use crate::session_id::SessionId;
+use crate::store::{SessionFilter, SessionStatus};
+use clap::builder::PossibleValue;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 
@@ -41,58 +42,40 @@ pub struct ShowArgs {
     pub session: SessionId,
 }
 
-/// The states of a session (store.md, `session_state.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SessionStatus {
-    /// Submitted, waiting for a worker
-    Queued,
-    /// Claimed by a worker, not yet running a phase
-    Starting,
-    /// Running a phase
-    Running,
-    /// Waiting on a human or a signal
-    Blocked,
-    /// Finished successfully
-    Completed,
-    /// Ended by an error
-    Error,
-    /// Stopped by `windlass cancel`
-    Cancelled,
-    /// Its worker stopped heartbeating; can be resumed
-    Orphaned,
-}
+// `--status` takes the store's statuses by name; the help line of each lives here, with the
+// rest of the command line's words.
+impl ValueEnum for SessionStatus {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SessionStatus::ALL
+    }
 
-impl SessionStatus {
-    fn to_store(self) -> crate::store::SessionStatus {
-        use crate::store::SessionStatus as S;
-        match self {
-            SessionStatus::Queued => S::Queued,
-            SessionStatus::Starting => S::Starting,
-            SessionStatus::Running => S::Running,
-            SessionStatus::Blocked => S::Blocked,
-            SessionStatus::Completed => S::Completed,
-            SessionStatus::Error => S::Error,
-            SessionStatus::Cancelled => S::Cancelled,
-            SessionStatus::Orphaned => S::Orphaned,
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            SessionStatus::Queued => "Submitted, waiting for a worker",
+            SessionStatus::Starting => "Claimed by a worker, not yet running a phase",
+            SessionStatus::Running => "Running a phase",
+            SessionStatus::Blocked => "Waiting on a human or a signal",
+            SessionStatus::Completed => "Finished successfully",
+            SessionStatus::Error => "Ended by an error",
+            SessionStatus::Cancelled => "Stopped by `windlass cancel`",
+            SessionStatus::Orphaned => "Its worker stopped heartbeating; can be resumed",
+            SessionStatus::Unknown => return None,
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
     }
 }
 
 impl SessionsArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
         match self.command {
-            Some(SessionsCommand::Show(args)) => show(ctx, args.session.as_str()),
+            Some(SessionsCommand::Show(args)) => show(ctx, &args.session),
             None => list(ctx, self),
         }
     }
 }
 
 fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
-    let filter = SessionFilter {
-        status: args.status.map(SessionStatus::to_store),
-        cascade_id: args.cascade.clone(),
-        limit: args.limit as usize,
-    };
+    let filter = SessionFilter { status: args.status, cascade_id: args.cascade.clone(), limit: args.limit as usize };
     let rows = store_access::block_on(ctx, |store| async move { store.list_sessions(&filter).await })?;
     let columns: Vec<String> = ["SESSION", "STATUS", "CASCADE", "PHASE", "UPDATED (UTC)", "TOKENS", "COST"]
         .iter()
@@ -102,8 +85,8 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|r| {
             vec![
-                r.session_id.clone(),
-                r.status.clone(),
+                r.session_id.to_string(),
+                r.status.to_string(),
                 r.cascade_id.clone(),
                 r.current_phase.clone(),
                 table::time(r.updated_at),
@@ -117,15 +100,15 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
-    let id_owned = id.to_string();
+fn show(ctx: &Context, id: &SessionId) -> Result<ExitCode, Error> {
+    let id_owned = id.clone();
     let row = store_access::block_on(ctx, |store| async move { store.session_state(&id_owned).await })?;
     let Some(r) = row else {
         return Err(Error::UnknownSession { session: id.to_string() });
     };
     let fields: Vec<(&str, String)> = vec![
-        ("session", r.session_id.clone()),
-        ("status", r.status.clone()),
+        ("session", r.session_id.to_string()),
+        ("status", r.status.to_string()),
         ("cascade", r.cascade_id.clone()),
         ("phase", r.current_phase.clone()),
         ("blocked on", r.blocked_on.clone()),
@@ -137,7 +120,7 @@ fn show(ctx: &Context, id: &str) -> Result<ExitCode, Error> {
         ("completed", table::time(r.completed_at)),
         ("tokens", format!("{} in, {} out", r.tokens_in, r.tokens_out)),
         ("cost", format!("${:.4}", r.cost)),
-        ("cancel requested", if r.cancel_requested != 0 { "yes".into() } else { String::new() }),
+        ("cancel requested", if r.cancel_requested { "yes".into() } else { String::new() }),
         ("error", r.error_message.clone()),
     ];
     let mut out = std::io::stdout().lock();

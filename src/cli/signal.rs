@@ -1,11 +1,11 @@
 //! `windlass signal`: send a message to a running session, or fire a named signal.
 
-use super::session_id::SessionId;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::control::{self, ControlError};
-use crate::session::signals::{self, BROADCAST};
+use crate::session::signals;
+use crate::session_id::SessionId;
 use clap::Args;
 use serde_json::Value;
 
@@ -55,22 +55,22 @@ impl SignalArgs {
             let payload = self.payload.clone().unwrap_or(Value::Null);
             let (row, said) = match (&self.session, &self.name, &self.message) {
                 (Some(s), None, Some(message)) => {
-                    control::ensure_open(&*store, s.as_str()).await.map_err(control_error("signal"))?;
+                    control::ensure_open(&*store, s).await.map_err(control_error("signal"))?;
                     let said = format!(
                         "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
                     );
-                    (signals::message(s.as_str(), message, now), said)
+                    (signals::message(s, message, now), said)
                 }
                 (Some(s), Some(name), _) => {
-                    control::ensure_open(&*store, s.as_str()).await.map_err(control_error("signal"))?;
-                    (signals::named(s.as_str(), name, &payload, now), format!("signal {name} sent to session {s}"))
+                    control::ensure_open(&*store, s).await.map_err(control_error("signal"))?;
+                    (signals::named(s, name, &payload, now), format!("signal {name} sent to session {s}"))
                 }
                 (None, Some(name), _) => {
                     let waiters = control::waiting_on(&*store, name).await?;
                     let said = format!(
                         "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
                     );
-                    (signals::named(BROADCAST, name, &payload, now), said)
+                    (signals::named(&signals::broadcast(), name, &payload, now), said)
                 }
                 _ => unreachable!("clap requires a session and a message, or --name"),
             };

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::host::{start, Limits};
 use crate::runner::{ids, CascadeDef};
+use crate::session_id::SessionId;
 use crate::settings::HumanDuration;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, ValueEnum};
@@ -66,8 +67,8 @@ impl SubmitArgs {
         let cascade = loaded.cascade.clone().expect("a cascade without errors has a model");
         let def = CascadeDef { cascade, path: self.cascade.clone(), text: loaded.text };
         let id = match &self.input.session {
-            Some(id) => id.as_str().to_string(),
-            None => ids::new_session_id(),
+            Some(id) => id.clone(),
+            None => SessionId::new(ids::new_session_id()),
         };
         let limits = Limits {
             model: self.model.clone(),
@@ -81,7 +82,7 @@ impl SubmitArgs {
             if store.session_state(&id).await?.is_some() {
                 return Err(Error::Session {
                     action: "submit",
-                    session: id.clone(),
+                    session: id.to_string(),
                     detail: "a session with this id already exists; leave out --session for a new id".into(),
                 });
             }

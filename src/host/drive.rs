@@ -162,7 +162,7 @@ pub async fn drive(
             };
             let _ = durable
                 .release(|r| {
-                    r.status = SessionStatus::Orphaned.as_str().into();
+                    r.status = SessionStatus::Orphaned;
                     r.error_message = why.into();
                 })
                 .await;
@@ -171,7 +171,7 @@ pub async fn drive(
             let on = on.clone();
             let _ = durable
                 .release(|r| {
-                    r.status = SessionStatus::Blocked.as_str().into();
+                    r.status = SessionStatus::Blocked;
                     r.blocked_on = on;
                 })
                 .await;

@@ -8,24 +8,15 @@ use crate::store::LogRow;
 /// recognisable and a resumed session (a higher epoch) never collides with the crashed one.
 pub fn log_row(e: &Envelope, epoch: u64, cascade_id: &str, parent: &str) -> LogRow {
     let mut row = LogRow {
-        message_id: format!("{}:{epoch}:{}", e.session_id, e.seq),
-        session_id: e.session_id.to_string(),
         parent_session_id: parent.to_string(),
         cascade_id: cascade_id.to_string(),
-        phase_name: String::new(),
-        sounding_index: -1,
-        attempt: 0,
-        turn: 0,
-        node_type: e.event.name().to_string(),
-        role: String::new(),
-        timestamp: e.at,
-        model: String::new(),
-        tokens_in: 0,
-        tokens_out: 0,
-        cost: 0.0,
-        duration_ms: 0,
-        request_hash: String::new(),
-        content: serde_json::to_string(&e.event).unwrap_or_default(),
+        ..LogRow::new(
+            format!("{}:{epoch}:{}", e.session_id, e.seq),
+            e.session_id.to_string(),
+            e.event.name(),
+            e.at,
+            serde_json::to_string(&e.event).unwrap_or_default(),
+        )
     };
     match &e.event {
         RunEvent::CascadeStarted { cascade_id: c, parent_session_id, .. } => {

@@ -6,6 +6,7 @@ use crate::cascade::{load_str, Severity};
 use crate::runner::replay::Replay;
 use crate::runner::{CascadeDef, RunState};
 use crate::session::signals::{kind, Signal};
+use crate::session_id::SessionId;
 use crate::store::{CascadeSessionRow, SessionStateRow, Store, StoreError};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 /// Where a durable run starts: a new session, or a checkpoint being resumed.
 pub struct Start {
     pub def: Arc<CascadeDef>,
-    pub session_id: String,
+    pub session_id: SessionId,
     /// The fencing token this process holds.
     pub epoch: u64,
     pub next_seq: u64,
@@ -50,9 +51,14 @@ pub fn hash(text: &str) -> String {
 }
 
 /// The `cascade_sessions` row of a new session.
-pub fn cascade_row(def: &CascadeDef, session_id: &str, input: &Map<String, Value>, now: f64) -> CascadeSessionRow {
+pub fn cascade_row(
+    def: &CascadeDef,
+    session_id: &SessionId,
+    input: &Map<String, Value>,
+    now: f64,
+) -> CascadeSessionRow {
     CascadeSessionRow {
-        session_id: session_id.to_string(),
+        session_id: session_id.clone(),
         cascade_id: def.cascade.cascade_id.clone(),
         cascade_path: def.path.display().to_string(),
         definition: def.text.clone(),
@@ -69,7 +75,7 @@ pub fn cascade_row(def: &CascadeDef, session_id: &str, input: &Map<String, Value
 pub async fn submit(
     store: &dyn Store,
     def: &CascadeDef,
-    id: &str,
+    id: &SessionId,
     input: &Map<String, Value>,
     limits: &Limits,
     lease_seconds: f64,
@@ -83,32 +89,16 @@ pub async fn submit(
 }
 
 /// The first row of a submitted session: queued, owned by nobody, epoch 0.
-fn queued_row(id: &str, cascade_id: &str, now: f64, lease_seconds: f64) -> SessionStateRow {
+fn queued_row(id: &SessionId, cascade_id: &str, now: f64, lease_seconds: f64) -> SessionStateRow {
     SessionStateRow {
-        session_id: id.to_string(),
-        version: 0,
-        status: crate::store::SessionStatus::Queued.as_str().into(),
-        cascade_id: cascade_id.to_string(),
-        parent_session_id: String::new(),
-        current_phase: String::new(),
-        blocked_on: String::new(),
-        heartbeat_at: 0.0,
         lease_seconds,
-        owner: String::new(),
-        owner_epoch: 0,
-        cancel_requested: 0,
-        error_message: String::new(),
-        started_at: 0.0,
         updated_at: now,
-        completed_at: 0.0,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost: 0.0,
+        ..SessionStateRow::new(id.clone(), crate::store::SessionStatus::Queued, cascade_id)
     }
 }
 
 /// A new session from its first phase.
-pub fn new_session(def: Arc<CascadeDef>, session_id: String, input: Map<String, Value>) -> Start {
+pub fn new_session(def: Arc<CascadeDef>, session_id: SessionId, input: Map<String, Value>) -> Start {
     Start {
         phase: if def.cascade.phases.is_empty() { None } else { Some(0) },
         def,
@@ -133,7 +123,7 @@ pub async fn from_store(
     epoch: u64,
     from_phase: Option<&str>,
 ) -> Result<Start, StartError> {
-    let id = row.session_id.as_str();
+    let id = &row.session_id;
     let fail = |detail: String| StartError::Unusable(detail);
     let stored =
         store.cascade_session(id).await?.ok_or_else(|| fail("the store has no cascade definition for it".into()))?;
@@ -152,7 +142,7 @@ pub async fn from_store(
     let cascade = cascade.ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
     let def = Arc::new(CascadeDef { cascade, path, text: stored.definition.clone() });
     // A queued session has neither checkpoints nor logs yet.
-    let queued = row.status == crate::store::SessionStatus::Queued.as_str();
+    let queued = row.status == crate::store::SessionStatus::Queued;
     let checkpoint = if queued { None } else { store.latest_checkpoint(id, 0).await? };
     let input: Map<String, Value> = serde_json::from_str(&stored.input).unwrap_or_default();
     let state: RunState = match &checkpoint {
@@ -192,7 +182,7 @@ pub async fn from_store(
         .unwrap_or_default();
     Ok(Start {
         def,
-        session_id: id.to_string(),
+        session_id: id.clone(),
         epoch,
         next_seq: checkpoint.as_ref().map(|c| c.seq + 1).unwrap_or(0),
         state,

@@ -11,6 +11,7 @@ use crate::runner::RunStatus;
 use crate::session::claim::{self, Claim, ClaimRules};
 use crate::session::durable::owner_id;
 use crate::session::Clock;
+use crate::session_id::SessionId;
 use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -76,7 +77,7 @@ pub async fn run(
     report: Arc<dyn Fn(WorkerEvent) + Send + Sync>,
 ) -> Result<(), StoreError> {
     let owner = owner_id();
-    let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let busy: Arc<Mutex<HashSet<SessionId>>> = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
     metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
@@ -142,7 +143,7 @@ struct Job {
     owner: String,
     metrics: Arc<Metrics>,
     report: Arc<dyn Fn(WorkerEvent) + Send + Sync>,
-    busy: Arc<Mutex<HashSet<String>>>,
+    busy: Arc<Mutex<HashSet<SessionId>>>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -150,12 +151,12 @@ impl Job {
     async fn run(self, row: SessionStateRow, orphan: bool) {
         let id = row.session_id.clone();
         if let Err(e) = self.claim_and_drive(&id, orphan).await {
-            (self.report)(WorkerEvent::Failed { session: id.clone(), error: e });
+            (self.report)(WorkerEvent::Failed { session: id.to_string(), error: e });
         }
         self.busy.lock().expect("busy").remove(&id);
     }
 
-    async fn claim_and_drive(&self, id: &str, orphan: bool) -> Result<(), String> {
+    async fn claim_and_drive(&self, id: &SessionId, orphan: bool) -> Result<(), String> {
         let store = &*self.host.store;
         let (epoch, row) = match claim::claim(store, id, &self.owner, ClaimRules::default(), &*self.host.clock).await {
             Ok(Claim::Won { epoch, row }) => (epoch, row),

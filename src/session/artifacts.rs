@@ -135,26 +135,7 @@ mod tests {
     use crate::store::LogRow;
 
     fn row(session: &str) -> LogRow {
-        LogRow {
-            message_id: format!("{session}:0:1"),
-            session_id: session.into(),
-            parent_session_id: String::new(),
-            cascade_id: "c".into(),
-            phase_name: String::new(),
-            sounding_index: -1,
-            attempt: 0,
-            turn: 0,
-            node_type: "phase_started".into(),
-            role: String::new(),
-            timestamp: 1.0,
-            model: String::new(),
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
-            duration_ms: 0,
-            request_hash: String::new(),
-            content: "{}".into(),
-        }
+        LogRow { cascade_id: "c".into(), ..LogRow::new(format!("{session}:0:1"), session, "phase_started", 1.0, "{}") }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use super::clock::Clock;
 use super::signals::{self, kind};
+use crate::session_id::SessionId;
 use crate::store::{SessionStateRow, SessionStatus, SignalRow, Store, StoreError};
 use std::time::Duration;
 
@@ -64,25 +65,24 @@ pub struct ClaimRules {
 }
 
 /// The claim rows of a session.
-pub async fn claims(store: &dyn Store, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+pub async fn claims(store: &dyn Store, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
     Ok(store.signals(session_id).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
 }
 
 /// The highest epoch any claim on the session names (0: none).
-pub async fn highest_claim(store: &dyn Store, session_id: &str) -> Result<u64, StoreError> {
+pub async fn highest_claim(store: &dyn Store, session_id: &SessionId) -> Result<u64, StoreError> {
     Ok(claims(store, session_id).await?.iter().filter_map(signals::claim_epoch).max().unwrap_or(0))
 }
 
 /// Whether the session may be claimed now, and the epoch it is at; `Err` says why not.
 pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: ClaimRules) -> Result<u64, Refusal> {
-    let status = SessionStatus::parse(&row.status);
     let epoch = claims.iter().filter_map(signals::claim_epoch).max().unwrap_or(0).max(row.owner_epoch);
-    match status {
-        Some(SessionStatus::Completed | SessionStatus::Cancelled) => {
+    match row.status {
+        SessionStatus::Completed | SessionStatus::Cancelled => {
             return Err(Refusal::never(format!("it already ended with status {}", row.status)))
         }
-        Some(SessionStatus::Error) if !rules.allow_error => return Err(Refusal::never("it ended with an error")),
-        Some(s) if s.is_live() && !rules.force && row.heartbeat_at + row.lease_seconds > now => {
+        SessionStatus::Error if !rules.allow_error => return Err(Refusal::never("it ended with an error")),
+        s if s.is_live() && !rules.force && row.heartbeat_at + row.lease_seconds > now => {
             return Err(Refusal {
                 reason: format!(
                     "it is owned by {} (heartbeat {:.0}s ago, lease {:.0}s)",
@@ -117,7 +117,7 @@ pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: C
 /// the settle delay waited on `clock`.
 pub async fn claim(
     store: &dyn Store,
-    session_id: &str,
+    session_id: &SessionId,
     owner: &str,
     rules: ClaimRules,
     clock: &dyn Clock,
@@ -158,7 +158,7 @@ pub async fn claim(
 /// written.
 pub async fn mark_orphaned(store: &dyn Store, row: &SessionStateRow, now: f64) -> Result<SessionStateRow, StoreError> {
     let mut r = row.clone();
-    r.status = SessionStatus::Orphaned.as_str().into();
+    r.status = SessionStatus::Orphaned;
     r.version = (row.version + 1).max(orphan_mark_version(row.owner_epoch));
     r.updated_at = now;
     if r.error_message.is_empty() {
@@ -170,9 +170,7 @@ pub async fn mark_orphaned(store: &dyn Store, row: &SessionStateRow, now: f64) -
 
 /// Whether a session's owner stopped heartbeating: live status, lease run out (store clock).
 pub fn is_orphan(row: &SessionStateRow, now: f64) -> bool {
-    let status = SessionStatus::parse(&row.status);
-    status == Some(SessionStatus::Orphaned)
-        || (status.is_some_and(SessionStatus::is_live) && row.heartbeat_at + row.lease_seconds <= now)
+    row.status == SessionStatus::Orphaned || (row.status.is_live() && row.heartbeat_at + row.lease_seconds <= now)
 }
 
 #[cfg(test)]
@@ -181,25 +179,12 @@ mod tests {
 
     fn row(status: &str, heartbeat_at: f64, epoch: u64) -> SessionStateRow {
         SessionStateRow {
-            session_id: "s".into(),
             version: epoch << EPOCH_SHIFT,
-            status: status.into(),
-            cascade_id: "c".into(),
-            parent_session_id: String::new(),
-            current_phase: String::new(),
-            blocked_on: String::new(),
             heartbeat_at,
             lease_seconds: 10.0,
             owner: "h:1".into(),
             owner_epoch: epoch,
-            cancel_requested: 0,
-            error_message: String::new(),
-            started_at: 0.0,
-            updated_at: 0.0,
-            completed_at: 0.0,
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
+            ..SessionStateRow::new("s", SessionStatus::from_stored(status), "c")
         }
     }
 
@@ -218,9 +203,9 @@ mod tests {
     #[test]
     fn a_recent_claim_holds_others_off_and_raises_the_epoch() {
         let rules = ClaimRules::default();
-        let recent = signals::claim("s", "w:2", 3, 99.0);
+        let recent = signals::claim(&SessionId::new("s"), "w:2", 3, 99.0);
         assert!(claimable(&row("orphaned", 0.0, 2), std::slice::from_ref(&recent), 100.0, rules).is_err());
-        let old = signals::claim("s", "w:2", 3, 50.0);
+        let old = signals::claim(&SessionId::new("s"), "w:2", 3, 50.0);
         assert_eq!(claimable(&row("orphaned", 0.0, 2), &[old], 100.0, rules), Ok(3));
     }
 

@@ -11,6 +11,7 @@
 //! - Child sessions (sub-cascades) go with their top-level session, never on their own while
 //!   it stays; a child that is itself live under a running lease stays regardless.
 
+use crate::session_id::SessionId;
 use crate::store::{SessionStateRow, SessionStatus, Store, StoreError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -57,9 +58,9 @@ pub enum Reason {
 /// One session to remove.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doomed {
-    pub session_id: String,
-    /// As stored; empty for a child session that has no row of its own.
-    pub status: String,
+    pub session_id: SessionId,
+    /// As stored; `None` for a child session that has no row of its own.
+    pub status: Option<SessionStatus>,
     pub reason: Reason,
 }
 
@@ -70,7 +71,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn ids(&self) -> Vec<String> {
+    pub fn ids(&self) -> Vec<SessionId> {
         self.sessions.iter().map(|d| d.session_id.clone()).collect()
     }
 }
@@ -101,7 +102,7 @@ pub fn plan(rows: &[SessionStateRow], links: &[(String, String)], now: f64, opts
         if !taken.insert(row.session_id.as_str()) {
             continue;
         }
-        out.sessions.push(Doomed { session_id: row.session_id.clone(), status: row.status.clone(), reason });
+        out.sessions.push(Doomed { session_id: row.session_id.clone(), status: Some(row.status), reason });
         // Depth first, so each child follows its parent; `taken` also stops link cycles.
         let mut stack = kids(&children, &row.session_id);
         while let Some((child, parent)) = stack.pop() {
@@ -110,8 +111,8 @@ pub fn plan(rows: &[SessionStateRow], links: &[(String, String)], now: f64, opts
                 continue;
             }
             out.sessions.push(Doomed {
-                session_id: child.to_string(),
-                status: child_row.map(|r| r.status.clone()).unwrap_or_default(),
+                session_id: SessionId::new(child),
+                status: child_row.map(|r| r.status),
                 reason: Reason::ChildOf { parent: parent.to_string() },
             });
             stack.extend(kids(&children, child));
@@ -137,7 +138,7 @@ fn ago(reason: &Reason) -> f64 {
 
 /// Why this session goes on its own account, if it does.
 fn own_reason(row: &SessionStateRow, now: f64, opts: CleanupOptions) -> Option<Reason> {
-    let status = SessionStatus::parse(&row.status)?;
+    let status = row.status;
     let old_enough = |at: f64| {
         let ago = now - at;
         (ago >= opts.older_than.as_secs_f64()).then_some(ago)
@@ -157,10 +158,10 @@ fn own_reason(row: &SessionStateRow, now: f64, opts: CleanupOptions) -> Option<R
 /// Never removed: queued sessions, live ones whose lease still runs, and statuses this build
 /// does not know.
 fn protected(row: &SessionStateRow, now: f64) -> bool {
-    match SessionStatus::parse(&row.status) {
-        None | Some(SessionStatus::Queued) => true,
-        Some(s) if s.is_live() => row.heartbeat_at + row.lease_seconds >= now,
-        Some(_) => false,
+    match row.status {
+        SessionStatus::Unknown | SessionStatus::Queued => true,
+        s if s.is_live() => row.heartbeat_at + row.lease_seconds >= now,
+        _ => false,
     }
 }
 
@@ -180,25 +181,14 @@ mod tests {
 
     fn row(id: &str, status: &str) -> SessionStateRow {
         SessionStateRow {
-            session_id: id.into(),
             version: 1,
-            status: status.into(),
-            cascade_id: "c".into(),
-            parent_session_id: String::new(),
-            current_phase: String::new(),
-            blocked_on: String::new(),
             heartbeat_at: NOW - 10.0 * DAY,
             lease_seconds: 60.0,
             owner: "h:1".into(),
             owner_epoch: 1,
-            cancel_requested: 0,
-            error_message: String::new(),
             started_at: NOW - 10.0 * DAY,
             updated_at: NOW - 10.0 * DAY,
-            completed_at: 0.0,
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
+            ..SessionStateRow::new(id, SessionStatus::from_stored(status), "c")
         }
     }
 
@@ -273,7 +263,7 @@ mod tests {
         let p = plan(&[parent.clone(), child_row.clone()], &links, NOW, opts(7, false));
         assert_eq!(ids(&p), ["p", "p-c1", "p-c1-g", "p-c2"]);
         assert_eq!(p.sessions[2].reason, Reason::ChildOf { parent: "p-c1".into() });
-        assert_eq!(p.sessions[1].status, "");
+        assert_eq!(p.sessions[1].status, None);
 
         // The parent stays (too recent): its children stay too, even old finished ones.
         let young = finished("p", "completed", 1.0);

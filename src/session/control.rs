@@ -7,6 +7,7 @@
 use super::claim;
 use super::mailbox::waiting_for_signal;
 use super::signals;
+use crate::session_id::SessionId;
 use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store, StoreError};
 
 /// Why a session cannot take a signal or a cancel.
@@ -15,16 +16,15 @@ pub enum ControlError {
     #[error("no session {session} in this store")]
     Unknown { session: String },
     #[error("session {session} already ended with status {status}")]
-    Ended { session: String, status: String },
+    Ended { session: String, status: SessionStatus },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The session's row; it must exist and not have ended.
-pub async fn ensure_open(store: &dyn Store, id: &str) -> Result<SessionStateRow, ControlError> {
+pub async fn ensure_open(store: &dyn Store, id: &SessionId) -> Result<SessionStateRow, ControlError> {
     let row = store.session_state(id).await?.ok_or_else(|| ControlError::Unknown { session: id.to_string() })?;
-    let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
-    if status.is_finished() {
+    if row.status.is_finished() {
         return Err(ControlError::Ended { session: id.to_string(), status: row.status });
     }
     Ok(row)
@@ -47,18 +47,18 @@ pub enum Cancel {
 }
 
 /// Cancel a session that has not ended.
-pub async fn cancel(store: &dyn Store, id: &str, reason: Option<&str>) -> Result<Cancel, ControlError> {
+pub async fn cancel(store: &dyn Store, id: &SessionId, reason: Option<&str>) -> Result<Cancel, ControlError> {
     let row = ensure_open(store, id).await?;
     let now = store.now().await?;
     // The request is a fact of its own: a heartbeat can never undo it.
     store.put_signal(&signals::cancel(id, reason, now)).await?;
-    let live = SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live) && !claim::is_orphan(&row, now);
+    let live = row.status.is_live() && !claim::is_orphan(&row, now);
     if live {
         return Ok(Cancel::Requested);
     }
     let mut r = row;
-    r.status = SessionStatus::Cancelled.as_str().into();
-    r.cancel_requested = 1;
+    r.status = SessionStatus::Cancelled;
+    r.cancel_requested = true;
     r.error_message = match reason {
         Some(why) => format!("cancelled: {why}"),
         None => "cancelled".into(),
@@ -79,7 +79,7 @@ pub async fn complete_finished(
     epoch: u64,
 ) -> Result<(), StoreError> {
     let mut r = row;
-    r.status = SessionStatus::Completed.as_str().into();
+    r.status = SessionStatus::Completed;
     r.owner = owner;
     r.owner_epoch = epoch;
     r.version = claim::final_version(epoch);

@@ -3,6 +3,7 @@
 //! Stamps, intervals and waits come from the [`Clock`] it is given.
 
 use super::clock::Clock;
+use crate::session_id::SessionId;
 use crate::store::{CheckpointRow, SessionStateRow, SessionStatus, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +41,7 @@ pub enum CheckpointError {
 /// The durable side of one session run by this process.
 pub struct Durable {
     pub store: Arc<dyn Store>,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub cascade_id: String,
     pub parent_session_id: String,
     pub owner: String,
@@ -68,7 +69,7 @@ impl Durable {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
-        session_id: &str,
+        session_id: &SessionId,
         cascade_id: &str,
         parent_session_id: &str,
         epoch: u64,
@@ -83,29 +84,18 @@ impl Durable {
         let last_row_write = clock.instant().checked_sub(ROW_WRITE_EVERY).unwrap_or_else(|| clock.instant());
         let owner = owner_id();
         let row = SessionStateRow {
-            session_id: session_id.to_string(),
-            version: 0,
-            status: SessionStatus::Starting.as_str().into(),
-            cascade_id: cascade_id.to_string(),
             parent_session_id: parent_session_id.to_string(),
-            current_phase: String::new(),
-            blocked_on: String::new(),
             heartbeat_at: started_at,
             lease_seconds: lease.as_secs_f64(),
             owner: owner.clone(),
             owner_epoch: epoch,
-            cancel_requested: 0,
-            error_message: String::new(),
             started_at,
             updated_at: started_at,
-            completed_at: 0.0,
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
+            ..SessionStateRow::new(session_id.clone(), SessionStatus::Starting, cascade_id)
         };
         Arc::new(Durable {
             store,
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             cascade_id: cascade_id.to_string(),
             parent_session_id: parent_session_id.to_string(),
             owner,
@@ -155,7 +145,7 @@ impl Durable {
 
     pub async fn set_status(&self, status: SessionStatus, phase: Option<&str>) -> Result<(), StoreError> {
         self.update(|r| {
-            r.status = status.as_str().into();
+            r.status = status;
             if let Some(p) = phase {
                 r.current_phase = p.to_string();
             }
@@ -252,7 +242,7 @@ impl Durable {
         totals: (u64, u64, f64),
     ) -> Result<(), StoreError> {
         let mut row = self.prepare(|r| {
-            r.status = status.as_str().into();
+            r.status = status;
             r.blocked_on.clear();
             r.error_message = error.unwrap_or_default().to_string();
             r.completed_at = if status.is_finished() { self.clock.now() } else { 0.0 };

@@ -7,7 +7,8 @@
 //! machine's insert) is not missed. Mailboxes drop rows they have seen.
 
 use super::mailbox::Mailbox;
-use super::signals::BROADCAST;
+use super::signals::{self, BROADCAST};
+use crate::session_id::SessionId;
 use crate::store::{SignalRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -23,7 +24,7 @@ const LOOK_BACK: f64 = 10.0;
 /// See the module docs.
 pub struct Hub {
     store: Arc<dyn Store>,
-    boxes: Mutex<HashMap<String, Weak<Mailbox>>>,
+    boxes: Mutex<HashMap<SessionId, Weak<Mailbox>>>,
 }
 
 impl Hub {
@@ -37,19 +38,20 @@ impl Hub {
 
     /// The mailbox of `session_id`, with every signal already addressed to it. Broadcast
     /// signals count from `broadcasts_since` (the session's start, store clock).
-    pub async fn register(&self, session_id: &str, broadcasts_since: f64) -> Result<Arc<Mailbox>, StoreError> {
+    pub async fn register(&self, session_id: &SessionId, broadcasts_since: f64) -> Result<Arc<Mailbox>, StoreError> {
         let mailbox = Arc::new(Mailbox::new(self.store.clone(), session_id, broadcasts_since));
-        self.boxes.lock().expect("hub").insert(session_id.to_string(), Arc::downgrade(&mailbox));
+        self.boxes.lock().expect("hub").insert(session_id.clone(), Arc::downgrade(&mailbox));
         // Both in one query when the store batches reads.
+        let broadcast = signals::broadcast();
         let (mut history, broadcasts) =
-            tokio::try_join!(self.store.signals(session_id), self.store.signals(BROADCAST))?;
+            tokio::try_join!(self.store.signals(session_id), self.store.signals(&broadcast))?;
         history.extend(broadcasts.into_iter().filter(|r| r.created_at >= broadcasts_since));
         mailbox.offer(&history);
         Ok(mailbox)
     }
 
     /// Stop delivering to `session_id`.
-    pub fn unregister(&self, session_id: &str) {
+    pub fn unregister(&self, session_id: &SessionId) {
         self.boxes.lock().expect("hub").remove(session_id);
     }
 
@@ -86,7 +88,7 @@ async fn poll(hub: Weak<Hub>, mut cursor: f64) {
             }
         }
         for b in boxes {
-            let mut mine = by_session.remove(b.session_id()).unwrap_or_default();
+            let mut mine = by_session.remove(b.session_id().as_str()).unwrap_or_default();
             mine.extend(broadcast.iter().cloned());
             if !mine.is_empty() {
                 b.offer(&mine);

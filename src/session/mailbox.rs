@@ -7,6 +7,7 @@
 
 use super::signals::{self, kind, Signal, BROADCAST};
 use super::Durable;
+use crate::session_id::SessionId;
 use crate::store::{SessionStatus, SignalRow, Store, StoreError};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -40,7 +41,7 @@ struct Inbox {
 /// See the module docs.
 pub struct Mailbox {
     store: Arc<dyn Store>,
-    session_id: String,
+    session_id: SessionId,
     /// Broadcast signals created before this are not for this session.
     broadcasts_since: f64,
     durable: Mutex<Option<Arc<Durable>>>,
@@ -53,10 +54,10 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
-    pub(super) fn new(store: Arc<dyn Store>, session_id: &str, broadcasts_since: f64) -> Mailbox {
+    pub(super) fn new(store: Arc<dyn Store>, session_id: &SessionId, broadcasts_since: f64) -> Mailbox {
         Mailbox {
             store,
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             broadcasts_since,
             durable: Mutex::new(None),
             inbox: Mutex::new(Inbox::default()),
@@ -72,7 +73,7 @@ impl Mailbox {
         self.answer_owed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn session_id(&self) -> &str {
+    pub fn session_id(&self) -> &SessionId {
         &self.session_id
     }
 
@@ -244,7 +245,7 @@ impl Mailbox {
             // The heartbeat re-sends the row, so a failed write here heals itself.
             let _ = d
                 .update(|r| {
-                    r.status = status.as_str().into();
+                    r.status = status;
                     r.blocked_on = on;
                 })
                 .await;
@@ -270,7 +271,7 @@ impl Mailbox {
     /// Fire a named signal for every session waiting on it (`fire_signal`).
     pub async fn fire(&self, name: &str, payload: &Value) -> Result<(), StoreError> {
         let now = self.store.now().await?;
-        self.store.put_signal(&signals::named(BROADCAST, name, payload, now)).await
+        self.store.put_signal(&signals::named(&signals::broadcast(), name, payload, now)).await
     }
 }
 
@@ -282,15 +283,15 @@ mod tests {
     fn mailbox() -> (tempfile::TempDir, Mailbox) {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(DuckStore::open(dir.path()).unwrap());
-        (dir, Mailbox::new(store, "s1", 100.0))
+        (dir, Mailbox::new(store, &SessionId::new("s1"), 100.0))
     }
 
     #[tokio::test]
     async fn each_signal_is_delivered_once_and_broadcasts_only_when_recent() {
         let (_dir, mb) = mailbox();
-        let m = signals::message("s1", "hello", 101.0);
-        let old = signals::named(BROADCAST, "go", &Value::Null, 50.0);
-        let other = signals::message("s2", "not mine", 101.0);
+        let m = signals::message(&SessionId::new("s1"), "hello", 101.0);
+        let old = signals::named(&signals::broadcast(), "go", &Value::Null, 50.0);
+        let other = signals::message(&SessionId::new("s2"), "not mine", 101.0);
         mb.offer(&[m.clone(), m.clone(), old, other]);
         let got = mb.take_messages(None).await;
         assert_eq!(got.len(), 1);
@@ -298,7 +299,7 @@ mod tests {
         mb.offer(std::slice::from_ref(&m));
         assert!(mb.take_messages(None).await.is_empty());
         assert!(mb.wait_named("go", Some(Duration::from_millis(20))).await.is_none());
-        mb.offer(&[signals::named(BROADCAST, "go", &serde_json::json!({"n": 1}), 102.0)]);
+        mb.offer(&[signals::named(&signals::broadcast(), "go", &serde_json::json!({"n": 1}), 102.0)]);
         let s = mb.wait_named("go", Some(Duration::from_secs(1))).await.unwrap();
         assert_eq!(s.payload["n"], 1);
     }
@@ -306,7 +307,8 @@ mod tests {
     #[tokio::test]
     async fn messages_past_a_limit_wait_their_turn() {
         let (_dir, mb) = mailbox();
-        let rows: Vec<SignalRow> = (0..3).map(|i| signals::message("s1", &format!("m{i}"), 101.0 + i as f64)).collect();
+        let rows: Vec<SignalRow> =
+            (0..3).map(|i| signals::message(&SessionId::new("s1"), &format!("m{i}"), 101.0 + i as f64)).collect();
         mb.offer(&rows);
         assert!(mb.take_messages(Some(0)).await.is_empty());
         let first: Vec<String> = mb.take_messages(Some(2)).await.iter().map(|s| s.text()).collect();
@@ -318,8 +320,8 @@ mod tests {
     #[tokio::test]
     async fn consumed_markers_from_an_earlier_run_hide_signals() {
         let (_dir, mb) = mailbox();
-        let m = signals::message("s1", "answered before the crash", 101.0);
-        mb.offer(&[m.clone(), signals::consumed("s1", &m.signal_id, 102.0)]);
+        let m = signals::message(&SessionId::new("s1"), "answered before the crash", 101.0);
+        mb.offer(&[m.clone(), signals::consumed(&SessionId::new("s1"), &m.signal_id, 102.0)]);
         assert!(mb.take_messages(None).await.is_empty());
     }
 
@@ -333,11 +335,14 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert_eq!(mb.blocked_on().as_deref(), Some("human: ok?"));
-        mb.offer(&[signals::message("s1", "yes", 101.0)]);
+        mb.offer(&[signals::message(&SessionId::new("s1"), "yes", 101.0)]);
         assert_eq!(waiter.await.unwrap().unwrap().text(), "yes");
         assert_eq!(mb.blocked_on(), None);
         assert_eq!(mb.cancel_requested(), None);
-        mb.offer(&[signals::cancel("s1", Some("enough"), 103.0), signals::claim("s1", "w:1", 4, 103.0)]);
+        mb.offer(&[
+            signals::cancel(&SessionId::new("s1"), Some("enough"), 103.0),
+            signals::claim(&SessionId::new("s1"), "w:1", 4, 103.0),
+        ]);
         assert_eq!(mb.cancelled().await, "enough");
         assert_eq!(mb.fenced(3), Some(4));
         assert_eq!(mb.fenced(4), None);

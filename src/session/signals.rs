@@ -11,11 +11,17 @@
 //! | `claim` | the session | the claiming owner | `{"epoch": n}` |
 //! | `options` | the session | | run options of `submit` (model, max_cost, timeout) |
 
+use crate::session_id::SessionId;
 use crate::store::SignalRow;
 use serde_json::{json, Value};
 
 /// Rows addressed to every session waiting on a named signal.
 pub const BROADCAST: &str = "*";
+
+/// [`BROADCAST`] as the session id of a row.
+pub fn broadcast() -> SessionId {
+    SessionId::new(BROADCAST)
+}
 
 /// The kinds of signal rows.
 pub mod kind {
@@ -68,10 +74,10 @@ fn new_id(prefix: &str) -> String {
     format!("{prefix}-{nanos:016x}-{:08x}{:08x}", fastrand::u32(..), std::process::id())
 }
 
-fn row(session_id: &str, kind: &str, name: &str, payload: String, created_at: f64) -> SignalRow {
+fn row(session_id: &SessionId, kind: &str, name: &str, payload: String, created_at: f64) -> SignalRow {
     SignalRow {
         signal_id: new_id("sig"),
-        session_id: session_id.to_string(),
+        session_id: session_id.clone(),
         kind: kind.to_string(),
         name: name.to_string(),
         payload,
@@ -80,24 +86,24 @@ fn row(session_id: &str, kind: &str, name: &str, payload: String, created_at: f6
 }
 
 /// A message for a session: the answer to its pending question, or feedback.
-pub fn message(session_id: &str, text: &str, now: f64) -> SignalRow {
+pub fn message(session_id: &SessionId, text: &str, now: f64) -> SignalRow {
     row(session_id, kind::MESSAGE, "", Value::String(text.to_string()).to_string(), now)
 }
 
 /// A named signal for one session, or for every waiter ([`BROADCAST`]).
-pub fn named(session_id: &str, name: &str, payload: &Value, now: f64) -> SignalRow {
+pub fn named(session_id: &SessionId, name: &str, payload: &Value, now: f64) -> SignalRow {
     row(session_id, kind::NAMED, name, payload.to_string(), now)
 }
 
-pub fn cancel(session_id: &str, reason: Option<&str>, now: f64) -> SignalRow {
+pub fn cancel(session_id: &SessionId, reason: Option<&str>, now: f64) -> SignalRow {
     row(session_id, kind::CANCEL, "", json!({ "reason": reason }).to_string(), now)
 }
 
 /// The marker that `session_id` consumed `signal_id` (never delivered again).
-pub fn consumed(session_id: &str, signal_id: &str, now: f64) -> SignalRow {
+pub fn consumed(session_id: &SessionId, signal_id: &str, now: f64) -> SignalRow {
     SignalRow {
         signal_id: signal_id.to_string(),
-        session_id: session_id.to_string(),
+        session_id: session_id.clone(),
         kind: kind::CONSUMED.into(),
         name: String::new(),
         payload: String::new(),
@@ -107,10 +113,10 @@ pub fn consumed(session_id: &str, signal_id: &str, now: f64) -> SignalRow {
 
 /// `owner` claims `session_id` for `epoch`. The id is deterministic, so a retried insert
 /// is the same claim.
-pub fn claim(session_id: &str, owner: &str, epoch: u64, now: f64) -> SignalRow {
+pub fn claim(session_id: &SessionId, owner: &str, epoch: u64, now: f64) -> SignalRow {
     SignalRow {
         signal_id: format!("claim:{epoch}:{owner}"),
-        session_id: session_id.to_string(),
+        session_id: session_id.clone(),
         kind: kind::CLAIM.into(),
         name: owner.to_string(),
         payload: json!({ "epoch": epoch }).to_string(),
@@ -125,7 +131,7 @@ pub fn claim_epoch(row: &SignalRow) -> Option<u64> {
         .flatten()
 }
 
-pub fn options(session_id: &str, options: &Value, now: f64) -> SignalRow {
+pub fn options(session_id: &SessionId, options: &Value, now: f64) -> SignalRow {
     row(session_id, kind::OPTIONS, "", options.to_string(), now)
 }
 
@@ -135,22 +141,25 @@ mod tests {
 
     #[test]
     fn claims_carry_their_epoch_and_a_deterministic_id() {
-        let a = claim("s1", "host:1", 7, 1.0);
-        let b = claim("s1", "host:1", 7, 2.0);
+        let a = claim(&SessionId::new("s1"), "host:1", 7, 1.0);
+        let b = claim(&SessionId::new("s1"), "host:1", 7, 2.0);
         assert_eq!(a.signal_id, b.signal_id);
         assert_eq!(claim_epoch(&a), Some(7));
-        assert_eq!(claim_epoch(&message("s1", "hi", 1.0)), None);
+        assert_eq!(claim_epoch(&message(&SessionId::new("s1"), "hi", 1.0)), None);
     }
 
     #[test]
     fn messages_read_back_as_text() {
-        let m = Signal::from_row(&message("s1", "use \"quotes\"", 1.0));
+        let m = Signal::from_row(&message(&SessionId::new("s1"), "use \"quotes\"", 1.0));
         assert_eq!(m.text(), "use \"quotes\"");
-        let n = Signal::from_row(&named("*", "go", &json!({"a": 1}), 1.0));
+        let n = Signal::from_row(&named(&broadcast(), "go", &json!({"a": 1}), 1.0));
         assert_eq!(n.payload, json!({"a": 1}));
-        assert_ne!(message("s", "x", 1.0).signal_id, message("s", "x", 1.0).signal_id);
+        assert_ne!(
+            message(&SessionId::new("s"), "x", 1.0).signal_id,
+            message(&SessionId::new("s"), "x", 1.0).signal_id
+        );
         // Ids sort in the order they were made, for stores whose clock has whole seconds.
-        let ids: Vec<String> = (0..50).map(|_| message("s", "x", 1.0).signal_id).collect();
+        let ids: Vec<String> = (0..50).map(|_| message(&SessionId::new("s"), "x", 1.0).signal_id).collect();
         assert!(ids.windows(2).all(|w| w[0][..20] <= w[1][..20]), "{ids:?}");
     }
 }

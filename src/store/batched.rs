@@ -10,6 +10,7 @@ use super::coalesce::Coalescer;
 use super::{
     CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow, Store, StoreError,
 };
+use crate::session_id::SessionId;
 use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
@@ -18,9 +19,9 @@ use std::sync::Arc;
 /// See the module docs.
 pub struct Batched {
     inner: Arc<dyn Store>,
-    states: Arc<Coalescer<String, Option<SessionStateRow>>>,
-    cascades: Arc<Coalescer<String, Option<CascadeSessionRow>>>,
-    signals: Arc<Coalescer<String, Vec<SignalRow>>>,
+    states: Arc<Coalescer<SessionId, Option<SessionStateRow>>>,
+    cascades: Arc<Coalescer<SessionId, Option<CascadeSessionRow>>>,
+    signals: Arc<Coalescer<SessionId, Vec<SignalRow>>>,
     clock: Arc<Coalescer<(), f64>>,
     put_states: Arc<Coalescer<SessionStateRow, ()>>,
     put_cascades: Arc<Coalescer<CascadeSessionRow, ()>>,
@@ -93,17 +94,17 @@ type Batch<In, Out> = fn(Arc<dyn Store>, Vec<In>) -> BoxFuture<'static, Result<O
 fn by_id<R, V>(
     what: &'static str,
     store: Arc<dyn Store>,
-    read: Batch<String, Vec<R>>,
-    key: fn(&R) -> &String,
+    read: Batch<SessionId, Vec<R>>,
+    key: fn(&R) -> &SessionId,
     answer: fn(Vec<R>) -> V,
-) -> Arc<Coalescer<String, V>>
+) -> Arc<Coalescer<SessionId, V>>
 where
     R: Clone + Send + Sync + 'static,
     V: Send + 'static,
 {
     Coalescer::new(
         what,
-        Box::new(move |ids: Vec<String>| {
+        Box::new(move |ids: Vec<SessionId>| {
             let store = store.clone();
             async move {
                 let mut unique = ids.clone();
@@ -111,7 +112,7 @@ where
                 unique.dedup();
                 match read(store, unique).await {
                     Ok(rows) => {
-                        let mut by: HashMap<String, Vec<R>> = HashMap::new();
+                        let mut by: HashMap<SessionId, Vec<R>> = HashMap::new();
                         for r in rows {
                             by.entry(key(&r).clone()).or_default().push(r);
                         }
@@ -172,7 +173,7 @@ impl Store for Batched {
         self.inner.insert_logs(rows).await
     }
 
-    async fn logs(&self, session_id: &str, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError> {
+    async fn logs(&self, session_id: &SessionId, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError> {
         self.inner.logs(session_id, after, limit).await
     }
 
@@ -180,11 +181,11 @@ impl Store for Batched {
         self.put_states.call(row.clone()).await
     }
 
-    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
-        self.states.call(session_id.to_string()).await
+    async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError> {
+        self.states.call(session_id.clone()).await
     }
 
-    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+    async fn session_states(&self, session_ids: &[SessionId]) -> Result<Vec<SessionStateRow>, StoreError> {
         self.inner.session_states(session_ids).await
     }
 
@@ -204,11 +205,11 @@ impl Store for Batched {
         self.inner.put_cascade_sessions(rows).await
     }
 
-    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
-        self.cascades.call(session_id.to_string()).await
+    async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError> {
+        self.cascades.call(session_id.clone()).await
     }
 
-    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+    async fn cascade_sessions(&self, session_ids: &[SessionId]) -> Result<Vec<CascadeSessionRow>, StoreError> {
         self.inner.cascade_sessions(session_ids).await
     }
 
@@ -220,7 +221,11 @@ impl Store for Batched {
         self.inner.put_checkpoints(rows).await
     }
 
-    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+    async fn latest_checkpoint(
+        &self,
+        session_id: &SessionId,
+        min_epoch: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         self.inner.latest_checkpoint(session_id, min_epoch).await
     }
 
@@ -232,11 +237,11 @@ impl Store for Batched {
         self.inner.put_signals(rows).await
     }
 
-    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
-        self.signals.call(session_id.to_string()).await
+    async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
+        self.signals.call(session_id.clone()).await
     }
 
-    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals_of(&self, session_ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
         self.inner.signals_of(session_ids).await
     }
 
@@ -252,7 +257,7 @@ impl Store for Batched {
         self.clock.call(()).await
     }
 
-    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, session_ids: &[SessionId]) -> Result<(), StoreError> {
         self.inner.delete_sessions(session_ids).await
     }
 }

@@ -10,12 +10,6 @@ pub mod batched;
 pub mod clickhouse;
 mod coalesce;
 pub mod duckdb;
-mod duckdb_group;
-mod duckdb_json;
-mod duckdb_lease;
-mod duckdb_logs;
-mod duckdb_open;
-mod duckdb_schema;
 pub mod open;
 pub mod rows;
 pub mod spool;
@@ -25,6 +19,8 @@ pub use self::clickhouse::{ClickHouseOptions, ClickHouseStore, FlushReport};
 pub use self::duckdb::{DuckOptions, DuckStore};
 pub use open::open;
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+
+use crate::session_id::SessionId;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -76,14 +72,14 @@ pub trait Store: Send + Sync {
     /// stored again; readers de-duplicate by id.
     async fn insert_logs(&self, rows: &[LogRow]) -> Result<(), StoreError>;
     /// A session's log rows in time order, de-duplicated, after `after` (a timestamp).
-    async fn logs(&self, session_id: &str, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError>;
+    async fn logs(&self, session_id: &SessionId, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError>;
 
     /// Append a new version of a session's row.
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError>;
     /// The newest version of a session's row.
-    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError>;
+    async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError>;
     /// The newest version of the row of each of these sessions that has one (any order).
-    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError>;
+    async fn session_states(&self, session_ids: &[SessionId]) -> Result<Vec<SessionStateRow>, StoreError>;
     /// Append several session rows in one write.
     async fn put_session_states(&self, rows: &[SessionStateRow]) -> Result<(), StoreError>;
     /// The newest version of each session's row, newest sessions first.
@@ -92,24 +88,28 @@ pub trait Store: Send + Sync {
     async fn put_cascade_session(&self, row: &CascadeSessionRow) -> Result<(), StoreError>;
     /// Several cascade rows in one write.
     async fn put_cascade_sessions(&self, rows: &[CascadeSessionRow]) -> Result<(), StoreError>;
-    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError>;
+    async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError>;
     /// The stored cascade of each of these sessions that has one (any order).
-    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError>;
+    async fn cascade_sessions(&self, session_ids: &[SessionId]) -> Result<Vec<CascadeSessionRow>, StoreError>;
 
     /// Durable when this returns (the next phase starts only after it).
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError>;
     /// Several checkpoints in one write, all durable when this returns.
     async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError>;
     /// The checkpoint with the highest `seq` among rows of epoch >= `min_epoch`.
-    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError>;
+    async fn latest_checkpoint(
+        &self,
+        session_id: &SessionId,
+        min_epoch: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError>;
 
     async fn put_signal(&self, row: &SignalRow) -> Result<(), StoreError>;
     /// Several signal rows in one write.
     async fn put_signals(&self, rows: &[SignalRow]) -> Result<(), StoreError>;
     /// Every signal row of a session (including `consumed` markers), oldest first.
-    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError>;
+    async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError>;
     /// Every signal row of these sessions, oldest first.
-    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError>;
+    async fn signals_of(&self, session_ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError>;
     /// Every signal row of any session created after `after` (epoch seconds), oldest first.
     /// One query however many sessions a process runs; rows may repeat (de-duplicate by id).
     async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError>;
@@ -122,7 +122,7 @@ pub trait Store: Send + Sync {
     async fn now(&self) -> Result<f64, StoreError>;
 
     /// Delete every row of these sessions from every table (`cleanup --logs`).
-    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError>;
+    async fn delete_sessions(&self, session_ids: &[SessionId]) -> Result<(), StoreError>;
 }
 
 /// Whether a query only reads: one statement starting with a reading keyword.

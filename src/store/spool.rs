@@ -254,24 +254,9 @@ mod tests {
 
     fn row(id: &str) -> LogRow {
         LogRow {
-            message_id: id.into(),
-            session_id: "s".into(),
-            parent_session_id: String::new(),
             cascade_id: "c".into(),
             phase_name: "p".into(),
-            sounding_index: -1,
-            attempt: 0,
-            turn: 0,
-            node_type: "phase_started".into(),
-            role: String::new(),
-            timestamp: 1.5,
-            model: String::new(),
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
-            duration_ms: 0,
-            request_hash: String::new(),
-            content: "{\"a\":\"line\\nbreak\"}".into(),
+            ..LogRow::new(id, "s", "phase_started", 1.5, "{\"a\":\"line\\nbreak\"}")
         }
     }
 

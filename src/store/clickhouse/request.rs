@@ -9,6 +9,7 @@ use ::clickhouse::{RowOwned, RowRead, RowWrite};
 
 use super::error::{classify, Failure};
 use super::ClickHouseStore;
+use crate::session_id::SessionId;
 use crate::store::spool::SpoolError;
 use crate::store::{Store, StoreError};
 
@@ -103,7 +104,7 @@ impl ClickHouseStore {
     pub(super) async fn by_ids<T: RowOwned + RowRead>(
         &self,
         sql: &str,
-        ids: &[String],
+        ids: &[SessionId],
         action: &str,
     ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
@@ -118,11 +119,11 @@ impl ClickHouseStore {
 
 /// `ids` in consecutive runs of at most `max_bytes` of id text each (an id longer than that
 /// goes alone); none for no ids.
-fn id_chunks(ids: &[String], max_bytes: usize) -> Vec<&[String]> {
+fn id_chunks<T: AsRef<str>>(ids: &[T], max_bytes: usize) -> Vec<&[T]> {
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, id) in ids.iter().enumerate() {
-        let len = id.len() + 4; // quotes, comma, space
+        let len = id.as_ref().len() + 4; // quotes, comma, space
         if i > start && bytes + len > max_bytes {
             chunks.push(&ids[start..i]);
             (start, bytes) = (i, 0);
@@ -156,7 +157,7 @@ mod tests {
     #[test]
     fn ids_are_split_by_size_keeping_order() {
         let ids: Vec<String> = (0..10).map(|i| format!("id-{i}")).collect();
-        assert!(id_chunks(&[], 100).is_empty());
+        assert!(id_chunks::<String>(&[], 100).is_empty());
         assert_eq!(id_chunks(&ids, 10_000), vec![&ids[..]]);
         let chunks = id_chunks(&ids, 20); // each id takes 8 bytes: two per chunk
         assert_eq!(chunks.len(), 5);

@@ -4,7 +4,9 @@
 //! No keys or indexes: rows are only appended, duplicates are dropped when reading, and an index
 //! would slow down the inserts that carry the log stream.
 
-use super::rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SignalRow};
+use crate::session_id::SessionId;
+use crate::store::rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+use ::duckdb::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use ::duckdb::{params, Connection, Row};
 
 const DDL: &str = "
@@ -30,6 +32,19 @@ CREATE TABLE IF NOT EXISTS signals (
     signal_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, kind VARCHAR, name VARCHAR,
     payload VARCHAR, created_at DOUBLE);
 ";
+
+// Session ids are `VARCHAR` columns.
+impl ToSql for SessionId {
+    fn to_sql(&self) -> ::duckdb::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for SessionId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        String::column_result(value).map(SessionId::from)
+    }
+}
 
 /// Create the tables if they are missing (idempotent, any process).
 pub fn create_tables(conn: &Connection) -> ::duckdb::Result<()> {
@@ -80,7 +95,7 @@ pub fn insert_states(conn: &Connection, rows: &[SessionStateRow]) -> ::duckdb::R
         app.append_row(params![
             r.session_id,
             r.version,
-            r.status,
+            r.status.as_str(),
             r.cascade_id,
             r.parent_session_id,
             r.current_phase,
@@ -89,7 +104,7 @@ pub fn insert_states(conn: &Connection, rows: &[SessionStateRow]) -> ::duckdb::R
             r.lease_seconds,
             r.owner,
             r.owner_epoch,
-            r.cancel_requested,
+            u8::from(r.cancel_requested),
             r.error_message,
             r.started_at,
             r.updated_at,
@@ -106,7 +121,7 @@ pub fn state_from(r: &Row<'_>) -> ::duckdb::Result<SessionStateRow> {
     Ok(SessionStateRow {
         session_id: r.get(0)?,
         version: r.get(1)?,
-        status: text(r, 2)?,
+        status: SessionStatus::from_stored(&text(r, 2)?),
         cascade_id: text(r, 3)?,
         parent_session_id: text(r, 4)?,
         current_phase: text(r, 5)?,
@@ -115,7 +130,7 @@ pub fn state_from(r: &Row<'_>) -> ::duckdb::Result<SessionStateRow> {
         lease_seconds: num(r, 8)?,
         owner: text(r, 9)?,
         owner_epoch: num(r, 10)?,
-        cancel_requested: num(r, 11)?,
+        cancel_requested: num::<u8>(r, 11)? != 0,
         error_message: text(r, 12)?,
         started_at: num(r, 13)?,
         updated_at: num(r, 14)?,

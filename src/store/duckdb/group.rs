@@ -8,8 +8,8 @@
 //! once; under load the queue drains into a single transaction. If a batch fails, each of
 //! its appends is retried on its own, so one bad row never fails the others.
 
-use super::duckdb_lease::{Access, Lease};
-use super::StoreError;
+use super::handover::{Access, Handover};
+use crate::store::StoreError;
 use ::duckdb::Connection;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub struct Committer {
 
 impl Committer {
     /// `after_commit` runs after every commit (the store checkpoints a grown log there).
-    pub fn start(lease: Arc<Lease>, after_commit: fn(&Lease, &mut Connection)) -> Committer {
+    pub fn start(file: Arc<Handover>, after_commit: fn(&Handover, &mut Connection)) -> Committer {
         let (queue, rx) = mpsc::channel::<Pending>();
         std::thread::Builder::new()
             .name("windlass-duckdb-commit".into())
@@ -47,7 +47,7 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
-                    commit(&lease, batch, after_commit);
+                    commit(&file, batch, after_commit);
                 }
             })
             .expect("start the store's commit thread");
@@ -66,9 +66,9 @@ impl Committer {
     }
 }
 
-fn commit(lease: &Arc<Lease>, batch: Vec<Pending>, after_commit: fn(&Lease, &mut Connection)) {
+fn commit(file: &Arc<Handover>, batch: Vec<Pending>, after_commit: fn(&Handover, &mut Connection)) {
     if batch.len() > 1 {
-        let together = lease.with_conn(Access::ReadWrite, "write a batch of rows", |conn: &mut Connection| {
+        let together = file.with_conn(Access::ReadWrite, "write a batch of rows", |conn: &mut Connection| {
             conn.execute_batch("BEGIN TRANSACTION")?;
             for p in &batch {
                 if let Err(e) = (p.append)(conn) {
@@ -77,7 +77,7 @@ fn commit(lease: &Arc<Lease>, batch: Vec<Pending>, after_commit: fn(&Lease, &mut
                 }
             }
             conn.execute_batch("COMMIT")?;
-            after_commit(lease, conn);
+            after_commit(file, conn);
             Ok(())
         });
         if together.is_ok() {
@@ -88,9 +88,9 @@ fn commit(lease: &Arc<Lease>, batch: Vec<Pending>, after_commit: fn(&Lease, &mut
         }
     }
     for p in batch {
-        let alone = lease.with_conn(Access::ReadWrite, p.action, |conn: &mut Connection| {
+        let alone = file.with_conn(Access::ReadWrite, p.action, |conn: &mut Connection| {
             (p.append)(conn)?;
-            after_commit(lease, conn);
+            after_commit(file, conn);
             Ok(())
         });
         let _ = p.done.send(alone);

@@ -1,4 +1,7 @@
-//! The cross-process lease on the embedded store's database file.
+//! Handing the embedded store's database file between processes.
+//!
+//! (Not to be confused with a session's heartbeat lease in `crate::session`: this is about
+//! which process may have the DuckDB file open.)
 //!
 //! DuckDB lets one process at a time open a database file; a second one fails to open it at
 //! all, read-only included. Opening is too slow to do per write (tens of milliseconds, see the
@@ -15,13 +18,13 @@
 //! - A holder that just gave way waits for the knock to go away (the knocker got in) before it
 //!   tries again, so it cannot snatch the lock back while the knocker sleeps.
 //!
-//! Within a process, all stores on one file share one [`Lease`] (a second DuckDB instance on the
+//! Within a process, all stores on one file share one [`Handover`] (a second DuckDB instance on the
 //! same file in the same process is not locked out by the kernel and would corrupt it), and
 //! every operation runs under its mutex.
 
-pub use super::duckdb_open::Access;
-use super::duckdb_open::{self, close};
-use super::StoreError;
+pub use super::open::Access;
+use super::open::{self as duckdb_open, close};
+use crate::store::StoreError;
 use ::duckdb::Connection;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -31,7 +34,7 @@ use std::time::{Duration, Instant};
 
 /// How long a holder keeps the file open after its last use and how long a caller waits for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LeaseOptions {
+pub struct HandoverOptions {
     /// Keep the database open this long after the last operation (saves reopening between
     /// log batches); a knock from another process ends it after the current burst.
     pub linger: Duration,
@@ -39,9 +42,9 @@ pub struct LeaseOptions {
     pub wait_limit: Duration,
 }
 
-impl Default for LeaseOptions {
+impl Default for HandoverOptions {
     fn default() -> Self {
-        LeaseOptions { linger: Duration::from_secs(1), wait_limit: Duration::from_secs(10) }
+        HandoverOptions { linger: Duration::from_secs(1), wait_limit: Duration::from_secs(10) }
     }
 }
 
@@ -67,13 +70,13 @@ pub struct Hooks {
     pub on_open: fn(&Connection) -> ::duckdb::Result<()>,
 }
 
-pub struct Lease {
+pub struct Handover {
     db_path: PathBuf,
     knock_dir: PathBuf,
     /// This process's knock file name.
     me: String,
     lock_file: File,
-    opts: LeaseOptions,
+    opts: HandoverOptions,
     hooks: Hooks,
     state: Mutex<State>,
     warnings: Mutex<Vec<String>>,
@@ -91,10 +94,10 @@ struct State {
     schema_ready: bool,
 }
 
-/// One lease per database file in this process.
-fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Lease>>> {
-    static LEASES: OnceLock<Mutex<HashMap<PathBuf, Weak<Lease>>>> = OnceLock::new();
-    LEASES.get_or_init(Default::default)
+/// One hand-over per database file in this process.
+fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Handover>>> {
+    static HANDOVERS: OnceLock<Mutex<HashMap<PathBuf, Weak<Handover>>>> = OnceLock::new();
+    HANDOVERS.get_or_init(Default::default)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,18 +106,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Lease {
-    /// The lease on `db_path` (creating its folder), shared with other stores of this process.
+impl Handover {
+    /// The hand-over of `db_path` (creating its folder), shared with other stores of this process.
     /// When one exists already, its options and hooks are kept.
-    pub fn get(db_path: &Path, opts: LeaseOptions, hooks: Hooks) -> Result<Arc<Lease>, StoreError> {
+    pub fn get(db_path: &Path, opts: HandoverOptions, hooks: Hooks) -> Result<Arc<Handover>, StoreError> {
         let unavailable = |detail: String| StoreError::Unavailable { store: db_path.display().to_string(), detail };
         let dir = db_path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| unavailable(format!("create the folder {}: {e}", dir.display())))?;
         let dir = dir.canonicalize().map_err(|e| unavailable(format!("resolve {}: {e}", dir.display())))?;
         let db_path = dir.join(db_path.file_name().unwrap_or("store.duckdb".as_ref()));
-        let mut leases = lock(registry());
-        if let Some(lease) = leases.get(&db_path).and_then(Weak::upgrade) {
-            return Ok(lease);
+        let mut handovers = lock(registry());
+        if let Some(handover) = handovers.get(&db_path).and_then(Weak::upgrade) {
+            return Ok(handover);
         }
         let sibling = |suffix: &str| {
             let mut name = db_path.as_os_str().to_owned();
@@ -131,7 +134,7 @@ impl Lease {
             .write(true)
             .open(&lock_path)
             .map_err(|e| unavailable(format!("open {}: {e}", lock_path.display())))?;
-        let lease = Arc::new(Lease {
+        let handover = Arc::new(Handover {
             db_path: db_path.clone(),
             knock_dir,
             me: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
@@ -149,9 +152,9 @@ impl Lease {
             }),
             warnings: Mutex::new(Vec::new()),
         });
-        leases.retain(|_, l| l.strong_count() > 0);
-        leases.insert(db_path, Arc::downgrade(&lease));
-        Ok(lease)
+        handovers.retain(|_, l| l.strong_count() > 0);
+        handovers.insert(db_path, Arc::downgrade(&handover));
+        Ok(handover)
     }
 
     pub fn db_path(&self) -> &Path {
@@ -236,11 +239,11 @@ impl Lease {
         st.last_used = Instant::now();
         if !st.reaper_running {
             let weak = Arc::downgrade(self);
-            let spawned = std::thread::Builder::new().name("windlass-store-lease".into()).spawn(move || reap(weak));
+            let spawned = std::thread::Builder::new().name("windlass-store-handover".into()).spawn(move || reap(weak));
             if let Err(e) = spawned {
                 // Without it no other process could get the file while this one idles.
                 self.close(st);
-                return Err(self.unavailable(format!("start the lease thread: {e}")));
+                return Err(self.unavailable(format!("start the hand-over thread: {e}")));
             }
             st.reaper_running = true;
         }
@@ -341,7 +344,7 @@ impl Lease {
         false
     }
 
-    /// One tick of the lease thread: close when idle or knocked. False when the file is closed.
+    /// One tick of the hand-over thread: close when idle or knocked. False when the file is closed.
     fn reap_tick(&self) -> bool {
         let mut st = match self.state.try_lock() {
             Ok(st) => st,
@@ -369,7 +372,7 @@ impl Lease {
     }
 }
 
-impl Drop for Lease {
+impl Drop for Handover {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some((conn, _)) = st.conn.take() {
@@ -381,11 +384,11 @@ impl Drop for Lease {
     }
 }
 
-fn reap(weak: Weak<Lease>) {
+fn reap(weak: Weak<Handover>) {
     loop {
         std::thread::sleep(KNOCK_POLL);
-        let Some(lease) = weak.upgrade() else { return };
-        if !lease.reap_tick() {
+        let Some(handover) = weak.upgrade() else { return };
+        if !handover.reap_tick() {
             return;
         }
     }

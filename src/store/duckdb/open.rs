@@ -1,5 +1,5 @@
 //! Opening the embedded store's DuckDB file: the configuration every instance gets, waiting
-//! out programs that hold the file outside the lease, and setting aside a write-ahead log that
+//! out programs that hold the file outside the hand-over, and setting aside a write-ahead log that
 //! cannot be replayed after a crash (a known DuckDB failure) instead of failing every start.
 
 use ::duckdb::{AccessMode, Config, Connection};

@@ -2,7 +2,7 @@
 //! their order and names (duplicates included), and statements that cannot be wrapped in a
 //! subquery (SHOW, DESCRIBE, EXPLAIN) work too.
 
-use super::QueryResult;
+use crate::store::QueryResult;
 use ::duckdb::arrow::datatypes::DataType;
 use ::duckdb::types::{TimeUnit, Value};
 use ::duckdb::Connection;

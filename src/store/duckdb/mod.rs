@@ -1,18 +1,24 @@
 //! The embedded store: one DuckDB file, `<data dir>/store.duckdb`, shared by every windlass
 //! process on the machine.
 //!
-//! DuckDB lets one process at a time open a file, so the file is held under a lease that is
-//! handed between processes on request (`duckdb_lease`): a run keeps it open while it
+//! DuckDB lets one process at a time open a file, so the file is handed between
+//! processes on request (`handover`): a run keeps it open while it
 //! writes, and `windlass sessions`, `logs`, `signal` or another run get it within one operation.
 //! Every call runs on a blocking thread. Rows are only appended; reads take the newest version
 //! of a session row and drop duplicate log rows by `message_id`. User queries run on a
 //! read-only instance with external access off, so `windlass sql` cannot write or read files.
 
-use super::duckdb_group::{Append, Committer};
-use super::duckdb_lease::{Access, Hooks, Lease};
-use super::duckdb_logs;
-use super::duckdb_schema as schema;
-use super::{
+mod group;
+mod handover;
+mod json;
+mod logs;
+mod open;
+mod schema;
+
+use self::group::{Append, Committer};
+use self::handover::{Access, Handover, Hooks};
+use crate::session_id::SessionId;
+use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
 };
@@ -22,7 +28,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use super::duckdb_lease::LeaseOptions as DuckOptions;
+pub use self::handover::HandoverOptions as DuckOptions;
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "store.duckdb";
@@ -36,14 +42,14 @@ const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
 /// The DuckDB backend of [`Store`]. Cheap to clone; clones share the open file.
 #[derive(Clone)]
 pub struct DuckStore {
-    lease: Arc<Lease>,
-    /// Appends go through group commit (see `duckdb_group`).
+    file: Arc<Handover>,
+    /// Appends go through group commit (see `group`).
     committer: Arc<Committer>,
 }
 
 impl std::fmt::Debug for DuckStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DuckStore").field("path", &self.lease.db_path()).finish()
+        f.debug_struct("DuckStore").field("path", &self.file.db_path()).finish()
     }
 }
 
@@ -54,33 +60,33 @@ impl DuckStore {
         DuckStore::open_with(data_dir, DuckOptions::default())
     }
 
-    /// [`DuckStore::open`] with other lease timings. Stores of one process on the same file
-    /// share one lease; the first one's options stay.
+    /// [`DuckStore::open`] with other hand-over timings. Stores of one process on the same
+    /// file share one hand-over; the first one's options stay.
     pub fn open_with(data_dir: &Path, opts: DuckOptions) -> Result<DuckStore, StoreError> {
         let hooks = Hooks { create: schema::create_tables, on_open: prepare_connection };
-        let lease = Lease::get(&data_dir.join(FILE_NAME), opts, hooks)?;
-        let committer = Arc::new(Committer::start(lease.clone(), checkpoint_grown_log));
-        Ok(DuckStore { lease, committer })
+        let file = Handover::get(&data_dir.join(FILE_NAME), opts, hooks)?;
+        let committer = Arc::new(Committer::start(file.clone(), checkpoint_grown_log));
+        Ok(DuckStore { file, committer })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        self.lease.db_path()
+        self.file.db_path()
     }
 
     /// Close the file now so other processes need not ask for it (before exiting, or before a
     /// long wait). The next operation opens it again. Dropping the last store of a file closes
     /// it too, but on the dropping thread; this runs on a blocking thread.
     pub async fn release(&self) {
-        let lease = self.lease.clone();
+        let file = self.file.clone();
         // A panic while closing leaves nothing to report: the file is closed either way.
-        let _ = tokio::task::spawn_blocking(move || lease.release()).await;
+        let _ = tokio::task::spawn_blocking(move || file.release()).await;
     }
 
     /// Warnings since the last call: a write-ahead log that could not be replayed after a crash
     /// and was set aside (also printed to stderr when it happens).
     pub fn take_warnings(&self) -> Vec<String> {
-        self.lease.take_warnings()
+        self.file.take_warnings()
     }
 
     async fn run<T: Send + 'static>(
@@ -89,8 +95,8 @@ impl DuckStore {
         action: &'static str,
         f: impl FnOnce(&mut Connection) -> ::duckdb::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let lease = self.lease.clone();
-        tokio::task::spawn_blocking(move || lease.with_conn(access, action, f)).await.map_err(|e| {
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || file.with_conn(access, action, f)).await.map_err(|e| {
             StoreError::Unavailable { store: self.describe(), detail: format!("the database task stopped: {e}") }
         })?
     }
@@ -130,13 +136,13 @@ impl DuckStore {
 /// store prepares (re-planning a query costs more than running it on small tables).
 fn prepare_connection(conn: &Connection) -> ::duckdb::Result<()> {
     conn.set_prepared_statement_cache_capacity(64);
-    duckdb_logs::register(conn)
+    logs::register(conn)
 }
 
 /// After a commit: fold a grown write-ahead log into the database file, so the close that
 /// hands the file to another process stays short. A failure is harmless (the log stays).
-fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
-    if lease.wal_len() > WAL_CHECKPOINT_BYTES {
+fn checkpoint_grown_log(file: &Handover, conn: &mut Connection) {
+    if file.wal_len() > WAL_CHECKPOINT_BYTES {
         let _ = conn.execute_batch("CHECKPOINT");
     }
 }
@@ -146,8 +152,8 @@ fn checkpoint_grown_log(lease: &Lease, conn: &mut Connection) {
 const IN_IDS: &str = "session_id IN (SELECT unnest(?::VARCHAR[]))";
 
 /// Session ids as one list parameter for [`IN_IDS`].
-fn id_list(ids: &[String]) -> ::duckdb::types::Value {
-    ::duckdb::types::Value::List(ids.iter().map(|id| ::duckdb::types::Value::Text(id.clone())).collect())
+fn id_list(ids: &[SessionId]) -> ::duckdb::types::Value {
+    ::duckdb::types::Value::List(ids.iter().map(|id| ::duckdb::types::Value::Text(id.to_string())).collect())
 }
 
 /// `LIMIT n`, where 0 means no limit. A number from code, never user text.
@@ -166,7 +172,7 @@ impl Store for DuckStore {
     }
 
     fn describe(&self) -> String {
-        self.lease.db_path().display().to_string()
+        self.file.db_path().display().to_string()
     }
 
     async fn init(&self) -> Result<(), StoreError> {
@@ -177,10 +183,15 @@ impl Store for DuckStore {
         if rows.is_empty() {
             return Ok(());
         }
-        self.append("write log rows", rows, duckdb_logs::insert).await
+        self.append("write log rows", rows, logs::insert).await
     }
 
-    async fn logs(&self, session_id: &str, after: Option<f64>, limit_rows: usize) -> Result<Vec<LogRow>, StoreError> {
+    async fn logs(
+        &self,
+        session_id: &SessionId,
+        after: Option<f64>,
+        limit_rows: usize,
+    ) -> Result<Vec<LogRow>, StoreError> {
         let session_id = session_id.to_string();
         let after = after.unwrap_or(f64::NEG_INFINITY);
         // The first copy of each message wins; rows of the same time keep the order they were
@@ -203,7 +214,7 @@ impl Store for DuckStore {
         self.append("write the session state", std::slice::from_ref(row), schema::insert_states).await
     }
 
-    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
+    async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError> {
         let session_id = session_id.to_string();
         // Of two rows with the same version, the one appended last wins (rowid).
         let sql = format!(
@@ -216,7 +227,7 @@ impl Store for DuckStore {
         .await
     }
 
-    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+    async fn session_states(&self, session_ids: &[SessionId]) -> Result<Vec<SessionStateRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM session_state WHERE {IN_IDS} \
@@ -266,7 +277,7 @@ impl Store for DuckStore {
         self.append("write cascade definitions", rows, schema::insert_cascades).await
     }
 
-    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
+    async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError> {
         let session_id = session_id.to_string();
         let sql = format!(
             "SELECT {} FROM cascade_sessions WHERE session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -278,7 +289,7 @@ impl Store for DuckStore {
         .await
     }
 
-    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+    async fn cascade_sessions(&self, session_ids: &[SessionId]) -> Result<Vec<CascadeSessionRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!(
             "SELECT {} FROM cascade_sessions WHERE {IN_IDS} \
@@ -300,7 +311,11 @@ impl Store for DuckStore {
         self.append("save the checkpoint", std::slice::from_ref(row), schema::insert_checkpoints).await
     }
 
-    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+    async fn latest_checkpoint(
+        &self,
+        session_id: &SessionId,
+        min_epoch: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         let session_id = session_id.to_string();
         let sql = format!(
             "SELECT {} FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
@@ -317,7 +332,7 @@ impl Store for DuckStore {
         self.append("write the signal", std::slice::from_ref(row), schema::insert_signals).await
     }
 
-    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
         let session_id = session_id.to_string();
         // rowid breaks ties between rows of the same time in the order they were appended.
         let sql =
@@ -332,7 +347,7 @@ impl Store for DuckStore {
         self.append("write signals", rows, schema::insert_signals).await
     }
 
-    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals_of(&self, session_ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
         let ids = id_list(session_ids);
         let sql = format!("SELECT {} FROM signals WHERE {IN_IDS} ORDER BY created_at, rowid", schema::SIGNAL_COLUMNS);
         self.read("read signals", move |conn| {
@@ -355,7 +370,7 @@ impl Store for DuckStore {
             return Err(StoreError::NotReadOnly(sql.to_string()));
         }
         let sql = sql.trim().trim_end_matches(';').to_string();
-        self.run(Access::ReadOnly, "run the query", move |conn| super::duckdb_json::run_query(conn, &sql)).await
+        self.run(Access::ReadOnly, "run the query", move |conn| json::run_query(conn, &sql)).await
     }
 
     async fn now(&self) -> Result<f64, StoreError> {
@@ -365,7 +380,7 @@ impl Store for DuckStore {
         Ok(now.as_secs_f64())
     }
 
-    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, session_ids: &[SessionId]) -> Result<(), StoreError> {
         if session_ids.is_empty() {
             return Ok(());
         }

@@ -5,8 +5,8 @@
 //! function reach 35,000-80,000 rows/s, and the statement is atomic, so a failed batch leaves
 //! nothing behind.
 
-use super::duckdb_schema::LOG_COLUMNS;
-use super::LogRow;
+use super::schema::LOG_COLUMNS;
+use crate::store::LogRow;
 use ::duckdb::arrow::array::{ArrayRef, Float64Array, Int32Array, StringArray, UInt32Array, UInt64Array};
 use ::duckdb::arrow::error::ArrowError;
 use ::duckdb::arrow::record_batch::RecordBatch;

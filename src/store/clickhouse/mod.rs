@@ -15,10 +15,10 @@
 
 mod error;
 mod json;
+mod logs;
 mod mutations;
 mod request;
 mod schema;
-mod spooling;
 
 use std::fmt;
 use std::path::Path;
@@ -29,16 +29,17 @@ use ::clickhouse::sql::Identifier;
 use ::clickhouse::Client;
 use async_trait::async_trait;
 
-use super::spool::Spool;
-use super::{
+use crate::session_id::SessionId;
+use crate::settings::ClickHouseSettings;
+use crate::store::spool::Spool;
+use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
     Store, StoreError, TABLES,
 };
-use crate::settings::ClickHouseSettings;
 use error::{exception_code, Failure};
 use request::spool_error;
 
-pub use spooling::FlushReport;
+pub use logs::FlushReport;
 
 /// How patient the store is with the server.
 #[derive(Debug, Clone)]
@@ -186,7 +187,7 @@ impl Store for ClickHouseStore {
         self.write_logs(rows).await
     }
 
-    async fn logs(&self, session_id: &str, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError> {
+    async fn logs(&self, session_id: &SessionId, after: Option<f64>, limit: usize) -> Result<Vec<LogRow>, StoreError> {
         // NaN cannot be bound (it would print as an identifier) and excludes nothing anyway.
         let after = after.filter(|t| !t.is_nan());
         let mut sql = String::from("SELECT ?fields FROM unified_logs FINAL WHERE session_id = ?");
@@ -215,7 +216,7 @@ impl Store for ClickHouseStore {
         self.put("session_state", row, "write the session state").await
     }
 
-    async fn session_state(&self, session_id: &str) -> Result<Option<SessionStateRow>, StoreError> {
+    async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError> {
         // Parts may not have merged yet: pick the newest version explicitly.
         let sql = "SELECT ?fields FROM session_state WHERE session_id = ? \
                    ORDER BY version DESC, updated_at DESC LIMIT 1";
@@ -224,7 +225,7 @@ impl Store for ClickHouseStore {
             .map_err(self.fail("read the session state"))
     }
 
-    async fn session_states(&self, session_ids: &[String]) -> Result<Vec<SessionStateRow>, StoreError> {
+    async fn session_states(&self, session_ids: &[SessionId]) -> Result<Vec<SessionStateRow>, StoreError> {
         let sql = "SELECT ?fields FROM session_state WHERE session_id IN (SELECT arrayJoin(?)) \
                    ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id";
         self.by_ids(sql, session_ids, "read the session states").await
@@ -279,14 +280,14 @@ impl Store for ClickHouseStore {
         self.put_all("cascade_sessions", rows, "write the cascades of the sessions").await
     }
 
-    async fn cascade_session(&self, session_id: &str) -> Result<Option<CascadeSessionRow>, StoreError> {
+    async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError> {
         let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id = ? LIMIT 1";
         self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<CascadeSessionRow>())
             .await
             .map_err(self.fail("read the cascade of the session"))
     }
 
-    async fn cascade_sessions(&self, session_ids: &[String]) -> Result<Vec<CascadeSessionRow>, StoreError> {
+    async fn cascade_sessions(&self, session_ids: &[SessionId]) -> Result<Vec<CascadeSessionRow>, StoreError> {
         let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
                    LIMIT 1 BY session_id";
         self.by_ids(sql, session_ids, "read the cascades of the sessions").await
@@ -300,7 +301,11 @@ impl Store for ClickHouseStore {
         self.put("checkpoints", row, "write the checkpoint").await
     }
 
-    async fn latest_checkpoint(&self, session_id: &str, min_epoch: u64) -> Result<Option<CheckpointRow>, StoreError> {
+    async fn latest_checkpoint(
+        &self,
+        session_id: &SessionId,
+        min_epoch: u64,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         let sql = "SELECT ?fields FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
                    ORDER BY seq DESC, owner_epoch DESC LIMIT 1";
         self.run(|| self.client.query(sql).bind(session_id).bind(min_epoch).fetch_optional::<CheckpointRow>())
@@ -312,7 +317,7 @@ impl Store for ClickHouseStore {
         self.put("signals", row, "write the signal").await
     }
 
-    async fn signals(&self, session_id: &str) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
         let sql = "SELECT ?fields FROM signals FINAL WHERE session_id = ? ORDER BY created_at, signal_id, kind";
         self.run(|| self.client.query(sql).bind(session_id).fetch_all::<SignalRow>())
             .await
@@ -323,7 +328,7 @@ impl Store for ClickHouseStore {
         self.put_all("signals", rows, "write the signals").await
     }
 
-    async fn signals_of(&self, session_ids: &[String]) -> Result<Vec<SignalRow>, StoreError> {
+    async fn signals_of(&self, session_ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
         let sql = "SELECT ?fields FROM signals FINAL WHERE session_id IN (SELECT arrayJoin(?)) \
                    ORDER BY created_at, signal_id, kind";
         let mut rows: Vec<SignalRow> = self.by_ids(sql, session_ids, "read the signals").await?;
@@ -357,7 +362,7 @@ impl Store for ClickHouseStore {
     /// Starts an `ALTER TABLE ... DELETE` mutation per table, then waits for them to finish
     /// (they run in the background, and 18.16 has no `mutations_sync`): once this returns,
     /// readers no longer see the rows.
-    async fn delete_sessions(&self, session_ids: &[String]) -> Result<(), StoreError> {
+    async fn delete_sessions(&self, session_ids: &[SessionId]) -> Result<(), StoreError> {
         if session_ids.is_empty() {
             return Ok(());
         }
