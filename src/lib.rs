@@ -36,9 +36,13 @@
 //!   lock-free claims with fencing.
 //! - [`host`]: running durable sessions in this process (the one path for `run`, `resume`,
 //!   `orphans --resume` and `worker`), the worker loop and its `/health`, `/ready`,
-//!   `/metrics` endpoints.
+//!   `/metrics` counters.
+//! - [`serve`]: the HTTP side (`windlass serve`, `worker --listen`): the JSON API, Server-Sent
+//!   Events fed by one store poller per process, the embedded web page, token and CSRF
+//!   checks, `/health`, `/ready`, `/metrics`. Calls the same `session` and `host` functions
+//!   as the commands.
 //!
-//! Dependencies point one way: `cli` → `host` → `runner` → (`cascade`, `llm`, `tools`,
+//! Dependencies point one way: `cli` → `serve` → `host` → `runner` → (`cascade`, `llm`, `tools`,
 //! `session` → `store`); `render` knows only the runner's events.
 
 pub mod cascade;
@@ -50,6 +54,7 @@ pub mod host;
 pub mod llm;
 pub mod render;
 pub mod runner;
+pub mod serve;
 pub mod session;
 pub mod settings;
 pub mod store;

@@ -1,13 +1,11 @@
 //! `windlass cancel`: ask a running session to stop at its next boundary.
 
 use super::session_id::SessionId;
-use super::signal::ensure_open;
+use super::signal::control_error;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::session::claim;
-use crate::session::signals;
-use crate::store::SessionStatus;
+use crate::session::control::{self, Cancelled};
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -27,31 +25,12 @@ impl CancelArgs {
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            let row = ensure_open(&*store, &id, "cancel").await?;
-            let now = store.now().await?;
-            // The request is a fact of its own: a heartbeat can never undo it.
-            store.put_signal(&signals::cancel(&id, self.reason.as_deref(), now)).await?;
-            let live =
-                SessionStatus::parse(&row.status).is_some_and(SessionStatus::is_live) && !claim::is_orphan(&row, now);
-            if live {
-                eprintln!(
+            match control::cancel(&*store, &id, self.reason.as_deref()).await.map_err(|e| control_error(e, "cancel"))? {
+                Cancelled::Requested => eprintln!(
                     "windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)"
-                );
-                return Ok(ExitCode::Success);
+                ),
+                Cancelled::Now => eprintln!("windlass: session {id} was not running; it is cancelled"),
             }
-            // Nobody runs it (queued, orphaned, released): it is cancelled here and now.
-            let mut r = row;
-            r.status = SessionStatus::Cancelled.as_str().into();
-            r.cancel_requested = 1;
-            r.error_message = match &self.reason {
-                Some(why) => format!("cancelled: {why}"),
-                None => "cancelled".into(),
-            };
-            r.version = claim::final_version(r.owner_epoch).max(r.version + 1);
-            r.updated_at = now;
-            r.completed_at = now;
-            store.put_session_state(&r).await?;
-            eprintln!("windlass: session {id} was not running; it is cancelled");
             Ok(ExitCode::Success)
         })
     }

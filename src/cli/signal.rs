@@ -4,9 +4,8 @@ use super::session_id::SessionId;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::session::mailbox::waiting_for_signal;
-use crate::session::signals::{self, BROADCAST};
-use crate::store::{SessionFilter, SessionStateRow, SessionStatus, Store};
+use crate::session::control::{self, ControlError};
+use crate::store::{SessionStateRow, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -37,19 +36,21 @@ fn parse_json(text: &str) -> Result<Value, String> {
 /// The session's row; it must exist and not have ended (`action` names the command for
 /// the message).
 pub async fn ensure_open(store: &dyn Store, id: &str, action: &'static str) -> Result<SessionStateRow, Error> {
-    let row = store.session_state(id).await?.ok_or_else(|| Error::UnknownSession { session: id.to_string() })?;
-    let status = SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Running);
-    if status.is_finished() {
-        return Err(Error::Session {
+    control::open_session(store, id).await.map_err(|e| control_error(e, action))
+}
+
+/// A [`ControlError`] as a command's error (`action` names the command for the message).
+pub fn control_error(err: ControlError, action: &'static str) -> Error {
+    match err {
+        ControlError::Unknown { session } => Error::UnknownSession { session },
+        ControlError::Finished { session, status } => Error::Session {
             action,
-            session: id.to_string(),
-            detail: format!(
-                "it already ended with status {}; only sessions that have not ended can take it",
-                row.status
-            ),
-        });
+            session,
+            detail: format!("it already ended with status {status}; only sessions that have not ended can take it"),
+        },
+        ControlError::Busy { session, detail } => Error::Session { action, session, detail },
+        ControlError::Store(e) => Error::Store(e),
     }
-    Ok(row)
 }
 
 impl SignalArgs {
@@ -57,32 +58,29 @@ impl SignalArgs {
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            let now = store.now().await?;
             let payload = self.payload.clone().unwrap_or(Value::Null);
+            let fail = |e| control_error(e, "signal");
             let (row, said) = match (&self.session, &self.name, &self.message) {
                 (Some(s), None, Some(message)) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
+                    let row = control::send_message(&*store, s.as_str(), message).await.map_err(fail)?;
                     let said = format!(
                         "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
                     );
-                    (signals::message(s.as_str(), message, now), said)
+                    (row, said)
                 }
                 (Some(s), Some(name), _) => {
-                    ensure_open(&*store, s.as_str(), "signal").await?;
-                    (signals::named(s.as_str(), name, &payload, now), format!("signal {name} sent to session {s}"))
+                    let row = control::send_named(&*store, s.as_str(), name, &payload).await.map_err(fail)?;
+                    (row, format!("signal {name} sent to session {s}"))
                 }
                 (None, Some(name), _) => {
-                    let filter = SessionFilter { status: Some(SessionStatus::Blocked), cascade_id: None, limit: 100_000 };
-                    let waiting = waiting_for_signal(name);
-                    let waiters = store.list_sessions(&filter).await?.iter().filter(|r| r.blocked_on == waiting).count();
+                    let (row, waiters) = control::broadcast_named(&*store, name, &payload).await?;
                     let said = format!(
                         "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
                     );
-                    (signals::named(BROADCAST, name, &payload, now), said)
+                    (row, said)
                 }
                 _ => unreachable!("clap requires a session and a message, or --name"),
             };
-            store.put_signal(&row).await?;
             if !ctx.global.quiet {
                 eprintln!("windlass: {said}");
             }

@@ -4,6 +4,7 @@
 
 pub mod artifacts;
 pub mod claim;
+pub mod control;
 pub mod cleanup;
 pub mod durable;
 pub mod hub;

@@ -5,6 +5,7 @@
 pub mod backends;
 pub mod clickhouse;
 pub mod fake_llm;
+pub mod http;
 pub mod requests;
 pub mod responder;
 pub mod sandbox;
