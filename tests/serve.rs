@@ -139,7 +139,7 @@ fn a_session_run_by_a_worker_is_listed_streamed_and_answered_through_another_ser
         assert!(rest.iter().any(|e| e.event == "signal_received" && e.data.contains("teal")), "{backend}");
         assert!(rest.iter().any(|e| e.event == "cascade_finished"), "{backend}");
         assert_eq!(rest.last().unwrap().json()["status"], "completed", "{backend}");
-        assert!(events.next(Duration::from_secs(2)).is_none(), "{backend}: the stream ends after `end`");
+        assert!(events.closed_within(Duration::from_secs(2)), "{backend}: the stream ends after `end`");
         assert!(llm.requests().iter().any(|r| all_text(&r.body).contains("teal")), "{backend}: the answer reached the model");
 
         let detail = get(&b.addr, "/api/sessions/web-1").json();
@@ -356,6 +356,6 @@ fn a_server_with_open_event_streams_stops_promptly_on_sigterm() {
     assert_eq!(s.stop(Duration::from_secs(5)), 0);
     assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
     for e in &streams {
-        assert!(e.next(Duration::from_secs(2)).is_none(), "the stream was closed");
+        assert!(e.closed_within(Duration::from_secs(2)), "the stream was not closed");
     }
 }

@@ -178,6 +178,20 @@ impl Sse {
         self.events.recv_timeout(limit).ok()
     }
 
+    /// Whether the server closed the stream within `limit` (events still in flight are
+    /// skipped).
+    pub fn closed_within(&self, limit: Duration) -> bool {
+        let t = std::time::Instant::now();
+        while let Some(left) = limit.checked_sub(t.elapsed()) {
+            match self.events.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+        false
+    }
+
     /// Events until one named `name` (included), within `limit` in all.
     pub fn until(&self, name: &str, limit: Duration) -> Vec<Event> {
         let t = std::time::Instant::now();
