@@ -104,7 +104,10 @@ impl Browser {
             }
             if t.elapsed() > limit {
                 self.shot("timeout");
-                panic!("gave up after {limit:?} waiting for {what}; page text:\n{}", self.js("return document.body.innerText"));
+                panic!(
+                    "gave up after {limit:?} waiting for {what}; page text:\n{}",
+                    self.js("return document.body.innerText")
+                );
             }
             std::thread::sleep(Duration::from_millis(150));
         }
@@ -178,8 +181,13 @@ fn the_page_lists_streams_and_answers_a_session_run_by_a_worker() {
     let chromium = find("WINDLASS_TEST_CHROMIUM", &["chromium", "chromium-browser", "/usr/lib/chromium/chromium"]);
     let driver = find("WINDLASS_TEST_CHROMEDRIVER", &["chromedriver", "/usr/lib/chromium/chromedriver"]);
     let (Some(chromium), Some(driver)) = (chromium, driver) else {
-        assert!(!required, "WINDLASS_TEST_REQUIRE_BROWSER=1 but chromium or chromedriver is missing; run scripts/chromium.sh");
-        eprintln!("note: chromium or chromedriver not found (scripts/chromium.sh installs them); the browser test is skipped");
+        assert!(
+            !required,
+            "WINDLASS_TEST_REQUIRE_BROWSER=1 but chromium or chromedriver is missing; run scripts/chromium.sh"
+        );
+        eprintln!(
+            "note: chromium or chromedriver not found (scripts/chromium.sh installs them); the browser test is skipped"
+        );
         return;
     };
 
@@ -208,8 +216,16 @@ fn the_page_lists_streams_and_answers_a_session_run_by_a_worker() {
     let base = format!("http://{}", server.1);
 
     b.open(&format!("{base}/"));
-    b.wait("the session in the list", Duration::from_secs(20), "return document.querySelector('tr[data-session=\"page-1\"]')");
-    b.wait("it to run", Duration::from_secs(20), "return /running|starting/.test(document.querySelector('tr[data-session=\"page-1\"]').innerText)");
+    b.wait(
+        "the session in the list",
+        Duration::from_secs(20),
+        "return document.querySelector('tr[data-session=\"page-1\"]')",
+    );
+    b.wait(
+        "it to run",
+        Duration::from_secs(20),
+        "return /running|starting/.test(document.querySelector('tr[data-session=\"page-1\"]').innerText)",
+    );
     b.shot("1-list");
     b.click("tr[data-session=\"page-1\"]");
     b.wait("the session page", Duration::from_secs(10), "return document.querySelector('[data-phase=\"draft\"]')");
@@ -224,8 +240,16 @@ fn the_page_lists_streams_and_answers_a_session_run_by_a_worker() {
     b.shot("3-question");
     b.type_into("#answer", "teal");
     b.click("#send-answer");
-    b.wait("the session to complete", Duration::from_secs(30), "return document.querySelector('#status .badge.completed')");
-    b.wait("the final row in the log tail", Duration::from_secs(10), "return document.querySelector('#log [data-node=\"cascade_finished\"]')");
+    b.wait(
+        "the session to complete",
+        Duration::from_secs(30),
+        "return document.querySelector('#status .badge.completed')",
+    );
+    b.wait(
+        "the final row in the log tail",
+        Duration::from_secs(10),
+        "return document.querySelector('#log [data-node=\"cascade_finished\"]')",
+    );
     let last = b.shot("4-completed");
     assert_ne!(b.js("return document.title"), json!("pwned"), "the session's script ran in the page");
     assert!(llm.requests().iter().any(|r| all_text(&r.body).contains("teal")), "the answer reached the model");

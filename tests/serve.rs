@@ -104,7 +104,11 @@ fn a_session_run_by_a_worker_is_listed_streamed_and_answered_through_another_ser
         let a = Server::start(&sb, &["worker", "--listen", "127.0.0.1:0"]);
         let b = Server::start(&sb, &["serve", "--listen", "127.0.0.1:0"]);
 
-        let made = post(&b.addr, "/api/sessions", &json!({"definition": ASK, "session_id": "web-1", "input": {"n": 1}}).to_string());
+        let made = post(
+            &b.addr,
+            "/api/sessions",
+            &json!({"definition": ASK, "session_id": "web-1", "input": {"n": 1}}).to_string(),
+        );
         assert_eq!(made.status, 201, "{backend}: {}", made.body);
         assert_eq!(made.json()["session_id"], "web-1", "{backend}");
 
@@ -121,7 +125,8 @@ fn a_session_run_by_a_worker_is_listed_streamed_and_answered_through_another_ser
         });
         let listed = get(&b.addr, "/api/sessions?status=blocked");
         assert_eq!(listed.status, 200, "{backend}");
-        let ids: Vec<Value> = listed.json()["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].clone()).collect();
+        let ids: Vec<Value> =
+            listed.json()["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].clone()).collect();
         assert_eq!(ids, [json!("web-1")], "{backend}");
         let detail = get(&b.addr, "/api/sessions/web-1").json();
         assert_eq!(detail["question"]["prompt"], "Which colour?", "{backend}: {detail}");
@@ -140,11 +145,15 @@ fn a_session_run_by_a_worker_is_listed_streamed_and_answered_through_another_ser
         assert!(rest.iter().any(|e| e.event == "cascade_finished"), "{backend}");
         assert_eq!(rest.last().unwrap().json()["status"], "completed", "{backend}");
         assert!(events.closed_within(Duration::from_secs(2)), "{backend}: the stream ends after `end`");
-        assert!(llm.requests().iter().any(|r| all_text(&r.body).contains("teal")), "{backend}: the answer reached the model");
+        assert!(
+            llm.requests().iter().any(|r| all_text(&r.body).contains("teal")),
+            "{backend}: the answer reached the model"
+        );
 
         let detail = get(&b.addr, "/api/sessions/web-1").json();
         assert_eq!(detail["session"]["status"], "completed", "{backend}");
-        let phases: Vec<&str> = detail["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let phases: Vec<&str> =
+            detail["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         assert_eq!(phases, ["pick", "confirm"], "{backend}");
         assert!(detail["phases"][0]["duration_ms"].is_u64(), "{backend}: {}", detail["phases"][0]);
         assert_eq!(detail["phases"][0]["tool_calls"][0]["tool"], "ask_human", "{backend}");
@@ -171,8 +180,15 @@ fn an_event_stream_resumed_with_last_event_id_misses_nothing_and_repeats_nothing
         let sb = sandbox(&llm, &env);
         sb.write("four.yaml", FOUR);
         let server = Server::start(&sb, &["serve", "--listen", "127.0.0.1:0"]);
-        let mut run = sb.command(&["run", "four.yaml", "-q", "--session", "sse-1"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        wait_until("the session row", Duration::from_secs(30), || get(&server.addr, "/api/sessions/sse-1").status == 200);
+        let mut run = sb
+            .command(&["run", "four.yaml", "-q", "--session", "sse-1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("the session row", Duration::from_secs(30), || {
+            get(&server.addr, "/api/sessions/sse-1").status == 200
+        });
 
         let mut ids: Vec<String> = Vec::new();
         let first = Sse::connect(&server.addr, "/api/sessions/sse-1/events", &[]);
@@ -255,7 +271,13 @@ fn bad_input_gets_a_json_error_with_the_status_that_fits() {
     assert_eq!(a.status, 400, "{}", a.body);
     let a = get(&s.addr, "/api/sessions/done-1/events?after=garbage");
     assert_eq!(a.status, 400, "{}", a.body);
-    let a = request(&s.addr, "POST", "/api/sessions/done-1/signal", &["Content-Type: text/plain"], Some(r#"{"message": "x"}"#));
+    let a = request(
+        &s.addr,
+        "POST",
+        "/api/sessions/done-1/signal",
+        &["Content-Type: text/plain"],
+        Some(r#"{"message": "x"}"#),
+    );
     assert_eq!(a.status, 400, "{}", a.body);
     assert!(error(&a).contains("application/json"), "{}", a.body);
 
@@ -276,12 +298,18 @@ fn bad_input_gets_a_json_error_with_the_status_that_fits() {
 
     // Another site's page cannot post on the user's behalf, nor reach the server through a
     // rebound DNS name.
-    let a = request(&s.addr, "POST", "/api/sessions", &["Origin: http://evil.example"], Some(r#"{"cascade": "one.yaml"}"#));
+    let a =
+        request(&s.addr, "POST", "/api/sessions", &["Origin: http://evil.example"], Some(r#"{"cascade": "one.yaml"}"#));
     assert_eq!(a.status, 403, "{}", a.body);
-    let a = request(&s.addr, "POST", "/api/sessions", &["Sec-Fetch-Site: cross-site"], Some(r#"{"cascade": "one.yaml"}"#));
+    let a =
+        request(&s.addr, "POST", "/api/sessions", &["Sec-Fetch-Site: cross-site"], Some(r#"{"cascade": "one.yaml"}"#));
     assert_eq!(a.status, 403, "{}", a.body);
     let mut raw = std::net::TcpStream::connect(&s.addr).unwrap();
-    std::io::Write::write_all(&mut raw, b"GET /api/sessions HTTP/1.1\r\nHost: evil.example:7070\r\nConnection: close\r\n\r\n").unwrap();
+    std::io::Write::write_all(
+        &mut raw,
+        b"GET /api/sessions HTTP/1.1\r\nHost: evil.example:7070\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut text = String::new();
     raw.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 403"), "{text}");

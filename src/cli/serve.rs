@@ -63,7 +63,9 @@ impl ServeArgs {
                     eprintln!("windlass serve: stopping");
                 }
             };
-            serve::serve(listener, store, metrics, opts, stop).await.map_err(|source| Error::Listen { addr: bound, source })?;
+            serve::serve(listener, store, metrics, opts, stop)
+                .await
+                .map_err(|source| Error::Listen { addr: bound, source })?;
             Ok(ExitCode::Success)
         })
     }

@@ -44,7 +44,11 @@ pub async fn submit(State(st): State<Arc<ApiState>>, JsonBody(body): JsonBody<Su
     let loaded = match (&body.cascade, &body.definition) {
         (Some(path), None) => load_file_in(&served_file(&st.opts.root, path)?, &st.opts.root),
         (None, Some(text)) => load_str(text, &st.opts.root.join("(inline)")),
-        _ => return Err(ApiError::bad_request("give either `cascade` (a file under the served folder) or `definition` (its text)")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give either `cascade` (a file under the served folder) or `definition` (its text)",
+            ))
+        }
     };
     ensure_valid(&loaded, &st)?;
     let id = match &body.session_id {
@@ -54,11 +58,15 @@ pub async fn submit(State(st): State<Arc<ApiState>>, JsonBody(body): JsonBody<Su
     let limits = Limits {
         model: body.model.filter(|m| !m.is_empty()),
         max_cost: match body.max_cost {
-            Some(c) if !(c.is_finite() && c > 0.0) => return Err(ApiError::bad_request("`max_cost` is a positive number of US dollars")),
+            Some(c) if !(c.is_finite() && c > 0.0) => {
+                return Err(ApiError::bad_request("`max_cost` is a positive number of US dollars"))
+            }
             c => c,
         },
         timeout: match &body.timeout {
-            Some(t) => Some(t.parse::<HumanDuration>().map_err(|why| ApiError::bad_request(format!("`timeout`: {why}")))?.get()),
+            Some(t) => Some(
+                t.parse::<HumanDuration>().map_err(|why| ApiError::bad_request(format!("`timeout`: {why}")))?.get(),
+            ),
             None => None,
         },
     };
@@ -111,7 +119,11 @@ pub struct SignalBody {
     payload: Option<Value>,
 }
 
-pub async fn signal(State(st): State<Arc<ApiState>>, Path(raw): Path<String>, JsonBody(body): JsonBody<SignalBody>) -> Answer {
+pub async fn signal(
+    State(st): State<Arc<ApiState>>,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<SignalBody>,
+) -> Answer {
     let id = session_id(&raw)?;
     let store = &*st.store;
     let row = match (body.message, body.name) {
@@ -119,7 +131,11 @@ pub async fn signal(State(st): State<Arc<ApiState>>, Path(raw): Path<String>, Js
         (None, Some(name)) if !name.is_empty() => {
             control::send_named(store, &id, &name, &body.payload.unwrap_or(Value::Null)).await?
         }
-        _ => return Err(ApiError::bad_request("send `{\"message\": \"...\"}`, or `{\"name\": \"...\", \"payload\": ...}`")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "send `{\"message\": \"...\"}`, or `{\"name\": \"...\", \"payload\": ...}`",
+            ))
+        }
     };
     Ok((StatusCode::ACCEPTED, Json(json!({ "signal_id": row.signal_id }))))
 }
@@ -136,7 +152,8 @@ pub async fn cancel(State(st): State<Arc<ApiState>>, Path(raw): Path<String>, bo
     let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
         CancelBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the request body is not what this route takes: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not what this route takes: {e}")))?
     };
     let outcome = match control::cancel(&*st.store, &id, body.reason.as_deref()).await? {
         Cancelled::Requested => "requested",

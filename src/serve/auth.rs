@@ -63,14 +63,18 @@ pub fn is_loopback_host(host: &str) -> bool {
         Some(rest) => rest.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     };
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A browser's state-changing request must come from this server's own page.
 fn same_origin(headers: &HeaderMap, host: &str) -> Result<(), ApiError> {
     let refuse = |why: &str| {
-        Err(ApiError::new(StatusCode::FORBIDDEN, format!("cross-site request refused: {why}; use the page on this server or send the request without a browser")))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "cross-site request refused: {why}; use the page on this server or send the request without a browser"
+            ),
+        ))
     };
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if !matches!(site, "same-origin" | "none") {

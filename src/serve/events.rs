@@ -51,7 +51,8 @@ pub async fn stream(
     let row = st.store.session_state(&id).await?.ok_or_else(|| ApiError::unknown_session(&id))?;
     let (tx, rx) = mpsc::channel::<Event>(256);
     tokio::spawn(Feed { st: st.clone(), id, sent: Sent::new(resume), tx }.run(row, live));
-    let events = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
+    let events =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 

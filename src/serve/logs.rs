@@ -31,7 +31,8 @@ impl Cursor {
     }
 
     pub fn parse(text: &str) -> Result<Cursor, ApiError> {
-        let bad = || ApiError::bad_request(format!("`{text}` is not a cursor: use the `id` of an event or `next` of a page"));
+        let bad =
+            || ApiError::bad_request(format!("`{text}` is not a cursor: use the `id` of an event or `next` of a page"));
         let (ts, id) = text.split_once('~').ok_or_else(bad)?;
         let timestamp: f64 = ts.parse().map_err(|_| bad())?;
         if !timestamp.is_finite() {

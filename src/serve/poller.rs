@@ -96,8 +96,7 @@ impl Poller {
         // Rows first, logs after: a session's final row is written after its last log rows
         // were flushed, so logs read after seeing it are complete.
         let Ok(states) = self.store.session_states(&ids).await else { return };
-        let states: HashMap<String, SessionStateRow> =
-            states.into_iter().map(|r| (r.session_id.clone(), r)).collect();
+        let states: HashMap<String, SessionStateRow> = states.into_iter().map(|r| (r.session_id.clone(), r)).collect();
         let reads = watched.iter().map(|(id, newest)| self.store.logs(id, Some(newest - LOOK_BACK), READ_LIMIT));
         let logs = futures::future::join_all(reads).await;
         let mut watches = self.watches.lock().expect("watches");

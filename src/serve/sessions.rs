@@ -78,7 +78,9 @@ pub async fn list(
     };
     if let Some(c) = &q.cursor {
         if c.split_once('~').is_none_or(|(at, _)| at.parse::<f64>().is_err()) {
-            return Err(ApiError::bad_request(format!("`{c}` is not a cursor: use `next_cursor` of the previous page")));
+            return Err(ApiError::bad_request(format!(
+                "`{c}` is not a cursor: use `next_cursor` of the previous page"
+            )));
         }
     }
     let limit = q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
@@ -119,8 +121,12 @@ pub fn row_json(r: &SessionStateRow, now: f64) -> Value {
 pub async fn detail(State(st): State<Arc<ApiState>>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = session_id(&raw)?;
     let store = &*st.store;
-    let (row, cascade, logs, now) =
-        tokio::try_join!(store.session_state(&id), store.cascade_session(&id), store.logs(&id, None, MAX_LOG_ROWS), store.now())?;
+    let (row, cascade, logs, now) = tokio::try_join!(
+        store.session_state(&id),
+        store.cascade_session(&id),
+        store.logs(&id, None, MAX_LOG_ROWS),
+        store.now()
+    )?;
     let row = row.ok_or_else(|| ApiError::unknown_session(&id))?;
     let question = timeline::question(&row, cascade.as_ref(), &logs);
     let cascade = cascade.map(|c| {

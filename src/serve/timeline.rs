@@ -50,15 +50,20 @@ pub fn phases(logs: &[LogRow]) -> Vec<Value> {
         let Some(p) = out.iter_mut().rev().find(|p| p["name"] == phase.as_str()) else { continue };
         match row.node_type.as_str() {
             "turn_started" => {
-                bump_max(p, "turns", event["turn"].as_u64().map(|t| t + 1));
-                bump_max(p, "attempts", event["attempt"].as_u64().map(|a| a + 1));
+                // Both count from 1.
+                bump_max(p, "turns", event["turn"].as_u64());
+                bump_max(p, "attempts", event["attempt"].as_u64());
             }
             "llm_response" => {
                 add(p, "tokens_in", json!(row.tokens_in));
                 add(p, "tokens_out", json!(row.tokens_out));
                 add(p, "cost", json!(row.cost));
             }
-            "tool_call" => push(p, "tool_calls", json!({"tool": event["tool"], "arguments": event["arguments"], "at": row.timestamp})),
+            "tool_call" => push(
+                p,
+                "tool_calls",
+                json!({"tool": event["tool"], "arguments": event["arguments"], "at": row.timestamp}),
+            ),
             "tool_result" => {
                 if let Some(last) = p["tool_calls"].as_array_mut().and_then(|a| a.last_mut()) {
                     last["ok"] = event["ok"].clone();
@@ -71,7 +76,9 @@ pub fn phases(logs: &[LogRow]) -> Vec<Value> {
                 "verdicts",
                 json!({"role": event["role"], "validator": event["validator"], "valid": event["valid"], "reason": clip(&event["reason"]), "mode": event["mode"]}),
             ),
-            "attempt_failed" => push(p, "failed_attempts", json!({"attempt": event["attempt"], "reason": clip(&event["reason"])})),
+            "attempt_failed" => {
+                push(p, "failed_attempts", json!({"attempt": event["attempt"], "reason": clip(&event["reason"])}))
+            }
             "sounding_started" => push(
                 p,
                 "soundings",
@@ -79,7 +86,9 @@ pub fn phases(logs: &[LogRow]) -> Vec<Value> {
             ),
             "sounding_finished" => {
                 let index = event["index"].clone();
-                if let Some(s) = p["soundings"].as_array_mut().and_then(|a| a.iter_mut().rev().find(|s| s["index"] == index)) {
+                if let Some(s) =
+                    p["soundings"].as_array_mut().and_then(|a| a.iter_mut().rev().find(|s| s["index"] == index))
+                {
                     s["status"] = json!(if event["ok"].as_bool() == Some(true) { "ok" } else { "failed" });
                     s["output"] = clip(&event["output"]);
                 }

@@ -4,8 +4,8 @@
 
 pub mod artifacts;
 pub mod claim;
-pub mod control;
 pub mod cleanup;
+pub mod control;
 pub mod durable;
 pub mod hub;
 pub mod logger;

@@ -65,9 +65,21 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[&str], body: Opt
     let mut reader = BufReader::new(s);
     let (status, headers) = read_head(&mut reader);
     let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let mut raw = Vec::new();
-    reader.read_to_end(&mut raw).unwrap();
-    let body = if chunked { dechunk(&raw) } else { raw };
+    let length = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse::<usize>().ok());
+    // Some servers keep the connection open whatever the request said: read what was sent.
+    let body = match (length, chunked) {
+        (Some(n), _) => {
+            let mut raw = vec![0; n];
+            reader.read_exact(&mut raw).unwrap();
+            raw
+        }
+        (None, true) => read_chunks(&mut reader),
+        (None, false) => {
+            let mut raw = Vec::new();
+            reader.read_to_end(&mut raw).unwrap();
+            raw
+        }
+    };
     Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
@@ -79,16 +91,20 @@ pub fn post(addr: &str, path: &str, body: &str) -> Answer {
     request(addr, "POST", path, &[], Some(body))
 }
 
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+fn read_chunks(reader: &mut impl BufRead) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap_or(0);
-        if size == 0 {
+        let mut size = String::new();
+        if reader.read_line(&mut size).unwrap_or(0) == 0 {
             return out;
         }
-        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
-        raw = &raw[eol + 2 + size + 2..];
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        let mut chunk = vec![0; n + 2];
+        reader.read_exact(&mut chunk).unwrap();
+        out.extend_from_slice(&chunk[..n]);
     }
 }
 

@@ -218,19 +218,22 @@ function sessionPage(id) {
       const d = await api("GET", path);
       if (stopped) return;
       const s = d.session;
-      facts.replaceChildren(
-        h("div", h("span", "status"), h("span", { id: "status" }, badge(s.status))),
-        h("div", h("span", "cascade"), s.cascade_id),
-        h("div", h("span", "phase"), h("span", { id: "current-phase" }, s.current_phase || "–")),
-        h("div", h("span", "blocked on"), s.blocked_on || "–"),
-        h("div", h("span", "started"), when(s.started_at)),
-        h("div", h("span", "tokens"), `${s.tokens_in} in / ${s.tokens_out} out`),
-        h("div", h("span", "cost"), money(s.cost)),
-        h("div", h("span", "owner"), s.owner || "–"),
-        s.error_message ? h("div", h("span", "error"), h("span.error", s.error_message)) : null);
+      const fact = (label, ...value) => h("div", h("span.label", label), h("div", { "data-fact": label }, ...value));
+      facts.replaceChildren(...[
+        fact("status", h("span", { id: "status" }, badge(s.status))),
+        fact("cascade", s.cascade_id),
+        fact("phase", h("span", { id: "current-phase" }, s.current_phase || "–")),
+        fact("blocked on", s.blocked_on || "–"),
+        fact("started", when(s.started_at)),
+        fact("tokens", `${s.tokens_in} in / ${s.tokens_out} out`),
+        fact("cost", money(s.cost)),
+        fact("owner", s.owner || "–"),
+        s.error_message ? fact("error", h("span.error", s.error_message)) : null,
+      ].filter(Boolean));
       const finished = ["completed", "error", "cancelled"].includes(s.status);
       document.getElementById("cancel").disabled = finished;
       document.getElementById("send-feedback").disabled = finished;
+      document.getElementById("resume").disabled = s.status === "completed" || s.status === "cancelled";
       question.replaceChildren(...(d.question ? [questionView(id, d.question)] : []));
       timeline.replaceChildren(...(d.phases.length ? d.phases.map(phaseView) : [h("p.muted", "No phase has started yet.")]));
     }), 150);
