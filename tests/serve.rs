@@ -379,6 +379,8 @@ fn a_server_with_open_event_streams_stops_promptly_on_sigterm() {
     let streams: Vec<Sse> = (0..3).map(|_| Sse::connect(&s.addr, "/api/sessions/open-1/events", &[])).collect();
     for e in &streams {
         assert_eq!(e.next(Duration::from_secs(10)).unwrap().event, "status");
+        // The poller's first read of the session changes nothing: no second status event.
+        assert!(e.next(Duration::from_secs(1)).is_none(), "an unchanged row was sent again");
     }
     let t = Instant::now();
     assert_eq!(s.stop(Duration::from_secs(5)), 0);

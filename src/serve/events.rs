@@ -50,7 +50,7 @@ pub async fn stream(
     let live = st.poller.subscribe(&id, resume.as_ref().map_or(now, |c| c.timestamp.min(now)));
     let row = st.store.session_state(&id).await?.ok_or_else(|| ApiError::unknown_session(&id))?;
     let (tx, rx) = mpsc::channel::<Event>(256);
-    tokio::spawn(Feed { st: st.clone(), id, sent: Sent::new(resume), tx }.run(row, live));
+    tokio::spawn(Feed { st: st.clone(), id, sent: Sent::new(resume), tx, last_status: None }.run(row, live));
     let events =
         futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
@@ -87,6 +87,9 @@ struct Feed {
     id: String,
     sent: Sent,
     tx: mpsc::Sender<Event>,
+    /// The last session row sent, so an unchanged one is not sent again (the poller's first
+    /// read of a session repeats the row this stream started with).
+    last_status: Option<String>,
 }
 
 /// The client went away, or the server stops.
@@ -101,7 +104,7 @@ impl Feed {
         let finished = is_finished(&row);
         let from = self.sent.floor.clone();
         self.catch_up(from).await?;
-        self.send(status(&row)).await?;
+        self.send_status(&row).await?;
         if finished {
             // The row was read before the logs, so the logs just sent are all of them.
             return self.send(end(&row)).await;
@@ -119,7 +122,7 @@ impl Feed {
                         self.send(log(&r)).await?;
                     }
                 }
-                Ok(Update::Status(r)) => self.send(status(&r)).await?,
+                Ok(Update::Status(r)) => self.send_status(&r).await?,
                 Ok(Update::End(r)) => return self.send(end(&r)).await,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let from = self.sent.last.clone().map(|c| Cursor { timestamp: c.timestamp - LOOK_BACK, ..c });
@@ -152,6 +155,18 @@ impl Feed {
                 _ => return Ok(()),
             }
         }
+    }
+
+    async fn send_status(&mut self, row: &SessionStateRow) -> Result<(), Gone> {
+        let key = format!(
+            "{}|{}|{}|{}|{}|{}",
+            row.status, row.current_phase, row.blocked_on, row.tokens_in, row.tokens_out, row.cost
+        );
+        if self.last_status.as_deref() == Some(key.as_str()) {
+            return Ok(());
+        }
+        self.last_status = Some(key);
+        self.send(status(row)).await
     }
 
     async fn send(&self, e: Event) -> Result<(), Gone> {
