@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('orphans', 'orphans', [CompletionResultType]::ParameterValue, 'List sessions whose heartbeat lease expired, and mark them orphaned')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run submitted sessions and recover orphans, as a stateless worker')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a run in the store for any worker, and print its session id')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API and the web page over the store')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run a read-only SQL query on the store')
@@ -158,7 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
         }
         'windlass;worker' {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many sessions to run at once')
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve /health, /ready and /metrics over HTTP on this address, e.g. 127.0.0.1:9100')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve /health, /ready, /metrics, the HTTP API and the page on this address, e.g. 127.0.0.1:9100; anything but loopback needs WINDLASS_API_TOKEN')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Run what is queued and the orphans found now, then exit')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -176,6 +177,18 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Stop the run before it spends more than this many US dollars')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give the run this long once a worker starts it, e.g. 30m')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the new session''s id')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'windlass;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The folder cascades may be submitted from by name [default: the working directory]')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'How often the store is read for the sessions that browsers and clients watch')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -237,6 +250,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('orphans', 'orphans', [CompletionResultType]::ParameterValue, 'List sessions whose heartbeat lease expired, and mark them orphaned')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run submitted sessions and recover orphans, as a stateless worker')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a run in the store for any worker, and print its session id')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API and the web page over the store')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run a read-only SQL query on the store')
@@ -273,6 +287,9 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;help;submit' {
+            break
+        }
+        'windlass;help;serve' {
             break
         }
         'windlass;help;cleanup' {

@@ -43,6 +43,9 @@ _windlass() {
             windlass,run)
                 cmd="windlass__subcmd__run"
                 ;;
+            windlass,serve)
+                cmd="windlass__subcmd__serve"
+                ;;
             windlass,sessions)
                 cmd="windlass__subcmd__sessions"
                 ;;
@@ -85,6 +88,9 @@ _windlass() {
             windlass__subcmd__help,run)
                 cmd="windlass__subcmd__help__subcmd__run"
                 ;;
+            windlass__subcmd__help,serve)
+                cmd="windlass__subcmd__help__subcmd__serve"
+                ;;
             windlass__subcmd__help,sessions)
                 cmd="windlass__subcmd__help__subcmd__sessions"
                 ;;
@@ -122,7 +128,7 @@ _windlass() {
 
     case "${cmd}" in
         windlass)
-            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help"
+            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,7 +230,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__help)
-            opts="run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help"
+            opts="run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +356,20 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -561,6 +581,36 @@ _windlass() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__serve)
+            opts="-q -h --listen --root --poll --color --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

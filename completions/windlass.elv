@@ -35,6 +35,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand orphans 'List sessions whose heartbeat lease expired, and mark them orphaned'
             cand worker 'Run submitted sessions and recover orphans, as a stateless worker'
             cand submit 'Queue a run in the store for any worker, and print its session id'
+            cand serve 'Serve the HTTP API and the web page over the store'
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
             cand sql 'Run a read-only SQL query on the store'
@@ -143,7 +144,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
         }
         &'windlass;worker'= {
             cand --concurrency 'How many sessions to run at once'
-            cand --listen 'Serve /health, /ready and /metrics over HTTP on this address, e.g. 127.0.0.1:9100'
+            cand --listen 'Serve /health, /ready, /metrics, the HTTP API and the page on this address, e.g. 127.0.0.1:9100; anything but loopback needs WINDLASS_API_TOKEN'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand --once 'Run what is queued and the orphans found now, then exit'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
@@ -160,6 +161,17 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand --max-cost 'Stop the run before it spends more than this many US dollars'
             cand --timeout 'Give the run this long once a worker starts it, e.g. 30m'
             cand --format 'How to print the new session''s id'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'windlass;serve'= {
+            cand --listen 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN'
+            cand --root 'The folder cascades may be submitted from by name [default: the working directory]'
+            cand --poll 'How often the store is read for the sessions that browsers and clients watch'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
             cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
@@ -216,6 +228,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand orphans 'List sessions whose heartbeat lease expired, and mark them orphaned'
             cand worker 'Run submitted sessions and recover orphans, as a stateless worker'
             cand submit 'Queue a run in the store for any worker, and print its session id'
+            cand serve 'Serve the HTTP API and the web page over the store'
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
             cand sql 'Run a read-only SQL query on the store'
@@ -242,6 +255,8 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;help;worker'= {
         }
         &'windlass;help;submit'= {
+        }
+        &'windlass;help;serve'= {
         }
         &'windlass;help;cleanup'= {
         }

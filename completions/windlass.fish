@@ -40,6 +40,7 @@ complete -c windlass -n "__fish_windlass_needs_command" -f -a "logs" -d 'Print a
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "orphans" -d 'List sessions whose heartbeat lease expired, and mark them orphaned'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "worker" -d 'Run submitted sessions and recover orphans, as a stateless worker'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "submit" -d 'Queue a run in the store for any worker, and print its session id'
+complete -c windlass -n "__fish_windlass_needs_command" -f -a "serve" -d 'Serve the HTTP API and the web page over the store'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "check" -d 'Load and validate cascades without running them'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "sql" -d 'Run a read-only SQL query on the store'
@@ -134,7 +135,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand orphans" -s q -l quiet
 complete -c windlass -n "__fish_windlass_using_subcommand orphans" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand orphans" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand worker" -l concurrency -d 'How many sessions to run at once' -r
-complete -c windlass -n "__fish_windlass_using_subcommand worker" -l listen -d 'Serve /health, /ready and /metrics over HTTP on this address, e.g. 127.0.0.1:9100' -r
+complete -c windlass -n "__fish_windlass_using_subcommand worker" -l listen -d 'Serve /health, /ready, /metrics, the HTTP API and the page on this address, e.g. 127.0.0.1:9100; anything but loopback needs WINDLASS_API_TOKEN' -r
 complete -c windlass -n "__fish_windlass_using_subcommand worker" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -156,6 +157,15 @@ never\t'Never colour'"
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN' -r
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -l root -d 'The folder cascades may be submitted from by name [default: the working directory]' -r -F
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -l poll -d 'How often the store is read for the sessions that browsers and clients watch' -r
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
+complete -c windlass -n "__fish_windlass_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l older-than -d 'Only sessions that finished at least this long ago, e.g. 12h or 30d' -r
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -190,18 +200,19 @@ never\t'Never colour'"
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "run" -d 'Run a cascade in this process, start to finish'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "resume" -d 'Continue a session from its last checkpoint, on any machine that reaches the store'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "signal" -d 'Send a message to a running session, or fire a named signal'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "cancel" -d 'Ask a running session to stop at the next boundary'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "sessions" -d 'List sessions, or show one with `sessions show`'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "logs" -d 'Print a session\'s log rows'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "orphans" -d 'List sessions whose heartbeat lease expired, and mark them orphaned'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "worker" -d 'Run submitted sessions and recover orphans, as a stateless worker'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "submit" -d 'Queue a run in the store for any worker, and print its session id'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "check" -d 'Load and validate cascades without running them'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "sql" -d 'Run a read-only SQL query on the store'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit cleanup check sql completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "run" -d 'Run a cascade in this process, start to finish'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "resume" -d 'Continue a session from its last checkpoint, on any machine that reaches the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "signal" -d 'Send a message to a running session, or fire a named signal'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "cancel" -d 'Ask a running session to stop at the next boundary'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "sessions" -d 'List sessions, or show one with `sessions show`'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "logs" -d 'Print a session\'s log rows'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "orphans" -d 'List sessions whose heartbeat lease expired, and mark them orphaned'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "worker" -d 'Run submitted sessions and recover orphans, as a stateless worker'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "submit" -d 'Queue a run in the store for any worker, and print its session id'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "serve" -d 'Serve the HTTP API and the web page over the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "check" -d 'Load and validate cascades without running them'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "sql" -d 'Run a read-only SQL query on the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "show" -d 'Show one session: status, phase, heartbeat, owner, cost, tokens, error'

@@ -188,6 +188,15 @@ pub const WINDLASS_TOOL_PATH: EnvVar = EnvVar {
     flag: None,
 };
 
+pub const WINDLASS_API_TOKEN: EnvVar = EnvVar {
+    name: "WINDLASS_API_TOKEN",
+    default: DefaultValue::None,
+    help: "Bearer token that `windlass serve` and `worker --listen` require on every request \
+           (at least 16 characters); needed to listen on anything but loopback",
+    secret: true,
+    flag: None,
+};
+
 /// The registry: every variable, in the order `.env.example` lists them.
 pub const ALL: &[EnvVar] = &[
     OPENROUTER_API_KEY,
@@ -207,6 +216,7 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_MAX_PHASE_VISITS,
     WINDLASS_ALLOW_SHELL,
     WINDLASS_TOOL_PATH,
+    WINDLASS_API_TOKEN,
 ];
 
 /// Names of the variables that hold secrets: strip them from a child process's environment.
@@ -264,8 +274,11 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_the_keys_and_the_password() {
+    fn secrets_are_the_keys_the_password_and_the_api_token() {
         let secrets: Vec<_> = secret_names().collect();
-        assert_eq!(secrets, ["OPENROUTER_API_KEY", "WINDLASS_API_KEY", "WINDLASS_CLICKHOUSE_PASSWORD"]);
+        assert_eq!(
+            secrets,
+            ["OPENROUTER_API_KEY", "WINDLASS_API_KEY", "WINDLASS_CLICKHOUSE_PASSWORD", "WINDLASS_API_TOKEN"]
+        );
     }
 }

@@ -49,6 +49,10 @@ pub enum Error {
     #[error("listen on {addr}: {source}; choose another address or port")]
     Listen { addr: std::net::SocketAddr, source: io::Error },
 
+    /// `serve`/`worker --listen` on an address other than loopback without a token.
+    #[error(transparent)]
+    Exposed(#[from] crate::serve::listen::Exposed),
+
     /// `signal`/`cancel` to a session that cannot take it.
     #[error("{action} session {session}: {detail}")]
     Session { action: &'static str, session: String, detail: String },
@@ -96,6 +100,7 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::Waiting { .. } => ExitCode::Waiting,
         Error::Session { .. } => ExitCode::CascadeFailed,
         Error::Listen { .. } => ExitCode::Setup,
+        Error::Exposed(_) => ExitCode::Setup,
         Error::Store(StoreError::NotReadOnly(_)) => ExitCode::Usage,
         Error::Store(_) => ExitCode::Store,
         Error::UnknownSession { .. } => ExitCode::CascadeFailed,

@@ -41,13 +41,17 @@
 //!   `cleanup` removes. Knows nothing of the engine.
 //! - [`host`]: running durable sessions in this process (the one path for `run`, `resume`,
 //!   `orphans --resume` and `worker`): the log subscriber that turns run events into
-//!   `unified_logs` rows, the worker loop and its `/health`, `/ready`, `/metrics` endpoints.
+//!   `unified_logs` rows, the worker loop and its `/metrics` counters.
+//! - [`serve`]: the HTTP side (`windlass serve`, `worker --listen`): the JSON API, Server-Sent
+//!   Events fed by one store poller per process, the embedded web page, token and CSRF
+//!   checks, `/health`, `/ready`, `/metrics`. Calls the same `session` and `host` functions
+//!   as the commands.
 //!
-//! Dependencies point one way: `cli` → `host` → (`runner`, `session`), `runner` →
+//! Dependencies point one way: `cli` → `serve` → `host` → (`runner`, `session`), `runner` →
 //! (`cascade`, `llm`, `tools`, `session`), `session` → `store`; `render` knows only the
 //! runner's events. `session` never imports `runner` (the event-to-row conversion lives in
-//! `host`); `cli` parses arguments, calls `host` and `session` functions and prints, and
-//! builds no store rows and sends no SQL of its own. `tests/dependency_rules.rs` checks
+//! `host`); `cli` and `serve` parse requests, call `host` and `session` functions and answer,
+//! and build no store rows and send no SQL of their own. `tests/dependency_rules.rs` checks
 //! these rules and that the engine's sub-folders import each other without a cycle.
 
 pub mod cascade;
@@ -59,6 +63,7 @@ pub mod host;
 pub mod llm;
 pub mod render;
 pub mod runner;
+pub mod serve;
 pub mod session;
 pub mod session_id;
 pub mod settings;

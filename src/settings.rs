@@ -61,6 +61,8 @@ pub struct Settings {
     pub tool_path: Vec<PathBuf>,
     /// The folder `.env` was read from and relative paths are resolved against.
     pub working_dir: PathBuf,
+    /// `WINDLASS_API_TOKEN`: what the HTTP API requires of every request (`crate::serve`).
+    pub api_token: Option<Secret>,
 }
 
 /// The store backend: ClickHouse when a host is configured, the embedded database otherwise.
@@ -168,6 +170,7 @@ impl Settings {
             allow_shell,
             tool_path: read.tool_path(),
             working_dir: sources.cwd.to_path_buf(),
+            api_token: read.optional(&env::WINDLASS_API_TOKEN, parse::api_token)?.map(Secret::new),
         })
     }
 }

@@ -4,7 +4,7 @@ use super::signal::control_error;
 use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::session::control::{self, Cancel};
+use crate::session::control::{self, Cancelled};
 use crate::session_id::SessionId;
 use clap::Args;
 
@@ -21,16 +21,15 @@ pub struct CancelArgs {
 
 impl CancelArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
-        let id = self.session.clone();
+        let id = self.session;
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            let done = control::cancel(&*store, &id, self.reason.as_deref()).await.map_err(control_error("cancel"))?;
-            match done {
-                Cancel::Requested => eprintln!(
+            match control::cancel(&*store, &id, self.reason.as_deref()).await.map_err(|e| control_error(e, "cancel"))? {
+                Cancelled::Requested => eprintln!(
                     "windlass: cancel requested; session {id} stops at its next step (`windlass sessions show {id}`)"
                 ),
-                Cancel::Cancelled => eprintln!("windlass: session {id} was not running; it is cancelled"),
+                Cancelled::Now => eprintln!("windlass: session {id} was not running; it is cancelled"),
             }
             Ok(ExitCode::Success)
         })

@@ -17,6 +17,7 @@ mod man_sections;
 pub mod orphans;
 pub mod resume;
 pub mod run;
+pub mod serve;
 pub mod sessions;
 pub mod signal;
 pub mod sql;
@@ -67,6 +68,8 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     /// Queue a run in the store for any worker, and print its session id
     Submit(submit::SubmitArgs),
+    /// Serve the HTTP API and the web page over the store
+    Serve(serve::ServeArgs),
     /// Remove the artifacts of finished sessions
     Cleanup(cleanup::CleanupArgs),
     /// Load and validate cascades without running them
@@ -114,6 +117,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Orphans(args) => args.run(&ctx),
         Command::Worker(args) => args.run(&ctx),
         Command::Submit(args) => args.run(&ctx),
+        Command::Serve(args) => args.run(&ctx),
         Command::Cleanup(args) => args.run(&ctx),
         Command::Check(args) => args.run(&ctx),
         Command::Sql(args) => args.run(&ctx),

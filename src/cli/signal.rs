@@ -4,8 +4,8 @@ use super::{store_access, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::control::{self, ControlError};
-use crate::session::signals;
 use crate::session_id::SessionId;
+use crate::store::{SessionStateRow, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -33,15 +33,22 @@ fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|err| format!("not valid JSON: {err}"))
 }
 
-/// The command's error for a session that cannot take `action`.
-pub fn control_error(action: &'static str) -> impl Fn(ControlError) -> Error {
-    move |e| match e {
+/// The session's row; it must exist and not have ended (`action` names the command for
+/// the message).
+pub async fn ensure_open(store: &dyn Store, id: &SessionId, action: &'static str) -> Result<SessionStateRow, Error> {
+    control::open_session(store, id).await.map_err(|e| control_error(e, action))
+}
+
+/// A [`ControlError`] as a command's error (`action` names the command for the message).
+pub fn control_error(err: ControlError, action: &'static str) -> Error {
+    match err {
         ControlError::Unknown { session } => Error::UnknownSession { session },
-        ControlError::Ended { session, status } => Error::Session {
+        ControlError::Finished { session, status } => Error::Session {
             action,
             session,
             detail: format!("it already ended with status {status}; only sessions that have not ended can take it"),
         },
+        ControlError::Busy { session, detail } => Error::Session { action, session, detail },
         ControlError::Store(e) => Error::Store(e),
     }
 }
@@ -51,30 +58,29 @@ impl SignalArgs {
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = crate::store::open(&ctx.settings).await?;
-            let now = store.now().await?;
             let payload = self.payload.clone().unwrap_or(Value::Null);
+            let fail = |e| control_error(e, "signal");
             let (row, said) = match (&self.session, &self.name, &self.message) {
                 (Some(s), None, Some(message)) => {
-                    control::ensure_open(&*store, s).await.map_err(control_error("signal"))?;
+                    let row = control::send_message(&*store, s, message).await.map_err(fail)?;
                     let said = format!(
                         "message sent to session {s}; it is taken at the session's next step (`windlass logs {s}` shows it arrive)"
                     );
-                    (signals::message(s, message, now), said)
+                    (row, said)
                 }
                 (Some(s), Some(name), _) => {
-                    control::ensure_open(&*store, s).await.map_err(control_error("signal"))?;
-                    (signals::named(s, name, &payload, now), format!("signal {name} sent to session {s}"))
+                    let row = control::send_named(&*store, s, name, &payload).await.map_err(fail)?;
+                    (row, format!("signal {name} sent to session {s}"))
                 }
                 (None, Some(name), _) => {
-                    let waiters = control::waiting_on(&*store, name).await?;
+                    let (row, waiters) = control::broadcast_named(&*store, name, &payload).await?;
                     let said = format!(
                         "signal {name} fired for every session waiting on it ({waiters} waiting now; sessions that wait on it later also get it)"
                     );
-                    (signals::named(&signals::broadcast(), name, &payload, now), said)
+                    (row, said)
                 }
                 _ => unreachable!("clap requires a session and a message, or --name"),
             };
-            store.put_signal(&row).await?;
             if !ctx.global.quiet {
                 eprintln!("windlass: {said}");
             }

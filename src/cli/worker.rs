@@ -5,12 +5,16 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::host::metrics::Metrics;
 use crate::host::worker::{self, WorkerEvent, WorkerOptions};
-use crate::host::{http, Host};
+use crate::host::Host;
 use clap::Args;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
+
+/// How long requests in flight may take once the worker loop has stopped.
+const SERVER_DRAIN: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {
@@ -18,7 +22,8 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "N", default_value = "4")]
     pub concurrency: NonZeroUsize,
 
-    /// Serve /health, /ready and /metrics over HTTP on this address, e.g. 127.0.0.1:9100
+    /// Serve /health, /ready, /metrics, the HTTP API and the page on this address, e.g.
+    /// 127.0.0.1:9100; anything but loopback needs WINDLASS_API_TOKEN
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
@@ -37,11 +42,20 @@ impl WorkerArgs {
             let mut host = execute::host(ctx, None, store.clone(), client).await?;
             host.flushes_at_exit = true;
             let metrics = Arc::new(Metrics::default());
+            // The server outlives the worker loop (`/ready` says 503 while it drains) and
+            // stops after it.
+            let (server_stop, server_stopped) = watch::channel(false);
+            let mut server = None;
             if let Some(addr) = self.listen {
-                let listener = http::bind(addr).await.map_err(|source| Error::Listen { addr, source })?;
+                let opts = super::serve::options(ctx, None, crate::serve::poller::POLL);
+                let listener = super::serve::bind(addr, &opts).await?;
                 let bound = listener.local_addr().unwrap_or(addr);
-                eprintln!("windlass worker: serving /health, /ready and /metrics on http://{bound}");
-                tokio::spawn(http::serve(listener, store.clone(), metrics.clone()));
+                eprintln!("windlass worker: serving /health, /ready, /metrics, the API and the page on http://{bound}");
+                let mut stopped = server_stopped.clone();
+                let until = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                server = Some(tokio::spawn(crate::serve::serve(listener, store.clone(), metrics.clone(), opts, until)));
             }
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(async move {
@@ -50,7 +64,12 @@ impl WorkerArgs {
                 let _ = stop.send(true);
             });
             let opts = WorkerOptions { concurrency: self.concurrency.get(), once: self.once, orphans_only: false };
-            run(host, opts, metrics, stopped, quiet).await?;
+            let ran = run(host, opts, metrics, stopped, quiet).await;
+            let _ = server_stop.send(true);
+            if let Some(server) = server {
+                let _ = tokio::time::timeout(SERVER_DRAIN, server).await;
+            }
+            ran?;
             Ok(ExitCode::Success)
         })
     }

@@ -1,12 +1,11 @@
 //! Hosting durable sessions in this process: the one path by which `run`, `resume`,
 //! `orphans --resume` and `worker` run a session (heartbeats, checkpoints, logs, signals,
-//! claims), and the worker loop with its health endpoints.
+//! claims), and the worker loop with its counters (its HTTP endpoints are `crate::serve`).
 //!
 //! Depends on the engine (`runner`), the durable side (`session`) and the `store`; the
 //! command line sits above it and only chooses renderers, prints and maps exit codes.
 
 pub mod drive;
-pub mod http;
 pub mod log_rows;
 pub mod logger;
 pub mod metrics;

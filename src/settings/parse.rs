@@ -61,6 +61,18 @@ pub fn positive_count(text: &str) -> Result<u32, String> {
     }
 }
 
+/// The API token: long enough that guessing it over the network is hopeless. The problem text
+/// never repeats the value (it is a secret).
+pub fn api_token(text: String) -> Result<String, String> {
+    let chars = text.chars().count();
+    if chars < 16 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "use at least 16 characters without spaces (it has {chars}), e.g. the output of `openssl rand -hex 32`"
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod backends;
 pub mod clickhouse;
 pub mod corpus;
 pub mod fake_llm;
+pub mod http;
 pub mod requests;
 pub mod responder;
 pub mod sandbox;
