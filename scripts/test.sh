@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command of windlass: starts (or reuses) a private ClickHouse server on loopback, then
-# runs the whole test suite against it. Extra arguments go to `cargo test`, e.g.
+# runs the whole test suite against it (installing Debian's chromium for the browser test when it
+# is missing). Extra arguments go to `cargo test`, e.g.
 #   scripts/test.sh store          # only tests whose name contains "store"
 #   scripts/test.sh -- --nocapture
 #
 # Exported for the tests:
 #   WINDLASS_TEST_CLICKHOUSE_URL=http://127.0.0.1:<port>   the server (user "default", no password)
 #   WINDLASS_TEST_REQUIRE_CLICKHOUSE=1                     fail, don't skip, when it is unreachable
+#   WINDLASS_TEST_REQUIRE_BROWSER=1                        fail, don't skip, without chromium
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,6 +20,11 @@ url=$(scripts/clickhouse.sh start)
 export WINDLASS_TEST_CLICKHOUSE_URL="$url"
 export WINDLASS_TEST_REQUIRE_CLICKHOUSE=1
 echo "test.sh: WINDLASS_TEST_CLICKHOUSE_URL=$WINDLASS_TEST_CLICKHOUSE_URL WINDLASS_TEST_REQUIRE_CLICKHOUSE=1 CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-./target}" >&2
+
+# Debian's Chromium and chromedriver for the browser test of the web page (apt-installed when
+# missing); the test must then run, not skip.
+scripts/chromium.sh >/dev/null
+export WINDLASS_TEST_REQUIRE_BROWSER=1
 
 # `--all-targets` leaves out doctests, so run those first (only for a full run: `--doc` can't be
 # combined with target filters); the last lines of output stay the main suite's summary.
