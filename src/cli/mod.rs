@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod check;
 pub mod cleanup;
 pub mod completions;
+pub mod cassette_args;
 pub mod engine_args;
 pub mod execute;
 pub mod generated;

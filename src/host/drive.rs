@@ -7,6 +7,7 @@ use super::start::{hash, Start};
 use super::Host;
 use crate::runner::emitter::Emitter;
 use crate::runner::{session, RunError, RunResult, RunStatus, Subscriber};
+use crate::llm::cassette::CassetteRef;
 use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};
@@ -23,6 +24,9 @@ pub struct Limits {
     pub model: Option<String>,
     pub max_cost: Option<f64>,
     pub timeout: Option<Duration>,
+    /// Model calls answered through this cassette (`--record`/`--replay`; `submit --replay`
+    /// stores its text with the session).
+    pub cassette: Option<CassetteRef>,
 }
 
 impl Limits {
@@ -31,6 +35,7 @@ impl Limits {
             "model": self.model,
             "max_cost": self.max_cost,
             "timeout_seconds": self.timeout.map(|t| t.as_secs_f64()),
+            "cassette": self.cassette.as_ref().map(|c| crate::host::cassette::to_json(&c.0)),
         })
     }
 
@@ -43,6 +48,7 @@ impl Limits {
                 .and_then(Value::as_f64)
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(Duration::from_secs_f64),
+            cassette: v.get("cassette").and_then(crate::host::cassette::from_json),
         }
     }
 
@@ -52,6 +58,7 @@ impl Limits {
             model: other.model.clone().or_else(|| self.model.clone()),
             max_cost: other.max_cost.or(self.max_cost),
             timeout: other.timeout.or(self.timeout),
+            cassette: other.cassette.clone().or_else(|| self.cassette.clone()),
         }
     }
 }
@@ -106,6 +113,9 @@ pub async fn drive(
     subs.push(logger.clone());
     let emitter = Emitter::new(&id, 0, subs);
     let mut runner = host.runner.clone();
+    if let Some(cassette) = &limits.cassette {
+        runner.provider = cassette.0.provider(runner.provider.clone());
+    }
     runner.replay = start.replay.clone();
     runner.mailbox = Some(mailbox.clone());
     if limits.model.is_some() || limits.max_cost.is_some() {
@@ -199,7 +209,12 @@ mod tests {
 
     #[test]
     fn limits_round_trip_and_flags_win() {
-        let stored = Limits { model: Some("m".into()), max_cost: Some(0.5), timeout: Some(Duration::from_secs(30)) };
+        let stored = Limits {
+            model: Some("m".into()),
+            max_cost: Some(0.5),
+            timeout: Some(Duration::from_secs(30)),
+            cassette: None,
+        };
         assert_eq!(Limits::from_json(&stored.to_json()), stored);
         let flags = Limits { max_cost: Some(1.0), ..Limits::default() };
         let both = stored.or(&flags);
