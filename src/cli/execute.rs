@@ -168,8 +168,9 @@ pub fn run_hosted(
     client: LlmClient,
 ) -> Result<ExitCode, Error> {
     let session_id = start.session_id.clone();
-    // A resumed session adds to the cassette its first run recorded.
-    let cassette = engine.cassette.open(ctx, start.next_seq > 0)?;
+    // A resumed session (one taken over from the store, which has logged answers to reuse)
+    // adds to the cassette its first run recorded.
+    let cassette = engine.cassette.open(ctx, start.replay.is_some())?;
     let flags = Limits { model: None, max_cost: None, timeout: engine.timeout.map(|t| t.0), cassette };
     let limits = start.limits.or(&flags);
     let ended = rt.block_on(async {
