@@ -5,9 +5,9 @@
 
 use super::start::{hash, Start};
 use super::Host;
+use crate::llm::cassette::CassetteRef;
 use crate::runner::emitter::Emitter;
 use crate::runner::{session, RunError, RunResult, RunStatus, Subscriber};
-use crate::llm::cassette::CassetteRef;
 use crate::session::Durable;
 use crate::store::{SessionStatus, StoreError};
 use serde_json::{json, Value};

@@ -132,8 +132,7 @@ impl Tape {
         let yaml = yaml.strip_prefix("---\n").unwrap_or(&yaml).to_string();
         // YAML that does not read back as the same value (an odd string the emitter gets
         // wrong) is not worth a corrupt cassette: JSON is YAML too, and always exact.
-        let exact = emitted
-            && crate::cascade::tree::parse_yaml(&yaml).map(|d| d.value == value).unwrap_or(false);
+        let exact = emitted && crate::cascade::tree::parse_yaml(&yaml).map(|d| d.value == value).unwrap_or(false);
         let body = if exact { yaml } else { serde_json::to_string_pretty(&value).unwrap_or_default() };
         format!("{HEADER}{}\n", body.trim_end())
     }

@@ -100,7 +100,12 @@ mod tests {
                 temperature: None,
                 max_tokens: None,
             },
-            response: Answer { model: "m".into(), content: content.into(), tool_calls: Vec::new(), finish_reason: None },
+            response: Answer {
+                model: "m".into(),
+                content: content.into(),
+                tool_calls: Vec::new(),
+                finish_reason: None,
+            },
             usage: Usage::default(),
         }
     }
