@@ -42,7 +42,7 @@ pub fn render(recorded: &ChatRequest, now: &ChatRequest) -> String {
         match (recorded.messages.get(i), now.messages.get(i)) {
             (Some(a), Some(b)) if a == b => {}
             (Some(a), Some(b)) => {
-                out.push(format!("  message {} ({}):", i + 1, role(b)));
+                out.push(format!("message {} ({}):", i + 1, role(b)));
                 let (removed, added) = changed_lines(&a.content, &b.content);
                 out.extend(removed.iter().map(|l| format!("- {l}")));
                 out.extend(added.iter().map(|l| format!("+ {l}")));
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn a_changed_prompt_shows_only_the_changed_line() {
         let d = render(&req("m", "Intro\nGreet Ada.\nThanks"), &req("m", "Intro\nGreet Bob.\nThanks"));
-        assert_eq!(d, "    message 2 (user):\n  - Greet Ada.\n  + Greet Bob.");
+        assert_eq!(d, "  message 2 (user):\n  - Greet Ada.\n  + Greet Bob.");
         assert!(distance(&req("m", "a"), &req("m", "a")) < distance(&req("m", "a"), &req("n", "b")));
     }
 }
