@@ -504,7 +504,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__resume)
-            opts="-q -h --from-phase --force --model --base-url --format --max-cost --timeout --allow-shell --color --quiet --no-progress --help"
+            opts="-q -h --from-phase --force --model --base-url --format --max-cost --timeout --allow-shell --record --replay --replay-or-record --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,6 +534,18 @@ _windlass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay-or-record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -546,7 +558,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__run)
-            opts="-i -q -h --input --session --model --base-url --format --max-cost --timeout --allow-shell --color --quiet --no-progress --help"
+            opts="-i -q -h --input --session --model --base-url --format --max-cost --timeout --allow-shell --record --replay --replay-or-record --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,6 +593,18 @@ _windlass() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay-or-record)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -764,7 +788,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__submit)
-            opts="-i -q -h --input --session --model --max-cost --timeout --format --color --quiet --no-progress --help"
+            opts="-i -q -h --input --session --model --max-cost --timeout --replay --format --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -791,6 +815,10 @@ _windlass() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,9 @@ json\t'One JSON document: session, status, output, state, lineage, errors, token
 ndjson\t'One JSON event per line while it runs, then the result document'"
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l max-cost -d 'Stop before spending more than this many US dollars (exit 5)' -r
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l timeout -d 'Give up after this long, e.g. 30m: a session still waiting on a human or a signal exits 75, one still running exits 1; both can be resumed' -r
+complete -c windlass -n "__fish_windlass_using_subcommand run" -l record -d 'Write every model exchange of the session (sub-cascades included) to FILE, a YAML cassette to commit and replay' -r -F
+complete -c windlass -n "__fish_windlass_using_subcommand run" -l replay -d 'Answer every model call from the cassette FILE, with no network and no API key; a call it has no answer for stops the run (exit 7) with a diff against the closest recorded one' -r -F
+complete -c windlass -n "__fish_windlass_using_subcommand run" -l replay-or-record -d 'Answer from the cassette FILE what it has; send the rest and add it to FILE' -r -F
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -71,6 +74,9 @@ json\t'One JSON document: session, status, output, state, lineage, errors, token
 ndjson\t'One JSON event per line while it runs, then the result document'"
 complete -c windlass -n "__fish_windlass_using_subcommand resume" -l max-cost -d 'Stop before spending more than this many US dollars (exit 5)' -r
 complete -c windlass -n "__fish_windlass_using_subcommand resume" -l timeout -d 'Give up after this long, e.g. 30m: a session still waiting on a human or a signal exits 75, one still running exits 1; both can be resumed' -r
+complete -c windlass -n "__fish_windlass_using_subcommand resume" -l record -d 'Write every model exchange of the session (sub-cascades included) to FILE, a YAML cassette to commit and replay' -r -F
+complete -c windlass -n "__fish_windlass_using_subcommand resume" -l replay -d 'Answer every model call from the cassette FILE, with no network and no API key; a call it has no answer for stops the run (exit 7) with a diff against the closest recorded one' -r -F
+complete -c windlass -n "__fish_windlass_using_subcommand resume" -l replay-or-record -d 'Answer from the cassette FILE what it has; send the rest and add it to FILE' -r -F
 complete -c windlass -n "__fish_windlass_using_subcommand resume" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -149,6 +155,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand submit" -l session -d 
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l model -d 'Model for phases that name none [env: WINDLASS_DEFAULT_MODEL]' -r
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l max-cost -d 'Stop the run before it spends more than this many US dollars' -r
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l timeout -d 'Give the run this long once a worker starts it, e.g. 30m' -r
+complete -c windlass -n "__fish_windlass_using_subcommand submit" -l replay -d 'Answer the run\'s model calls from this cassette: its text is stored with the session, so any worker replays it with no network' -r -F
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l format -d 'How to print the new session\'s id' -r -f -a "human\t'The session id alone on a line'
 json\t'{"session_id": "..."}'"
 complete -c windlass -n "__fish_windlass_using_subcommand submit" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'

@@ -69,6 +69,10 @@ pub enum Error {
     /// `cleanup` could not measure or remove what a session left on disk.
     #[error("{action} {}: {source}; check its permissions and run `windlass cleanup` again", path.display())]
     Artifacts { action: &'static str, path: PathBuf, source: io::Error },
+
+    /// A cassette (`--record`, `--replay`) could not be read or written.
+    #[error(transparent)]
+    Cassette(#[from] crate::llm::cassette::FileError),
 }
 
 impl Error {
@@ -106,6 +110,7 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::UnknownSession { .. } => ExitCode::CascadeFailed,
         Error::Resume { .. } => ExitCode::CascadeFailed,
         Error::Artifacts { .. } => ExitCode::Setup,
+        Error::Cassette(_) => ExitCode::Setup,
     }
 }
 
@@ -122,6 +127,8 @@ pub fn run_exit_code(result: &RunResult) -> ExitCode {
     };
     match failure {
         RunError::Provider(LlmError::MissingKey { .. } | LlmError::InvalidKey { .. }) => ExitCode::Setup,
+        RunError::Provider(LlmError::CassetteMiss { .. }) => ExitCode::CassetteMiss,
+        RunError::Provider(LlmError::CassetteFile { .. }) => ExitCode::Setup,
         RunError::Provider(_) | RunError::CostLimit { .. } => ExitCode::Provider,
         RunError::Interrupted => ExitCode::Interrupted,
         RunError::Store(_) => ExitCode::Store,

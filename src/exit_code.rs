@@ -23,6 +23,9 @@ pub enum ExitCode {
     Provider = 5,
     /// The store (ClickHouse or the local database) was unavailable and nothing could be saved.
     Store = 6,
+    /// `--replay` met a model call its cassette has no recorded answer for (the cascade or its
+    /// input changed since recording): re-record, or use `--replay-or-record`.
+    CassetteMiss = 7,
     /// The session is blocked on a human or a signal and `--timeout` ran out; it can be resumed.
     /// 75 is `EX_TEMPFAIL` from sysexits.h: "try again later".
     Waiting = 75,
@@ -33,7 +36,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     /// Every exit code, in numeric order (for help text and documentation).
-    pub const ALL: [ExitCode; 9] = [
+    pub const ALL: [ExitCode; 10] = [
         ExitCode::Success,
         ExitCode::CascadeFailed,
         ExitCode::Usage,
@@ -41,6 +44,7 @@ impl ExitCode {
         ExitCode::Setup,
         ExitCode::Provider,
         ExitCode::Store,
+        ExitCode::CassetteMiss,
         ExitCode::Waiting,
         ExitCode::Interrupted,
     ];
@@ -60,6 +64,7 @@ impl ExitCode {
             ExitCode::Setup => "setup error (missing API key, unreadable file, bad configuration)",
             ExitCode::Provider => "LLM provider error after retries, or --max-cost reached",
             ExitCode::Store => "store error: nothing could be saved",
+            ExitCode::CassetteMiss => "--replay: the cassette has no answer for a model call",
             ExitCode::Waiting => "waiting on a human or a signal when --timeout ran out; resumable",
             ExitCode::Interrupted => "interrupted; a checkpoint was written, resume to continue",
         }
@@ -79,6 +84,6 @@ mod tests {
     #[test]
     fn numbers_match_the_contract() {
         let numbers: Vec<u8> = ExitCode::ALL.iter().map(|c| c.code()).collect();
-        assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6, 75, 130]);
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6, 7, 75, 130]);
     }
 }

@@ -35,6 +35,9 @@ pub struct EngineArgs {
 
     #[arg(long, help = env::WINDLASS_ALLOW_SHELL.flag_help())]
     pub allow_shell: bool,
+
+    #[command(flatten)]
+    pub cassette: super::cassette_args::CassetteArgs,
 }
 
 impl EngineArgs {

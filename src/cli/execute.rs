@@ -55,16 +55,22 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
 
 /// Checks that need no model call: subprocesses allowed, an API key where one is needed.
 pub fn preflight(def: &CascadeDef, ctx: &Context, client: &LlmClient) -> Result<(), Error> {
-    if !ctx.settings.allow_shell {
-        let uses = requirements::shell_uses(&def.cascade);
-        if !uses.is_empty() {
-            return Err(Error::ShellNotAllowed { path: def.path.clone(), uses });
-        }
-    }
+    preflight_tools(def, ctx)?;
     let models = models_used(def, &ctx.settings.default_model);
     for model in models {
         if let Some(variable) = client.needs_key(&model) {
             return Err(Error::MissingKey { variable, url: ctx.settings.base_url.to_string() });
+        }
+    }
+    Ok(())
+}
+
+/// The check of [`preflight`] that holds with or without a model endpoint.
+fn preflight_tools(def: &CascadeDef, ctx: &Context) -> Result<(), Error> {
+    if !ctx.settings.allow_shell {
+        let uses = requirements::shell_uses(&def.cascade);
+        if !uses.is_empty() {
+            return Err(Error::ShellNotAllowed { path: def.path.clone(), uses });
         }
     }
     Ok(())
@@ -141,7 +147,12 @@ pub fn run_new(
     session_id: SessionId,
 ) -> Result<ExitCode, Error> {
     let client = client(ctx);
-    preflight(&def, ctx, &client)?;
+    if engine.cassette.replay.is_some() {
+        // Every answer comes from the cassette: no key, no endpoint, no network.
+        preflight_tools(&def, ctx)?;
+    } else {
+        preflight(&def, ctx, &client)?;
+    }
     let rt = super::store_access::runtime()?;
     let store = rt.block_on(crate::store::open(&ctx.settings))?;
     let row = start::cascade_row(&def, &session_id, &input, crate::session::durable::now());
@@ -161,12 +172,18 @@ pub fn run_hosted(
     client: LlmClient,
 ) -> Result<ExitCode, Error> {
     let session_id = start.session_id.clone();
-    let flags = Limits { model: None, max_cost: None, timeout: engine.timeout.map(|t| t.0) };
+    // A resumed session (one taken over from the store, which has logged answers to reuse)
+    // adds to the cassette its first run recorded.
+    let cassette = engine.cassette.open(ctx, start.replay.is_some())?;
+    let flags = Limits { model: None, max_cost: None, timeout: engine.timeout.map(|t| t.0), cassette };
     let limits = start.limits.or(&flags);
     let ended = rt.block_on(async {
         let host = host(ctx, engine.max_cost.map(|c| c.0), store, client).await?;
         Ok::<_, Error>(drive(&host, start, subscribers(ctx, engine.format), &limits, shutdown_signal()).await?)
     })?;
+    if let Some(c) = &flags.cassette {
+        super::cassette_args::report(&c.0, ctx);
+    }
     match ended {
         Ended::Done(r) => {
             print_result(&r, engine.format)?;

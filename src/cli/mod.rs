@@ -2,6 +2,7 @@
 //! dispatch that resolves [`Settings`] once and hands them to the subcommand in a [`Context`].
 
 pub mod cancel;
+pub mod cassette_args;
 pub mod check;
 pub mod cleanup;
 pub mod completions;

@@ -1,5 +1,6 @@
 //! `windlass submit`: queue a run in the store for any worker.
 
+use super::cassette_args::CassetteArgs;
 use super::engine_args::Usd;
 use super::input_args::InputArgs;
 use super::{execute, store_access, Context};
@@ -44,6 +45,11 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<HumanDuration>,
 
+    /// Answer the run's model calls from this cassette: its text is stored with the session,
+    /// so any worker replays it with no network
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
     /// How to print the new session's id
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
     pub format: SubmitFormat,
@@ -74,6 +80,7 @@ impl SubmitArgs {
             model: self.model.clone(),
             max_cost: self.max_cost.map(|c| c.0),
             timeout: self.timeout.map(|t| t.0),
+            cassette: CassetteArgs { replay: self.replay.clone(), ..CassetteArgs::default() }.open(ctx, false)?,
         };
         let lease = ctx.settings.heartbeat_lease.as_secs_f64();
         let rt = store_access::runtime()?;

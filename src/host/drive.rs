@@ -5,6 +5,7 @@
 
 use super::start::{hash, Start};
 use super::Host;
+use crate::llm::cassette::CassetteRef;
 use crate::runner::emitter::Emitter;
 use crate::runner::run;
 use crate::runner::{RunError, RunResult, RunStatus, Subscriber};
@@ -24,6 +25,9 @@ pub struct Limits {
     pub model: Option<String>,
     pub max_cost: Option<f64>,
     pub timeout: Option<Duration>,
+    /// Model calls answered through this cassette (`--record`/`--replay`; `submit --replay`
+    /// stores its text with the session).
+    pub cassette: Option<CassetteRef>,
 }
 
 impl Limits {
@@ -32,6 +36,7 @@ impl Limits {
             "model": self.model,
             "max_cost": self.max_cost,
             "timeout_seconds": self.timeout.map(|t| t.as_secs_f64()),
+            "cassette": self.cassette.as_ref().map(|c| crate::host::cassette::to_json(&c.0)),
         })
     }
 
@@ -44,6 +49,7 @@ impl Limits {
                 .and_then(Value::as_f64)
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(Duration::from_secs_f64),
+            cassette: v.get("cassette").and_then(crate::host::cassette::from_json),
         }
     }
 
@@ -53,6 +59,7 @@ impl Limits {
             model: other.model.clone().or_else(|| self.model.clone()),
             max_cost: other.max_cost.or(self.max_cost),
             timeout: other.timeout.or(self.timeout),
+            cassette: other.cassette.clone().or_else(|| self.cassette.clone()),
         }
     }
 }
@@ -108,6 +115,9 @@ pub async fn drive(
     subs.push(logger.clone());
     let emitter = Emitter::new(&id, 0, subs);
     let mut runner = host.runner.clone();
+    if let Some(cassette) = &limits.cassette {
+        runner.provider = cassette.0.provider(runner.provider.clone());
+    }
     runner.replay = start.replay.clone();
     runner.mailbox = Some(mailbox.clone());
     if limits.model.is_some() || limits.max_cost.is_some() {
@@ -201,7 +211,12 @@ mod tests {
 
     #[test]
     fn limits_round_trip_and_flags_win() {
-        let stored = Limits { model: Some("m".into()), max_cost: Some(0.5), timeout: Some(Duration::from_secs(30)) };
+        let stored = Limits {
+            model: Some("m".into()),
+            max_cost: Some(0.5),
+            timeout: Some(Duration::from_secs(30)),
+            cassette: None,
+        };
         assert_eq!(Limits::from_json(&stored.to_json()), stored);
         let flags = Limits { max_cost: Some(1.0), ..Limits::default() };
         let both = stored.or(&flags);

@@ -10,11 +10,15 @@
 //! - [`OpenAiClient`] (`openai.rs`): one endpoint, the retry loop; `wire.rs` (the JSON),
 //!   `stream.rs` (streamed answers), `failure.rs` (what each failure means), `retry.rs`
 //!   ([`RetryPolicy`], `Retry-After`), `http.rs` (the shared connection pool).
+//! - [`cassette`]: recording and replaying model exchanges (a decorator of any provider);
+//!   `request_hash.rs`: [`ChatRequest::hash`], shared with resume.
 
+pub mod cassette;
 mod failure;
 mod http;
 pub mod model;
 mod openai;
+mod request_hash;
 mod retry;
 mod router;
 mod stream;

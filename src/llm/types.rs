@@ -128,6 +128,10 @@ pub enum LlmError {
     BadResponse { url: String, detail: String },
     #[error("call the LLM endpoint {url}: no API key is set; set {variable} (or WINDLASS_API_KEY)")]
     MissingKey { url: String, variable: &'static str },
+    #[error("--replay {path} has no recorded answer for the model call of {detail}\nRe-record with --record {path}, or use --replay-or-record {path} to record only what is missing")]
+    CassetteMiss { path: String, detail: String },
+    #[error("{detail}")]
+    CassetteFile { detail: String },
     #[error("send the API key to {url}: it contains a character an HTTP header cannot carry (a line break or control character inside it); check OPENROUTER_API_KEY / WINDLASS_API_KEY")]
     InvalidKey { url: String },
 }

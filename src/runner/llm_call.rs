@@ -6,8 +6,8 @@ use super::error::RunError;
 use super::event::RunEvent;
 use super::state::RunState;
 use super::Runner;
+use crate::llm::cassette::{self, site::CallSite};
 use crate::llm::{ChatRequest, ChatResponse, Message, ToolSpec};
-use sha2::{Digest, Sha256};
 use std::time::Instant;
 
 /// Who is calling, for events.
@@ -19,14 +19,7 @@ pub struct Caller<'a> {
 
 /// The stable hash of a request: same model, messages and tools, same hash.
 pub fn request_hash(req: &ChatRequest) -> String {
-    let mut h = Sha256::new();
-    h.update(req.model.as_bytes());
-    h.update([0]);
-    h.update(serde_json::to_vec(&req.messages).unwrap_or_default());
-    h.update([0]);
-    h.update(serde_json::to_vec(&req.tools).unwrap_or_default());
-    let digest = h.finalize();
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    req.hash()
 }
 
 /// Make one chat completion for a phase and account for it.
@@ -60,7 +53,16 @@ pub async fn call(
     let replayed = cached.is_some();
     let resp = match cached {
         Some(resp) => resp,
-        None => runner.provider.chat(&req).await?,
+        // The call site lets a cassette keep parallel soundings apart and name a miss.
+        None => {
+            let site = CallSite {
+                phase: caller.phase.to_string(),
+                sounding: caller.sounding_index,
+                depth: emitter.depth(),
+                attempt: None,
+            };
+            cassette::site::scope(site, runner.provider.chat(&req)).await?
+        }
     };
     state.add_usage(resp.usage.tokens_in, resp.usage.tokens_out, resp.usage.cost);
     emitter.emit(RunEvent::LlmResponse {

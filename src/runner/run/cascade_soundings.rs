@@ -113,7 +113,8 @@ async fn attempts(
                 model: None,
                 mutation: None,
             });
-            let r = run_loop::phases(env, &mut state, Some(0)).await;
+            // Identical first calls of parallel attempts replay by attempt, not arrival order.
+            let r = crate::llm::cassette::site::attempt(i, run_loop::phases(env, &mut state, Some(0))).await;
             env.emitter.emit(RunEvent::SoundingFinished {
                 phase: PHASE.into(),
                 index: i,
