@@ -70,6 +70,8 @@ pub async fn submit(State(st): State<Arc<ApiState>>, JsonBody(body): JsonBody<Su
             ),
             None => None,
         },
+        // Cassettes come with `windlass submit --replay`; the API submits live runs.
+        cassette: None,
     };
     let cascade = loaded.cascade.clone().expect("a cascade without errors has a model");
     let def = CascadeDef { cascade, path: loaded.path.clone(), text: loaded.text };
