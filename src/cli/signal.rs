@@ -5,7 +5,6 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::control::{self, ControlError};
 use crate::session_id::SessionId;
-use crate::store::{SessionStateRow, Store};
 use clap::Args;
 use serde_json::Value;
 
@@ -31,12 +30,6 @@ pub struct SignalArgs {
 
 fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|err| format!("not valid JSON: {err}"))
-}
-
-/// The session's row; it must exist and not have ended (`action` names the command for
-/// the message).
-pub async fn ensure_open(store: &dyn Store, id: &SessionId, action: &'static str) -> Result<SessionStateRow, Error> {
-    control::open_session(store, id).await.map_err(|e| control_error(e, action))
 }
 
 /// A [`ControlError`] as a command's error (`action` names the command for the message).
