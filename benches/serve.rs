@@ -18,31 +18,14 @@
 #[path = "../tests/support/http.rs"]
 #[allow(dead_code)] // shared with the tests, which use more of it
 mod http;
+#[path = "support/open_store.rs"]
+mod open_store;
 
+use open_store::open_store;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use windlass::settings::{ClickHouseSettings, Secret};
-use windlass::store::{ClickHouseStore, DuckStore, LogRow, SessionStateRow, SessionStatus, Store};
-
-fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn Store> {
-    let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    match get("WINDLASS_CLICKHOUSE_HOST") {
-        None => Arc::new(DuckStore::open(data).unwrap()),
-        Some(host) => {
-            let settings = ClickHouseSettings {
-                host,
-                port: get("WINDLASS_CLICKHOUSE_PORT").unwrap().parse().unwrap(),
-                database: get("WINDLASS_CLICKHOUSE_DATABASE").unwrap(),
-                user: "default".into(),
-                password: Secret::new(""),
-                secure: false,
-            };
-            Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
-        }
-    }
-}
+use windlass::store::{LogRow, SessionStateRow, SessionStatus};
 
 fn now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()

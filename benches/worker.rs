@@ -14,8 +14,11 @@
 
 #[path = "../tests/support/fake_llm.rs"]
 mod fake_llm;
+#[path = "support/open_store.rs"]
+mod open_store;
 
 use fake_llm::{FakeLlm, Reply};
+use open_store::open_store;
 use serde_json::Map;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -23,29 +26,9 @@ use std::time::{Duration, Instant};
 use windlass::host::{start, Limits};
 use windlass::runner::CascadeDef;
 use windlass::session_id::SessionId;
-use windlass::settings::{ClickHouseSettings, Secret};
-use windlass::store::{ClickHouseStore, DuckStore, SessionFilter, SessionStatus, Store};
+use windlass::store::{SessionFilter, SessionStatus};
 
 const LATENCY: Duration = Duration::from_secs(2);
-
-/// The store the worker uses: ClickHouse when the environment names one, else the embedded one.
-fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn Store> {
-    let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    match get("WINDLASS_CLICKHOUSE_HOST") {
-        None => Arc::new(DuckStore::open(data).unwrap()),
-        Some(host) => {
-            let settings = ClickHouseSettings {
-                host,
-                port: get("WINDLASS_CLICKHOUSE_PORT").unwrap().parse().unwrap(),
-                database: get("WINDLASS_CLICKHOUSE_DATABASE").unwrap(),
-                user: "default".into(),
-                password: Secret::new(""),
-                secure: false,
-            };
-            Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
-        }
-    }
-}
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.

@@ -118,26 +118,7 @@ mod tests {
         assert_eq!(Cursor::parse(&c.to_string()).unwrap(), c);
         assert!(Cursor::parse("nope").is_err());
         assert!(Cursor::parse("NaN~x").is_err());
-        let row = |ts: f64, id: &str| LogRow {
-            message_id: id.into(),
-            session_id: "s-1".into(),
-            parent_session_id: String::new(),
-            cascade_id: String::new(),
-            phase_name: String::new(),
-            sounding_index: -1,
-            attempt: 0,
-            turn: 0,
-            node_type: "x".into(),
-            role: String::new(),
-            timestamp: ts,
-            model: String::new(),
-            tokens_in: 0,
-            tokens_out: 0,
-            cost: 0.0,
-            duration_ms: 0,
-            request_hash: String::new(),
-            content: String::new(),
-        };
+        let row = |ts: f64, id: &str| LogRow::new(id, "s-1", "x", ts, "");
         assert!(c.before(&row(1764685200.2, "a")));
         assert!(c.before(&row(1764685200.123456, "s-1:1:8")));
         assert!(!c.before(&row(1764685200.123456, "s-1:1:7")));

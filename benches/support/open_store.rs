@@ -1,0 +1,25 @@
+//! The store a bench's `windlass` processes use, opened from the same environment: ClickHouse
+//! when it names a host, else the embedded DuckDB file under `data`. Shared by the benches that
+//! drive the real binary (`worker`, `serve`).
+
+use std::sync::Arc;
+use windlass::settings::{ClickHouseSettings, Secret};
+use windlass::store::{ClickHouseStore, DuckStore, Store};
+
+pub fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn Store> {
+    let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    match get("WINDLASS_CLICKHOUSE_HOST") {
+        None => Arc::new(DuckStore::open(data).unwrap()),
+        Some(host) => {
+            let settings = ClickHouseSettings {
+                host,
+                port: get("WINDLASS_CLICKHOUSE_PORT").unwrap().parse().unwrap(),
+                database: get("WINDLASS_CLICKHOUSE_DATABASE").unwrap(),
+                user: "default".into(),
+                password: Secret::new(""),
+                secure: false,
+            };
+            Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
+        }
+    }
+}
