@@ -149,6 +149,15 @@ pub async fn drive(
         },
     };
     heartbeat.abort();
+    // The log rows go before the session's last row: a reader that sees the session finished
+    // (an event stream, `logs --follow`) reads its logs once more and finds all of them.
+    // A worker flushes its shared writer once more before it exits; alone, this is the last
+    // chance, so a delay is worth a warning.
+    if let Err(e) = tokio::time::timeout(FLUSH_PATIENCE, logger.flush()).await.unwrap_or(Err("timed out".into())) {
+        if !host.flushes_at_exit {
+            eprintln!("windlass: warning: some log rows of session {id} could not be saved yet: {e}");
+        }
+    }
     match &ended {
         Ended::Done(r) => {
             // A fenced owner writes nothing more: the session belongs to someone else.
@@ -185,13 +194,6 @@ pub async fn drive(
                     r.blocked_on = on;
                 })
                 .await;
-        }
-    }
-    // A worker flushes its shared writer once more before it exits; alone, this is the last
-    // chance, so a delay is worth a warning.
-    if let Err(e) = tokio::time::timeout(FLUSH_PATIENCE, logger.flush()).await.unwrap_or(Err("timed out".into())) {
-        if !host.flushes_at_exit {
-            eprintln!("windlass: warning: some log rows of session {id} could not be saved yet: {e}");
         }
     }
     host.hub.unregister(&id);
