@@ -9,6 +9,7 @@ pub mod clock;
 pub mod control;
 pub mod durable;
 pub mod hub;
+pub mod log_tail;
 pub mod mailbox;
 pub mod signals;
 
