@@ -1,5 +1,6 @@
 //! `windlass logs`: print a session's log rows.
 
+use super::data_format::DataFormat;
 use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
@@ -8,7 +9,7 @@ use crate::session::log_tail::{self, LogLine, TailError};
 use crate::session_id::SessionId;
 use crate::store;
 use clap::Args;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 #[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
@@ -19,6 +20,11 @@ pub struct LogsArgs {
     /// Keep printing new rows while the session runs, from any machine that reaches the store
     #[arg(short, long)]
     pub follow: bool,
+
+    /// How to print the rows: one line each for people, or every row in full (`ndjson`
+    /// streams while following; `json` prints one array when the log ends)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: DataFormat,
 }
 
 impl LogsArgs {
@@ -27,14 +33,23 @@ impl LogsArgs {
         let rt = store_access::runtime()?;
         rt.block_on(async {
             let store = store::open(&ctx.settings).await?;
+            let terminal = std::io::stdout().is_terminal();
+            let mut all = Vec::new();
             let printed = log_tail::tail(&*store, &id, self.follow, |lines| {
                 let mut out = std::io::stdout().lock();
                 for l in lines {
-                    writeln!(out, "{}", line(l))?;
+                    match self.format {
+                        DataFormat::Text => writeln!(out, "{}", line(l, terminal))?,
+                        DataFormat::Ndjson => writeln!(out, "{}", l.record)?,
+                        DataFormat::Json => all.push(l.record.clone()),
+                    }
                 }
                 out.flush()
             })
             .await;
+            if printed.is_ok() && self.format == DataFormat::Json {
+                super::data_format::write_records(DataFormat::Json, &all)?;
+            }
             match printed {
                 Ok(()) => Ok(ExitCode::Success),
                 Err(TailError::UnknownSession(id)) => Err(Error::UnknownSession { session: id.to_string() }),
@@ -46,9 +61,19 @@ impl LogsArgs {
 }
 
 /// One log line for people: time of day, event, phase, summary.
-fn line(l: &LogLine) -> String {
+/// Long summaries are cut to one screen line on a terminal only; piped, they stay whole.
+fn line(l: &LogLine, terminal: bool) -> String {
     let t = table::time(l.timestamp);
     let clock = t.get(11..).unwrap_or(&t);
     let phase = if l.phase.is_empty() { String::new() } else { format!(" [{}]", l.phase) };
-    format!("{clock} {}{phase} {}", l.event, l.detail).trim_end().to_string()
+    let detail = if terminal { short(&l.detail) } else { l.detail.clone() };
+    format!("{clock} {}{phase} {detail}", l.event).trim_end().to_string()
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(119).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cleanup;
 pub mod completions;
 pub mod console;
+pub mod data_format;
 pub mod engine_args;
 pub mod execute;
 pub mod generated;

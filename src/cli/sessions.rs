@@ -1,5 +1,6 @@
 //! `windlass sessions`: list sessions, or show one (`sessions show`).
 
+use super::data_format::{self, DataFormat};
 use super::Context;
 use super::{store_access, table};
 use crate::error::Error;
@@ -27,6 +28,10 @@ pub struct SessionsArgs {
     /// Show at most this many sessions, newest first
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: u32,
+
+    /// How to print the sessions: a table, or every field of each session's row
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: DataFormat,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -40,6 +45,10 @@ pub struct ShowArgs {
     /// The session to show
     #[arg(value_name = "SESSION")]
     pub session: SessionId,
+
+    /// How to print the session: text, or every field of its row
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: DataFormat,
 }
 
 // `--status` takes the store's statuses by name; the help line of each lives here, with the
@@ -68,7 +77,7 @@ impl ValueEnum for SessionStatus {
 impl SessionsArgs {
     pub fn run(self, ctx: &Context) -> Result<ExitCode, Error> {
         match self.command {
-            Some(SessionsCommand::Show(args)) => show(ctx, &args.session),
+            Some(SessionsCommand::Show(args)) => show(ctx, &args.session, args.format),
             None => list(ctx, self),
         }
     }
@@ -77,6 +86,11 @@ impl SessionsArgs {
 fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
     let filter = SessionFilter { status: args.status, cascade_id: args.cascade.clone(), limit: args.limit as usize };
     let rows = store_access::block_on(ctx, |store| async move { store.list_sessions(&filter).await })?;
+    if !args.format.is_text() {
+        let records: Vec<serde_json::Value> = rows.iter().map(record).collect::<Result<_, _>>()?;
+        data_format::write_records(args.format, &records)?;
+        return Ok(ExitCode::Success);
+    }
     let columns: Vec<String> = ["SESSION", "STATUS", "CASCADE", "PHASE", "UPDATED (UTC)", "TOKENS", "COST"]
         .iter()
         .map(|s| s.to_string())
@@ -100,12 +114,16 @@ fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn show(ctx: &Context, id: &SessionId) -> Result<ExitCode, Error> {
+fn show(ctx: &Context, id: &SessionId, format: DataFormat) -> Result<ExitCode, Error> {
     let id_owned = id.clone();
     let row = store_access::block_on(ctx, |store| async move { store.session_state(&id_owned).await })?;
     let Some(r) = row else {
         return Err(Error::UnknownSession { session: id.to_string() });
     };
+    if !format.is_text() {
+        data_format::write_record(format, &record(&r)?)?;
+        return Ok(ExitCode::Success);
+    }
     let fields: Vec<(&str, String)> = vec![
         ("session", r.session_id.to_string()),
         ("status", r.status.to_string()),
@@ -128,4 +146,9 @@ fn show(ctx: &Context, id: &SessionId) -> Result<ExitCode, Error> {
         writeln!(out, "{k:<17}{v}").map_err(Error::Stdout)?;
     }
     Ok(ExitCode::Success)
+}
+
+/// A session's row with every field, as the machine formats print it.
+fn record(row: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(row).map_err(|source| Error::Json { what: "a session row", source })
 }

@@ -18,7 +18,10 @@ pub struct LogLine {
     pub timestamp: f64,
     pub event: String,
     pub phase: String,
+    /// The whole summary on one line (newlines become spaces); the reader may shorten it.
     pub detail: String,
+    /// Every field of the row, its content decoded from JSON when it is JSON.
+    pub record: Value,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,28 +79,26 @@ impl LogLine {
         let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
         let text = |key: &str| event[key].as_str().unwrap_or("").to_string();
         let detail = match r.node_type.as_str() {
-            "llm_response" => format!("{} tokens in, {} out: {}", r.tokens_in, r.tokens_out, short(&text("content"))),
+            "llm_response" => format!("{} tokens in, {} out: {}", r.tokens_in, r.tokens_out, text("content")),
             "llm_request" => format!("calling {} ({} messages)", r.model, event["messages"]),
-            "tool_call" => format!("{}({})", text("tool"), short(&event["arguments"].to_string())),
-            "tool_result" => format!("{}: {}", text("tool"), short(&text("result"))),
-            "phase_finished" => short(&text("output")),
+            "tool_call" => format!("{}({})", text("tool"), event["arguments"].to_string()),
+            "tool_result" => format!("{}: {}", text("tool"), text("result")),
+            "phase_finished" => text("output"),
             "cascade_finished" => {
                 format!("{} ({} tokens in, {} out, ${:.4})", text("status"), r.tokens_in, r.tokens_out, r.cost)
             }
-            "signal_received" => short(&event["payload"].to_string()),
-            "warning" | "phase_failed" => short(event["message"].as_str().or(event["error"].as_str()).unwrap_or("")),
+            "signal_received" => event["payload"].to_string(),
+            "warning" | "phase_failed" => {
+                event["message"].as_str().or(event["error"].as_str()).unwrap_or("").to_string()
+            }
             _ => String::new(),
         };
-        LogLine { timestamp: r.timestamp, event: r.node_type.clone(), phase: r.phase_name.clone(), detail }
-    }
-}
-
-fn short(s: &str) -> String {
-    let one = s.replace('\n', " ");
-    if one.chars().count() > 120 {
-        format!("{}…", one.chars().take(119).collect::<String>())
-    } else {
-        one
+        let mut record = serde_json::to_value(r).unwrap_or(Value::Null);
+        if !event.is_null() {
+            record["content"] = event.clone();
+        }
+        let detail = detail.replace('\n', " ");
+        LogLine { timestamp: r.timestamp, event: r.node_type.clone(), phase: r.phase_name.clone(), detail, record }
     }
 }
 
@@ -106,10 +107,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_long_multiline_summary_is_one_short_line() {
-        let s = short(&"a\nb ".repeat(100));
-        assert!(!s.contains('\n'));
-        assert_eq!(s.chars().count(), 120);
-        assert!(s.ends_with('…'));
+    fn a_long_multiline_answer_is_whole_on_one_line_and_the_record_keeps_it_as_sent() {
+        let answer = "a\nb ".repeat(100);
+        let content = serde_json::json!({ "content": answer }).to_string();
+        let line = LogLine::of(&LogRow::new("m1", "s1", "llm_response", 1.0, content));
+        assert!(!line.detail.contains('\n'));
+        assert!(line.detail.ends_with(&answer.replace('\n', " ")), "{}", line.detail);
+        assert_eq!(line.record["content"]["content"], answer.as_str());
+        assert_eq!(line.record["session_id"], "s1");
     }
 }
