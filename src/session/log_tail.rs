@@ -81,7 +81,7 @@ impl LogLine {
         let detail = match r.node_type.as_str() {
             "llm_response" => format!("{} tokens in, {} out: {}", r.tokens_in, r.tokens_out, text("content")),
             "llm_request" => format!("calling {} ({} messages)", r.model, event["messages"]),
-            "tool_call" => format!("{}({})", text("tool"), event["arguments"].to_string()),
+            "tool_call" => format!("{}({})", text("tool"), event["arguments"]),
             "tool_result" => format!("{}: {}", text("tool"), text("result")),
             "phase_finished" => text("output"),
             "cascade_finished" => {
