@@ -1,5 +1,5 @@
-//! The stateless worker: runs `queued` sessions and recovers orphans, claiming each one
-//! first (`session::claim`), up to `concurrency` at a time, until shut down (or, with
+//! The stateless worker: runs `queued` sessions and recovers orphans, claiming them
+//! first in batched rounds (`session::claim::claim_many`), up to `concurrency` at a time, until shut down (or, with
 //! `once`, until what it found at the start is done). `orphans --resume` is the same loop
 //! limited to orphans.
 
@@ -68,7 +68,29 @@ pub async fn candidates(
     Ok(out)
 }
 
+/// The order in which `owner` tries `found`: by a stable hash of the owner and the session
+/// id, so workers racing for the same sessions start at different ones instead of all
+/// fighting over the first.
+pub fn claim_order(owner: &str, found: &mut [(SessionStateRow, bool)]) {
+    found.sort_by_cached_key(|(row, _)| spread(owner, row.session_id.as_str()));
+}
+
+/// FNV-1a of the owner and the session id: the same on every machine and every build.
+fn spread(owner: &str, session: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in owner.bytes().chain([0]).chain(session.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Run the worker loop until `shutdown` turns true (or, with `once`, until done).
+///
+/// Each scan claims in rounds: up to the free capacity at once (one batched claim), in this
+/// worker's own order, and again with the next candidates for every race lost, until the
+/// capacity is full or no candidate is left. With `once`, the candidates of the first scan
+/// that were not tried yet are tried as running sessions end.
 pub async fn run(
     host: Host,
     opts: WorkerOptions,
@@ -79,43 +101,83 @@ pub async fn run(
     let owner = owner_id();
     let busy: Arc<Mutex<HashSet<SessionId>>> = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
+    let mut pending: Vec<(SessionStateRow, bool)> = Vec::new();
+    let mut scanned = false;
     metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let free = opts.concurrency.saturating_sub(busy.lock().expect("busy").len());
-        if free > 0 {
+        let mut free = opts.concurrency.saturating_sub(busy.lock().expect("busy").len());
+        if free > 0 && !(opts.once && scanned) {
             let started = Instant::now();
             let found = candidates(&*host.store, opts.orphans_only, &*host.clock).await;
             metrics.store_check(started.elapsed(), found.is_ok());
-            let found = match found {
+            pending = match found {
                 Ok(f) => f,
                 // A store that blinks is asked again at the next scan; `--once` reports it.
                 Err(e) if opts.once => return Err(e),
                 Err(_) => Vec::new(),
             };
-            let mut taken = 0;
-            for (row, orphan) in found {
-                if taken == free {
+            claim_order(&owner, &mut pending);
+            // Tried from the end.
+            pending.reverse();
+            scanned = true;
+        }
+        while free > 0 && !pending.is_empty() {
+            let mut round = Vec::new();
+            while round.len() < free {
+                let Some((row, orphan)) = pending.pop() else { break };
+                if busy.lock().expect("busy").insert(row.session_id.clone()) {
+                    round.push((row.session_id.clone(), orphan));
+                }
+            }
+            if round.is_empty() {
+                break;
+            }
+            let ids: Vec<SessionId> = round.iter().map(|(id, _)| id.clone()).collect();
+            let claimed = claim::claim_many(&*host.store, &ids, &owner, ClaimRules::default(), &*host.clock).await;
+            let claimed = match claimed {
+                Ok(c) => c,
+                Err(e) => {
+                    let mut b = busy.lock().expect("busy");
+                    for id in &ids {
+                        b.remove(id);
+                    }
+                    drop(b);
+                    if opts.once {
+                        return Err(e);
+                    }
+                    for id in &ids {
+                        (report)(WorkerEvent::Failed { session: id.to_string(), error: e.to_string() });
+                    }
                     break;
                 }
-                if !busy.lock().expect("busy").insert(row.session_id.clone()) {
-                    continue;
+            };
+            for ((id, claim), (_, orphan)) in claimed.into_iter().zip(round) {
+                match claim {
+                    Claim::Won { epoch, row } => {
+                        Metrics::add(&metrics.claims_won);
+                        (report)(WorkerEvent::Claimed { session: id.to_string(), epoch, orphan });
+                        free -= 1;
+                        let job = Job {
+                            host: host.clone(),
+                            metrics: metrics.clone(),
+                            report: report.clone(),
+                            busy: busy.clone(),
+                            shutdown: shutdown.clone(),
+                        };
+                        tasks.spawn(job.run(id, epoch, row));
+                    }
+                    Claim::Lost(why) => {
+                        busy.lock().expect("busy").remove(&id);
+                        Metrics::add(&metrics.claims_lost);
+                        (report)(WorkerEvent::Lost { session: id.to_string(), reason: why.reason });
+                    }
                 }
-                taken += 1;
-                let job = Job {
-                    host: host.clone(),
-                    owner: owner.clone(),
-                    metrics: metrics.clone(),
-                    report: report.clone(),
-                    busy: busy.clone(),
-                    shutdown: shutdown.clone(),
-                };
-                tasks.spawn(job.run(row, orphan));
             }
         }
-        if opts.once {
+        if opts.once && pending.is_empty() {
             break;
         }
         tokio::select! {
@@ -140,7 +202,6 @@ pub async fn run(
 /// One session taken by the worker.
 struct Job {
     host: Host,
-    owner: String,
     metrics: Arc<Metrics>,
     report: Arc<dyn Fn(WorkerEvent) + Send + Sync>,
     busy: Arc<Mutex<HashSet<SessionId>>>,
@@ -148,28 +209,16 @@ struct Job {
 }
 
 impl Job {
-    async fn run(self, row: SessionStateRow, orphan: bool) {
-        let id = row.session_id.clone();
-        if let Err(e) = self.claim_and_drive(&id, orphan).await {
+    async fn run(self, id: SessionId, epoch: u64, row: Box<SessionStateRow>) {
+        if let Err(e) = self.drive(&id, epoch, &row).await {
             (self.report)(WorkerEvent::Failed { session: id.to_string(), error: e });
         }
         self.busy.lock().expect("busy").remove(&id);
     }
 
-    async fn claim_and_drive(&self, id: &SessionId, orphan: bool) -> Result<(), String> {
+    async fn drive(&self, id: &SessionId, epoch: u64, row: &SessionStateRow) -> Result<(), String> {
         let store = &*self.host.store;
-        let (epoch, row) = match claim::claim(store, id, &self.owner, ClaimRules::default(), &*self.host.clock).await {
-            Ok(Claim::Won { epoch, row }) => (epoch, row),
-            Ok(Claim::Lost(why)) => {
-                Metrics::add(&self.metrics.claims_lost);
-                (self.report)(WorkerEvent::Lost { session: id.to_string(), reason: why.reason });
-                return Ok(());
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        Metrics::add(&self.metrics.claims_won);
-        (self.report)(WorkerEvent::Claimed { session: id.to_string(), epoch, orphan });
-        let start = from_store(store, &row, epoch, None).await.map_err(|e| e.to_string())?;
+        let start = from_store(store, row, epoch, None).await.map_err(|e| e.to_string())?;
         let limits: Limits = start.limits.clone();
         let started = Instant::now();
         Metrics::add(&self.metrics.running);
@@ -210,5 +259,31 @@ impl Job {
             error,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(n: usize) -> Vec<(SessionStateRow, bool)> {
+        (0..n)
+            .map(|i| (SessionStateRow::new(SessionId::new(format!("s-{i}")), SessionStatus::Queued, "c"), false))
+            .collect()
+    }
+
+    #[test]
+    fn workers_take_candidates_in_orders_of_their_own() {
+        let firsts: HashSet<String> = (0..4)
+            .map(|w| {
+                let mut f = found(5);
+                claim_order(&format!("host:{w}"), &mut f);
+                let mut again = found(5);
+                claim_order(&format!("host:{w}"), &mut again);
+                assert_eq!(f, again, "the order is stable");
+                f[0].0.session_id.to_string()
+            })
+            .collect();
+        assert!(firsts.len() >= 2, "four workers all started at the same session: {firsts:?}");
     }
 }

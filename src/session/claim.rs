@@ -122,36 +122,109 @@ pub async fn claim(
     rules: ClaimRules,
     clock: &dyn Clock,
 ) -> Result<Claim, StoreError> {
-    let Some(row) = store.session_state(session_id).await? else {
-        return Ok(Claim::Lost(Refusal::never("there is no such session")));
-    };
+    let mut out = claim_many(store, std::slice::from_ref(session_id), owner, rules, clock).await?;
+    Ok(out.pop().map(|(_, c)| c).unwrap_or_else(|| Claim::Lost(Refusal::never("there is no such session"))))
+}
+
+/// Try to take every session of `ids` over for `owner` in one round: one read of their rows
+/// and claims, one insert of all claim rows, one settle delay, one read back. Returns a
+/// [`Claim`] for each id, in the order given.
+///
+/// A claimer whose read of the epochs and insert of its claims were further apart than
+/// [`SETTLE`] (it was descheduled, or the store was slow) may have read an epoch that a
+/// rival has meanwhile claimed and won without seeing this claim; such a stale claim wins
+/// only if it is the only claim of its epoch. Since every claimer settles at least
+/// [`SETTLE`], two claimers can never both win the same epoch.
+pub async fn claim_many(
+    store: &dyn Store,
+    ids: &[SessionId],
+    owner: &str,
+    rules: ClaimRules,
+    clock: &dyn Clock,
+) -> Result<Vec<(SessionId, Claim)>, StoreError> {
+    let read_at = clock.instant();
+    let rows = store.session_states(ids).await?;
     let now = clock.lease_now(store).await?;
-    let epoch = match claimable(&row, &claims(store, session_id).await?, now, rules) {
-        Ok(e) => e + 1,
-        Err(why) => return Ok(Claim::Lost(why)),
-    };
+    let all_claims = claims_of(store, ids).await?;
+    let mut out: Vec<(SessionId, Claim)> = Vec::with_capacity(ids.len());
+    let mut trying: Vec<(usize, u64, SessionStateRow)> = Vec::new();
+    for id in ids {
+        let Some(row) = rows.iter().find(|r| &r.session_id == id) else {
+            out.push((id.clone(), Claim::Lost(Refusal::never("there is no such session"))));
+            continue;
+        };
+        let mine: Vec<SignalRow> = all_claims.iter().filter(|c| &c.session_id == id).cloned().collect();
+        match claimable(row, &mine, now, rules) {
+            Ok(e) => trying.push((out.len(), e + 1, row.clone())),
+            Err(why) => {
+                out.push((id.clone(), Claim::Lost(why)));
+                continue;
+            }
+        }
+        // A placeholder, decided below.
+        out.push((id.clone(), Claim::Lost(Refusal::never("undecided"))));
+    }
+    if trying.is_empty() {
+        return Ok(out);
+    }
     let started = clock.instant();
-    store.put_signal(&signals::claim(session_id, owner, epoch, now)).await?;
+    let rows: Vec<SignalRow> = trying.iter().map(|(_, e, r)| signals::claim(&r.session_id, owner, *e, now)).collect();
+    store.put_signals(&rows).await?;
+    let stale = clock.elapsed(read_at) > SETTLE;
     clock.sleep(SETTLE.max(clock.elapsed(started) * 4)).await;
-    let rivals = claims(store, session_id).await?;
-    if let Some(later) = rivals.iter().filter_map(signals::claim_epoch).filter(|e| *e > epoch).max() {
-        return Ok(Claim::Lost(Refusal::never(format!("another process claimed epoch {later}"))));
+    let claimed: Vec<SessionId> = trying.iter().map(|(_, _, r)| r.session_id.clone()).collect();
+    let rivals = claims_of(store, &claimed).await?;
+    let mut winners = Vec::new();
+    for (slot, epoch, row) in trying {
+        let these: Vec<&SignalRow> = rivals.iter().filter(|c| c.session_id == row.session_id).collect();
+        out[slot].1 = match decide(&these, owner, epoch, stale) {
+            Ok(()) => {
+                winners.push((slot, epoch, row));
+                continue;
+            }
+            Err(why) => Claim::Lost(why),
+        };
     }
-    let winner = rivals
-        .iter()
-        .filter(|r| signals::claim_epoch(r) == Some(epoch))
-        .map(|r| r.name.as_str())
-        .min()
-        .unwrap_or(owner)
-        .to_string();
+    if winners.is_empty() {
+        return Ok(out);
+    }
+    let won: Vec<SessionId> = winners.iter().map(|(_, _, r)| r.session_id.clone()).collect();
+    let current = store.session_states(&won).await?;
+    for (slot, epoch, row) in winners {
+        let now_row = current.iter().find(|r| r.session_id == row.session_id).cloned().unwrap_or(row);
+        out[slot].1 = if now_row.owner_epoch >= epoch && now_row.owner != owner {
+            Claim::Lost(Refusal::never(format!("{} already runs it", now_row.owner)))
+        } else {
+            Claim::Won { epoch, row: Box::new(now_row) }
+        };
+    }
+    Ok(out)
+}
+
+/// The claim rows of several sessions.
+async fn claims_of(store: &dyn Store, ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
+    Ok(store.signals_of(ids).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
+}
+
+/// Whether `owner`'s claim for `epoch` won, given every claim of the session read back after
+/// the settle delay; `stale`: its read of the epoch was older than [`SETTLE`] at its insert.
+pub fn decide(claims: &[&SignalRow], owner: &str, epoch: u64, stale: bool) -> Result<(), Refusal> {
+    if let Some(later) = claims.iter().filter_map(|c| signals::claim_epoch(c)).filter(|e| *e > epoch).max() {
+        return Err(Refusal::never(format!("another process claimed epoch {later}")));
+    }
+    let same: Vec<&str> =
+        claims.iter().filter(|c| signals::claim_epoch(c) == Some(epoch)).map(|c| c.name.as_str()).collect();
+    if stale {
+        return match same.iter().find(|n| **n != owner) {
+            Some(rival) => Err(Refusal::never(format!("{rival} claimed it while this claim was on its way"))),
+            None => Ok(()),
+        };
+    }
+    let winner = same.iter().min().copied().unwrap_or(owner);
     if winner != owner {
-        return Ok(Claim::Lost(Refusal::never(format!("{winner} claimed it first"))));
+        return Err(Refusal::never(format!("{winner} claimed it first")));
     }
-    let current = store.session_state(session_id).await?.unwrap_or(row);
-    if current.owner_epoch >= epoch && current.owner != owner {
-        return Ok(Claim::Lost(Refusal::never(format!("{} already runs it", current.owner))));
-    }
-    Ok(Claim::Won { epoch, row: Box::new(current) })
+    Ok(())
 }
 
 /// Mark a session whose lease ran out as `orphaned` (`windlass orphans`). Returns the row
@@ -207,6 +280,20 @@ mod tests {
         assert!(claimable(&row("orphaned", 0.0, 2), std::slice::from_ref(&recent), 100.0, rules).is_err());
         let old = signals::claim(&SessionId::new("s"), "w:2", 3, 50.0);
         assert_eq!(claimable(&row("orphaned", 0.0, 2), &[old], 100.0, rules), Ok(3));
+    }
+
+    #[test]
+    fn a_stale_claim_wins_only_alone_and_a_fresh_one_by_the_smallest_name() {
+        let id = SessionId::new("s");
+        let a = signals::claim(&id, "a:1", 3, 10.0);
+        let b = signals::claim(&id, "b:1", 3, 10.0);
+        assert!(decide(&[&a, &b], "a:1", 3, false).is_ok());
+        assert!(decide(&[&a, &b], "b:1", 3, false).is_err());
+        // Stale: even the smallest name backs off when a rival claimed the same epoch.
+        assert!(decide(&[&a, &b], "a:1", 3, true).is_err());
+        assert!(decide(&[&a], "a:1", 3, true).is_ok());
+        let later = signals::claim(&id, "z:1", 4, 10.0);
+        assert!(decide(&[&a, &later], "a:1", 3, false).is_err());
     }
 
     #[test]
