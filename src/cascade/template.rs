@@ -95,6 +95,15 @@ pub fn environment() -> Environment<'static> {
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
         env.set_syntax(syntax);
     }
+    // A structured value printed whole renders as JSON (cascade-format.md, outputs keep their shape).
+    env.set_formatter(|out, state, value| match value.kind() {
+        minijinja::value::ValueKind::Map | minijinja::value::ValueKind::Seq => {
+            let text = serde_json::to_string(value)
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string()))?;
+            out.write_str(&text).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     env.add_filter("from_json", from_json);
     env.add_filter("fromjson", from_json);
     env

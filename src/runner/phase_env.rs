@@ -20,6 +20,8 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Default)]
 pub struct PhaseOutcome {
     pub output: String,
+    /// The structured value behind `output` (a deterministic or data phase's object or list).
+    pub value: Option<serde_json::Value>,
     /// A `route_to` choice (already checked against the handoffs).
     pub route: Option<String>,
     /// A deterministic result's `_route` / `status` value.

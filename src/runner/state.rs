@@ -31,9 +31,11 @@ impl RunState {
     }
 
     /// Record a finished phase: outputs, lineage, `state.output_<name>`, order, conversation.
-    pub fn record_phase(&mut self, phase: &str, output: &str, conversation: Vec<Message>) {
-        self.outputs.insert(phase.to_string(), Value::String(output.to_string()));
-        self.state.insert(format!("output_{phase}"), Value::String(output.to_string()));
+    /// `value` is the structured output of a deterministic or data phase (outputs keep their shape).
+    pub fn record_phase(&mut self, phase: &str, output: &str, value: Option<&Value>, conversation: Vec<Message>) {
+        let shaped = value.cloned().unwrap_or_else(|| Value::String(output.to_string()));
+        self.outputs.insert(phase.to_string(), shaped.clone());
+        self.state.insert(format!("output_{phase}"), shaped);
         self.lineage.push(LineageEntry { phase: phase.to_string(), output: output.to_string() });
         self.conversations.insert(phase.to_string(), conversation);
     }

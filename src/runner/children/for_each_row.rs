@@ -145,5 +145,5 @@ pub async fn run(
         "table": result_table,
         "outputs": rows_out.iter().map(|r| r.output.clone()).collect::<Vec<_>>(),
     });
-    Ok(PhaseOutcome { output: summary.to_string(), ..PhaseOutcome::default() })
+    Ok(PhaseOutcome { output: summary.to_string(), value: Some(summary), ..PhaseOutcome::default() })
 }

@@ -131,12 +131,19 @@ fn finish(
     let value = output.value.clone();
     let text = phase_toolset::apply_effects(output, &tools, state, env.emitter, &phase.name, &mut route)
         .map_err(|e| RunError::phase(&phase.name, e))?;
-    let output_text = match &value {
-        Value::String(_) | Value::Null => text,
-        other if has_route => other.to_string(),
-        other => serde_json::to_string(other).unwrap_or(text),
+    let (output_text, shaped) = match &value {
+        Value::String(_) | Value::Null => (text, None),
+        other if has_route => (other.to_string(), Some(other.clone())),
+        other => (serde_json::to_string(other).unwrap_or(text), Some(other.clone())),
     };
-    Ok(PhaseOutcome { output: output_text, route, routing_value, on_error: None, conversation: Vec::new() })
+    Ok(PhaseOutcome {
+        output: output_text,
+        value: shaped,
+        route,
+        routing_value,
+        on_error: None,
+        conversation: Vec::new(),
+    })
 }
 
 /// The value `routing` matches on: `_route`, else `status`.

@@ -126,6 +126,7 @@ mod tests {
             s.record_phase(
                 p,
                 &format!("out-{p}"),
+                None,
                 vec![Message::user(format!("task {p}")), Message::assistant(format!("out-{p}"))],
             );
             s.order.push(p.into());

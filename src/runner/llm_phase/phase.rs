@@ -199,7 +199,14 @@ pub async fn run_variant(
     if let Some(extraction) = &phase.output_extraction {
         super::extraction::apply(env, phase, extraction, &output, state)?;
     }
-    Ok(PhaseOutcome { output, route: t.route, routing_value: None, on_error: None, conversation: messages })
+    Ok(PhaseOutcome {
+        output,
+        value: None,
+        route: t.route,
+        routing_value: None,
+        on_error: None,
+        conversation: messages,
+    })
 }
 
 /// A validated output that is a list of records becomes table `_<phase>` in the session

@@ -385,6 +385,7 @@ fn clone_attempt(a: &Attempt, totals: &RunState) -> Attempt {
         index: a.index,
         outcome: PhaseOutcome {
             output: a.outcome.output.clone(),
+            value: a.outcome.value.clone(),
             route: a.outcome.route.clone(),
             routing_value: a.outcome.routing_value.clone(),
             on_error: a.outcome.on_error.clone(),

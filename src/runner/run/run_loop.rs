@@ -182,7 +182,7 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         };
         callouts::emit(env.emitter, phase, &outcome.output, &outcome.conversation, state);
         callouts::decision_points(env.emitter, phase, &outcome.output);
-        state.record_phase(&phase.name, &outcome.output, outcome.conversation.clone());
+        state.record_phase(&phase.name, &outcome.output, outcome.value.as_ref(), outcome.conversation.clone());
         state.order.push(phase.name.clone());
         env.emitter.emit(RunEvent::PhaseFinished {
             phase: phase.name.clone(),
