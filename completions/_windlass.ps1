@@ -112,6 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only sessions in this state')
             [CompletionResult]::new('--cascade', '--cascade', [CompletionResultType]::ParameterName, 'Only sessions of this cascade (its cascade_id)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many sessions, newest first')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the sessions: a table, or every field of each session''s row')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -123,6 +124,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;sessions;show' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the session: text, or every field of its row')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -143,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;logs' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the rows: one line each for people, or every row in full (`ndjson` streams while following; `json` prints one array when the log ends)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing new rows while the session runs, from any machine that reaches the store')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing new rows while the session runs, from any machine that reaches the store')

@@ -468,12 +468,16 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__logs)
-            opts="-f -q -h --follow --color --quiet --no-progress --help"
+            opts="-f -q -h --follow --format --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -650,7 +654,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__sessions)
-            opts="-q -h --status --cascade --limit --color --quiet --no-progress --help show help"
+            opts="-q -h --status --cascade --limit --format --color --quiet --no-progress --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +670,10 @@ _windlass() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -722,12 +730,16 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__sessions__subcmd__show)
-            opts="-q -h --color --quiet --no-progress --help"
+            opts="-q -h --format --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

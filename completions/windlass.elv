@@ -104,6 +104,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand --status 'Only sessions in this state'
             cand --cascade 'Only sessions of this cascade (its cascade_id)'
             cand --limit 'Show at most this many sessions, newest first'
+            cand --format 'How to print the sessions: a table, or every field of each session''s row'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
             cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
@@ -114,6 +115,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'windlass;sessions;show'= {
+            cand --format 'How to print the session: text, or every field of its row'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
             cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
@@ -130,6 +132,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;sessions;help;help'= {
         }
         &'windlass;logs'= {
+            cand --format 'How to print the rows: one line each for people, or every row in full (`ndjson` streams while following; `json` prints one array when the log ends)'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -f 'Keep printing new rows while the session runs, from any machine that reaches the store'
             cand --follow 'Keep printing new rows while the session runs, from any machine that reaches the store'

@@ -110,6 +110,9 @@ cancelled\t'Stopped by `windlass cancel`'
 orphaned\t'Its worker stopped heartbeating; can be resumed'"
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -l cascade -d 'Only sessions of this cascade (its cascade_id)' -r
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -l limit -d 'Show at most this many sessions, newest first' -r
+complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -l format -d 'How to print the sessions: a table, or every field of each session\'s row' -r -f -a "text\t'Aligned text for people'
+json\t'One JSON document (an array of records, or one record)'
+ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -118,6 +121,9 @@ complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fi
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Show one session: status, phase, heartbeat, owner, cost, tokens, error'
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_seen_subcommand_from show" -l format -d 'How to print the session: text, or every field of its row' -r -f -a "text\t'Aligned text for people'
+json\t'One JSON document (an array of records, or one record)'
+ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_seen_subcommand_from show" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -126,6 +132,9 @@ complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_s
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one session: status, phase, heartbeat, owner, cost, tokens, error'
 complete -c windlass -n "__fish_windlass_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c windlass -n "__fish_windlass_using_subcommand logs" -l format -d 'How to print the rows: one line each for people, or every row in full (`ndjson` streams while following; `json` prints one array when the log ends)' -r -f -a "text\t'Aligned text for people'
+json\t'One JSON document (an array of records, or one record)'
+ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand logs" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
