@@ -324,6 +324,19 @@ fn hanging_in_phase_two(env: &[(String, String)]) -> (FakeLlm, Sandbox) {
 
 #[test]
 fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly_once() {
+    four_workers_resume_five_orphans("5");
+}
+
+/// Each worker sees only two of the five orphans at once: the workers that lose the races
+/// for their first picks go on to the others, so none is left behind.
+#[test]
+fn workers_with_less_capacity_than_orphans_go_past_lost_races_and_leave_none() {
+    four_workers_resume_five_orphans("2");
+}
+
+/// Five runs killed in phase two, then four `worker --once --concurrency N` processes at once:
+/// every session is resumed and completed exactly once.
+fn four_workers_resume_five_orphans(concurrency: &str) {
     for (backend, env) in backends() {
         let (llm, sb) = hanging_in_phase_two(&env);
         let mut runs: Vec<Child> = (0..5)
@@ -354,7 +367,8 @@ fn killed_runs_are_listed_as_orphans_and_four_racing_workers_resume_each_exactly
             assert!(listed.stdout.contains(&format!("orphan-{n}")), "{backend}: {}", listed.stdout);
             assert_eq!(show(&sb, &format!("orphan-{n}"), "status"), "orphaned", "{backend}");
         }
-        let workers: Vec<Child> = (0..4).map(|_| spawn(&sb, &["worker", "--once", "--concurrency", "5"])).collect();
+        let workers: Vec<Child> =
+            (0..4).map(|_| spawn(&sb, &["worker", "--once", "--concurrency", concurrency])).collect();
         for w in workers {
             let (code, _, stderr) = finish(w, Duration::from_secs(120));
             assert_eq!(code, 0, "{backend}: {stderr}");
