@@ -54,15 +54,21 @@ fn spawn_claim(
     tokio::spawn(async move { claim::claim(&*store, &id, &owner, rules, &*clock).await.unwrap() })
 }
 
-/// Wait (briefly, in real time) until every claim has either ended or waits out its settle
-/// delay on the clock, then move the clock past that delay.
+/// Until every claim has ended: wait (briefly, in real time) until each has either ended or
+/// waits on the clock (a settle delay, or a second look at a lost race), then move the clock
+/// past that delay.
 async fn settle(clock: &ManualClock, tasks: &[tokio::task::JoinHandle<Claim>]) {
     let limit = std::time::Instant::now() + Duration::from_secs(30);
-    while tasks.iter().filter(|t| t.is_finished()).count() + clock.sleepers() < tasks.len() {
-        assert!(std::time::Instant::now() < limit, "the claims never reached their settle delay");
-        tokio::time::sleep(Duration::from_millis(1)).await;
+    while !tasks.iter().all(|t| t.is_finished()) {
+        while tasks.iter().filter(|t| t.is_finished()).count() + clock.sleepers() < tasks.len() {
+            assert!(std::time::Instant::now() < limit, "the claims never reached their settle delay");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        if tasks.iter().all(|t| t.is_finished()) {
+            break;
+        }
+        clock.advance(SETTLE);
     }
-    clock.advance(SETTLE);
 }
 
 /// Claim `id` for `owner` while the test moves the clock past the settle delay.
@@ -124,6 +130,40 @@ async fn heartbeats_hold_the_lease_and_a_silent_owner_is_an_orphan_exactly_when_
 
         let won = claim_now(&store, "beating", "w:1", ClaimRules::default(), &clock).await;
         assert!(matches!(won, Claim::Won { epoch: 2, .. }), "{backend}: {won:?}");
+    }
+}
+
+/// The race of store.md's claims without locks: B reads (no claim yet) and is descheduled
+/// before its insert; meanwhile A claims, settles, reads back only its own claim and wins.
+/// B's insert lands late with a smaller owner id: it must not win too. B took longer than a
+/// settle delay from read to insert, so it withdraws, looks again and sees A taking over.
+#[tokio::test]
+async fn a_claimer_paused_between_its_read_and_its_insert_does_not_win_a_second_time() {
+    for (backend, store, _dir) in stores("leases_paused_claim").await {
+        let clock = clock();
+        drop(running(&store, "paused", 1, &clock).await);
+        clock.advance(LEASE);
+        let paused = support::paused_store::PausedStore::holding(store.clone());
+        let b_store: Arc<dyn Store> = paused.clone();
+        let b = spawn_claim(&b_store, "paused", "w:1", ClaimRules::default(), &clock);
+        let limit = std::time::Instant::now() + Duration::from_secs(30);
+        while paused.waiting() == 0 {
+            assert!(std::time::Instant::now() < limit, "{backend}: B never reached its insert");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // A claims while B waits: the clock moves two settle delays on.
+        let a = spawn_claim(&store, "paused", "w:9", ClaimRules::default(), &clock);
+        clock.until_sleepers(1).await;
+        clock.advance(SETTLE * 2);
+        let a = a.await.unwrap();
+        assert!(matches!(a, Claim::Won { epoch: 2, .. }), "{backend}: A claimed alone: {a:?}");
+        paused.release();
+        settle(&clock, std::slice::from_ref(&b)).await;
+        let b = b.await.unwrap();
+        let Claim::Lost(why) = b else { panic!("{backend}: both claimers won epoch 2: {b:?}") };
+        assert_eq!(why.reason, "w:9 is taking it over", "{backend}");
+        // Nothing withdrawn counts against A: its next checkpoint is not fenced.
+        assert_eq!(claim::highest_claim(&*store, &SessionId::new("paused")).await.unwrap(), 2, "{backend}");
     }
 }
 

@@ -61,17 +61,20 @@ async fn prepare(store: &dyn Store, id: &SessionId, args: &ResumeArgs) -> Result
     }
     let owner = owner_id();
     let rules = ClaimRules { force: args.force, allow_error: true };
+    let mut races = 0;
     let (epoch, row) = loop {
         match claim::claim(store, id, &owner, rules, &SystemClock).await? {
             Claim::Won { epoch, row } => break (epoch, row),
-            Claim::Lost(Refusal { reason, retry_at: Some(at) }) => {
+            // Nobody may have won: look again (the winner, if any, is then seen starting).
+            Claim::Lost(Refusal { raced: true, .. }) if races < 3 => races += 1,
+            Claim::Lost(Refusal { reason, retry_at: Some(at), .. }) => {
                 let wait = (at - store.now().await?).max(0.0);
                 eprintln!(
                     "windlass: session {id}: {reason}; waiting {wait:.0}s for that to run out (--force takes it now)"
                 );
                 tokio::time::sleep(Duration::from_secs_f64(wait.clamp(0.2, 5.0))).await;
             }
-            Claim::Lost(Refusal { reason, retry_at: None }) => {
+            Claim::Lost(Refusal { reason, retry_at: None, .. }) => {
                 return Err(fail(format!("{reason}; nothing to resume")))
             }
         }

@@ -103,6 +103,8 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     let mut pending: Vec<(SessionStateRow, bool)> = Vec::new();
     let mut scanned = false;
+    // Sessions lost in a race where nobody may have won: tried once more, after the others.
+    let mut raced: HashSet<SessionId> = HashSet::new();
     metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
         if *shutdown.borrow() {
@@ -123,19 +125,20 @@ pub async fn run(
             // Tried from the end.
             pending.reverse();
             scanned = true;
+            raced.clear();
         }
         while free > 0 && !pending.is_empty() {
             let mut round = Vec::new();
             while round.len() < free {
                 let Some((row, orphan)) = pending.pop() else { break };
                 if busy.lock().expect("busy").insert(row.session_id.clone()) {
-                    round.push((row.session_id.clone(), orphan));
+                    round.push((row, orphan));
                 }
             }
             if round.is_empty() {
                 break;
             }
-            let ids: Vec<SessionId> = round.iter().map(|(id, _)| id.clone()).collect();
+            let ids: Vec<SessionId> = round.iter().map(|(row, _)| row.session_id.clone()).collect();
             let claimed = claim::claim_many(&*host.store, &ids, &owner, ClaimRules::default(), &*host.clock).await;
             let claimed = match claimed {
                 Ok(c) => c,
@@ -154,7 +157,8 @@ pub async fn run(
                     break;
                 }
             };
-            for ((id, claim), (_, orphan)) in claimed.into_iter().zip(round) {
+            let mut rows: Vec<(SessionStateRow, bool)> = Vec::new();
+            for ((id, claim), (row, orphan)) in claimed.into_iter().zip(round) {
                 match claim {
                     Claim::Won { epoch, row } => {
                         Metrics::add(&metrics.claims_won);
@@ -172,10 +176,15 @@ pub async fn run(
                     Claim::Lost(why) => {
                         busy.lock().expect("busy").remove(&id);
                         Metrics::add(&metrics.claims_lost);
+                        if why.raced && raced.insert(id.clone()) {
+                            rows.push((row, orphan));
+                        }
                         (report)(WorkerEvent::Lost { session: id.to_string(), reason: why.reason });
                     }
                 }
             }
+            // Tried last.
+            pending.splice(0..0, rows);
         }
         if opts.once && pending.is_empty() {
             break;

@@ -7,6 +7,16 @@
 //! no later claim exists ([`highest_claim`]), so an owner that wakes up late stops instead
 //! of overwriting. Session row versions are `epoch << 40 | counter`, so a row of a later
 //! epoch always wins over a stale owner's.
+//!
+//! Why two winners cannot happen: a claimer counts its claim only when the time from just
+//! before its read of the claims to the return of its insert stayed within
+//! [`CLAIM_WITHIN`], which is no longer than the least settle delay. Say A won epoch `n`
+//! without seeing B's claim, and B did not see A's when it read. Then B's insert landed
+//! after A's read-back, which came a settle delay after A's insert, which landed after B's
+//! read: B's read-to-insert took longer than a settle delay, so B withdrew its claim (a
+//! `withdrawn` row) instead of counting it. Two claims that both count therefore see each
+//! other, and both pick the same smallest owner. A withdrawn claim never wins; a claimer
+//! that lost to one reads once more after it had time to be withdrawn.
 
 use super::clock::Clock;
 use super::signals::{self, kind};
@@ -16,6 +26,13 @@ use std::time::Duration;
 
 /// The least time a claimer waits before reading the claims back.
 pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// The longest a claimer's read of the claims to the return of its insert may take for the
+/// claim to count (see the module docs). No longer than [`SETTLE`].
+pub const CLAIM_WITHIN: Duration = SETTLE;
+
+/// How many rounds a claim takes at most when the store is too slow for [`CLAIM_WITHIN`].
+const ROUNDS: usize = 4;
 
 /// Version bits of a session row kept for the counter within an epoch.
 pub const EPOCH_SHIFT: u32 = 40;
@@ -47,11 +64,18 @@ pub struct Refusal {
     /// When trying again may succeed (store clock), e.g. when a lease runs out; `None`:
     /// never (the session ended, or another process won it).
     pub retry_at: Option<f64>,
+    /// Lost a race at the same epoch, or the store was too slow to claim safely: nobody may
+    /// end up running it, so trying again soon is worth it.
+    pub raced: bool,
 }
 
 impl Refusal {
     fn never(reason: impl Into<String>) -> Refusal {
-        Refusal { reason: reason.into(), retry_at: None }
+        Refusal { reason: reason.into(), retry_at: None, raced: false }
+    }
+
+    fn raced(reason: impl Into<String>) -> Refusal {
+        Refusal { reason: reason.into(), retry_at: None, raced: true }
     }
 }
 
@@ -64,7 +88,7 @@ pub struct ClaimRules {
     pub allow_error: bool,
 }
 
-/// The claim rows of a session.
+/// The claim rows of a session (withdrawn ones included: a fence counts them too).
 pub async fn claims(store: &dyn Store, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
     Ok(store.signals(session_id).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
 }
@@ -74,9 +98,26 @@ pub async fn highest_claim(store: &dyn Store, session_id: &SessionId) -> Result<
     Ok(claims(store, session_id).await?.iter().filter_map(signals::claim_epoch).max().unwrap_or(0))
 }
 
-/// Whether the session may be claimed now, and the epoch it is at; `Err` says why not.
-pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: ClaimRules) -> Result<u64, Refusal> {
-    let epoch = claims.iter().filter_map(signals::claim_epoch).max().unwrap_or(0).max(row.owner_epoch);
+/// The claims of `rows` (claim and withdrawal rows of one session) that were not withdrawn.
+fn counted(rows: &[&SignalRow]) -> Vec<(u64, String, f64)> {
+    let withdrawn: Vec<(u64, &str)> =
+        rows.iter().filter_map(|r| Some((signals::withdrawn_epoch(r)?, r.name.as_str()))).collect();
+    rows.iter()
+        .filter_map(|r| Some((signals::claim_epoch(r)?, r.name.clone(), r.created_at)))
+        .filter(|(e, name, _)| !withdrawn.contains(&(*e, name.as_str())))
+        .collect()
+}
+
+/// Whether `owner` may claim the session now, and the epoch it is at; `Err` says why not.
+/// `claims` are its claim and withdrawal rows.
+pub fn claimable(
+    row: &SessionStateRow,
+    claims: &[&SignalRow],
+    owner: &str,
+    now: f64,
+    rules: ClaimRules,
+) -> Result<u64, Refusal> {
+    let epoch = claims.iter().filter_map(|c| signals::claim_epoch(c)).max().unwrap_or(0).max(row.owner_epoch);
     match row.status {
         SessionStatus::Completed | SessionStatus::Cancelled => {
             return Err(Refusal::never(format!("it already ended with status {}", row.status)))
@@ -91,23 +132,28 @@ pub fn claimable(row: &SessionStateRow, claims: &[SignalRow], now: f64, rules: C
                     row.lease_seconds
                 ),
                 retry_at: Some(row.heartbeat_at + row.lease_seconds),
+                raced: false,
             })
         }
         _ => {}
     }
-    // A claim newer than the session's own epoch, made within a lease: its winner is
-    // starting up right now.
+    // The winner of the latest epoch claimed since the session's own, made within a lease:
+    // it is starting up right now. When that winner is this owner (it lost a round to a
+    // claim that was withdrawn later), it claims the next epoch.
     if !rules.force {
         let lease = if row.lease_seconds > 0.0 { row.lease_seconds } else { 60.0 };
-        let pending = claims
-            .iter()
-            .filter(|c| signals::claim_epoch(c).is_some_and(|e| e > row.owner_epoch) && c.created_at + lease > now)
-            .min_by(|a, b| a.name.cmp(&b.name));
-        if let Some(c) = pending {
-            return Err(Refusal {
-                reason: format!("{} is taking it over", c.name),
-                retry_at: Some(c.created_at + lease),
-            });
+        let live = counted(claims);
+        let latest = live.iter().map(|(e, _, _)| *e).filter(|e| *e > row.owner_epoch).max();
+        let pending =
+            live.iter().filter(|(e, _, at)| Some(*e) == latest && at + lease > now).min_by(|a, b| a.1.cmp(&b.1));
+        if let Some((_, name, at)) = pending {
+            if name != owner {
+                return Err(Refusal {
+                    reason: format!("{name} is taking it over"),
+                    retry_at: Some(at + lease),
+                    raced: false,
+                });
+            }
         }
     }
     Ok(epoch)
@@ -128,12 +174,9 @@ pub async fn claim(
 
 /// Try to take every session of `ids` over for `owner` in one round: one read of their rows
 /// and claims, one insert of all claim rows, one settle delay, one read back. Returns a
-/// [`Claim`] for each id, in the order given.
-///
-/// Known race, not closed here: a claimer descheduled between its read of the epoch and its
-/// insert may insert a claim for an epoch that a rival already won without seeing it, and win
-/// too if its name is smaller, before the rival's state row is written; both then run the
-/// next phase until the checkpoint fence stops one.
+/// [`Claim`] for each id, in the order given. When the store answered too slowly for the
+/// claims to count ([`CLAIM_WITHIN`]), they are withdrawn and the round is tried again, a
+/// few times at most.
 pub async fn claim_many(
     store: &dyn Store,
     ids: &[SessionId],
@@ -141,79 +184,127 @@ pub async fn claim_many(
     rules: ClaimRules,
     clock: &dyn Clock,
 ) -> Result<Vec<(SessionId, Claim)>, StoreError> {
-    let rows = store.session_states(ids).await?;
+    let mut out: Vec<Option<Claim>> = vec![None; ids.len()];
+    let mut todo: Vec<usize> = (0..ids.len()).collect();
+    for _ in 0..ROUNDS {
+        todo = round(store, ids, &todo, owner, rules, clock, &mut out).await?;
+        if todo.is_empty() {
+            break;
+        }
+    }
+    Ok(ids
+        .iter()
+        .cloned()
+        .zip(out)
+        .map(|(id, c)| {
+            let slow = || Claim::Lost(Refusal::raced("the store answered too slowly to claim it safely"));
+            (id, c.unwrap_or_else(slow))
+        })
+        .collect())
+}
+
+/// One claim round for `ids[todo]`: fills `out` and returns the slots to try again.
+async fn round(
+    store: &dyn Store,
+    ids: &[SessionId],
+    todo: &[usize],
+    owner: &str,
+    rules: ClaimRules,
+    clock: &dyn Clock,
+    out: &mut [Option<Claim>],
+) -> Result<Vec<usize>, StoreError> {
+    let started = clock.instant();
+    let asked: Vec<SessionId> = todo.iter().map(|i| ids[*i].clone()).collect();
+    let rows = store.session_states(&asked).await?;
     let now = clock.lease_now(store).await?;
-    let all_claims = claims_of(store, ids).await?;
-    let mut out: Vec<(SessionId, Claim)> = Vec::with_capacity(ids.len());
+    let all_claims = claims_of(store, &asked).await?;
     let mut trying: Vec<(usize, u64, SessionStateRow)> = Vec::new();
-    for id in ids {
+    for &slot in todo {
+        let id = &ids[slot];
         let Some(row) = rows.iter().find(|r| &r.session_id == id) else {
-            out.push((id.clone(), Claim::Lost(Refusal::never("there is no such session"))));
+            out[slot] = Some(Claim::Lost(Refusal::never("there is no such session")));
             continue;
         };
-        let mine: Vec<SignalRow> = all_claims.iter().filter(|c| &c.session_id == id).cloned().collect();
-        match claimable(row, &mine, now, rules) {
-            Ok(e) => trying.push((out.len(), e + 1, row.clone())),
-            Err(why) => {
-                out.push((id.clone(), Claim::Lost(why)));
-                continue;
-            }
+        match claimable(row, &of(&all_claims, id), owner, now, rules) {
+            Ok(e) => trying.push((slot, e + 1, row.clone())),
+            Err(why) => out[slot] = Some(Claim::Lost(why)),
         }
-        // A placeholder, decided below.
-        out.push((id.clone(), Claim::Lost(Refusal::never("undecided"))));
     }
     if trying.is_empty() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
-    let started = clock.instant();
+    // Too slow already: inserting now could not count; read again.
+    if clock.elapsed(started) > CLAIM_WITHIN {
+        return Ok(trying.iter().map(|(slot, _, _)| *slot).collect());
+    }
+    let inserting = clock.instant();
     let rows: Vec<SignalRow> = trying.iter().map(|(_, e, r)| signals::claim(&r.session_id, owner, *e, now)).collect();
     store.put_signals(&rows).await?;
-    clock.sleep(SETTLE.max(clock.elapsed(started) * 4)).await;
+    if clock.elapsed(started) > CLAIM_WITHIN {
+        let back: Vec<SignalRow> =
+            trying.iter().map(|(_, e, r)| signals::withdrawn(&r.session_id, owner, *e, now)).collect();
+        store.put_signals(&back).await?;
+        return Ok(trying.iter().map(|(slot, _, _)| *slot).collect());
+    }
+    clock.sleep(SETTLE.max(clock.elapsed(inserting) * 4)).await;
     let claimed: Vec<SessionId> = trying.iter().map(|(_, _, r)| r.session_id.clone()).collect();
-    let rivals = claims_of(store, &claimed).await?;
+    let mut rivals = claims_of(store, &claimed).await?;
+    // A rival that beat this claim at its epoch may withdraw right after its insert: give it
+    // the time to, once.
+    if trying.iter().any(|(_, epoch, row)| decide(&of(&rivals, &row.session_id), owner, *epoch).is_err_and(|r| r.raced))
+    {
+        clock.sleep(SETTLE).await;
+        rivals = claims_of(store, &claimed).await?;
+    }
     let mut winners = Vec::new();
     for (slot, epoch, row) in trying {
-        let these: Vec<&SignalRow> = rivals.iter().filter(|c| c.session_id == row.session_id).collect();
-        out[slot].1 = match decide(&these, owner, epoch) {
-            Ok(()) => {
-                winners.push((slot, epoch, row));
-                continue;
-            }
-            Err(why) => Claim::Lost(why),
-        };
+        match decide(&of(&rivals, &row.session_id), owner, epoch) {
+            Ok(()) => winners.push((slot, epoch, row)),
+            Err(why) => out[slot] = Some(Claim::Lost(why)),
+        }
     }
     if winners.is_empty() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
     let won: Vec<SessionId> = winners.iter().map(|(_, _, r)| r.session_id.clone()).collect();
     let current = store.session_states(&won).await?;
     for (slot, epoch, row) in winners {
         let now_row = current.iter().find(|r| r.session_id == row.session_id).cloned().unwrap_or(row);
-        out[slot].1 = if now_row.owner_epoch >= epoch && now_row.owner != owner {
+        out[slot] = Some(if now_row.owner_epoch >= epoch && now_row.owner != owner {
             Claim::Lost(Refusal::never(format!("{} already runs it", now_row.owner)))
         } else {
             Claim::Won { epoch, row: Box::new(now_row) }
-        };
+        });
     }
-    Ok(out)
+    Ok(Vec::new())
 }
 
-/// The claim rows of several sessions.
+/// The claim and withdrawal rows of several sessions.
 async fn claims_of(store: &dyn Store, ids: &[SessionId]) -> Result<Vec<SignalRow>, StoreError> {
-    Ok(store.signals_of(ids).await?.into_iter().filter(|r| r.kind == kind::CLAIM).collect())
+    Ok(store
+        .signals_of(ids)
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == kind::CLAIM || r.kind == kind::WITHDRAWN)
+        .collect())
 }
 
-/// Whether `owner`'s claim for `epoch` won, given every claim of the session read back after
-/// the settle delay: no later epoch, and the smallest owner of this one.
+/// The rows of `rows` about `id`.
+fn of<'a>(rows: &'a [SignalRow], id: &SessionId) -> Vec<&'a SignalRow> {
+    rows.iter().filter(|r| &r.session_id == id).collect()
+}
+
+/// Whether `owner`'s claim for `epoch` won, given every claim and withdrawal of the session
+/// read back after the settle delay: no later epoch, and the smallest owner among the claims
+/// of this one that were not withdrawn.
 pub fn decide(claims: &[&SignalRow], owner: &str, epoch: u64) -> Result<(), Refusal> {
     if let Some(later) = claims.iter().filter_map(|c| signals::claim_epoch(c)).filter(|e| *e > epoch).max() {
         return Err(Refusal::never(format!("another process claimed epoch {later}")));
     }
-    let same: Vec<&str> =
-        claims.iter().filter(|c| signals::claim_epoch(c) == Some(epoch)).map(|c| c.name.as_str()).collect();
-    let winner = same.iter().min().copied().unwrap_or(owner);
+    let live = counted(claims);
+    let winner = live.iter().filter(|(e, _, _)| *e == epoch).map(|(_, n, _)| n.as_str()).min().unwrap_or(owner);
     if winner != owner {
-        return Err(Refusal::never(format!("{winner} claimed it first")));
+        return Err(Refusal::raced(format!("{winner} claimed it first")));
     }
     Ok(())
 }
@@ -255,22 +346,37 @@ mod tests {
     #[test]
     fn live_and_finished_sessions_are_not_claimable() {
         let rules = ClaimRules::default();
-        assert!(claimable(&row("running", 95.0, 1), &[], 100.0, rules).is_err());
-        assert_eq!(claimable(&row("running", 80.0, 1), &[], 100.0, rules), Ok(1));
-        assert_eq!(claimable(&row("running", 95.0, 1), &[], 100.0, ClaimRules { force: true, ..rules }), Ok(1));
-        assert!(claimable(&row("completed", 0.0, 1), &[], 100.0, rules).is_err());
-        assert!(claimable(&row("error", 0.0, 1), &[], 100.0, rules).is_err());
-        assert_eq!(claimable(&row("error", 0.0, 1), &[], 100.0, ClaimRules { allow_error: true, ..rules }), Ok(1));
-        assert_eq!(claimable(&row("queued", 0.0, 0), &[], 100.0, rules), Ok(0));
+        let me = "w:1";
+        assert!(claimable(&row("running", 95.0, 1), &[], me, 100.0, rules).is_err());
+        assert_eq!(claimable(&row("running", 80.0, 1), &[], me, 100.0, rules), Ok(1));
+        assert_eq!(claimable(&row("running", 95.0, 1), &[], me, 100.0, ClaimRules { force: true, ..rules }), Ok(1));
+        assert!(claimable(&row("completed", 0.0, 1), &[], me, 100.0, rules).is_err());
+        assert!(claimable(&row("error", 0.0, 1), &[], me, 100.0, rules).is_err());
+        assert_eq!(claimable(&row("error", 0.0, 1), &[], me, 100.0, ClaimRules { allow_error: true, ..rules }), Ok(1));
+        assert_eq!(claimable(&row("queued", 0.0, 0), &[], me, 100.0, rules), Ok(0));
     }
 
     #[test]
     fn a_recent_claim_holds_others_off_and_raises_the_epoch() {
         let rules = ClaimRules::default();
         let recent = signals::claim(&SessionId::new("s"), "w:2", 3, 99.0);
-        assert!(claimable(&row("orphaned", 0.0, 2), std::slice::from_ref(&recent), 100.0, rules).is_err());
+        assert!(claimable(&row("orphaned", 0.0, 2), &[&recent], "w:1", 100.0, rules).is_err());
         let old = signals::claim(&SessionId::new("s"), "w:2", 3, 50.0);
-        assert_eq!(claimable(&row("orphaned", 0.0, 2), &[old], 100.0, rules), Ok(3));
+        assert_eq!(claimable(&row("orphaned", 0.0, 2), &[&old], "w:1", 100.0, rules), Ok(3));
+    }
+
+    #[test]
+    fn a_claimer_that_lost_to_a_withdrawn_claim_claims_the_next_epoch() {
+        let rules = ClaimRules::default();
+        let id = SessionId::new("s");
+        let (a, b) = (signals::claim(&id, "a:1", 3, 99.0), signals::claim(&id, "b:1", 3, 99.0));
+        let a_back = signals::withdrawn(&id, "a:1", 3, 99.2);
+        // b won epoch 3: others wait for it.
+        assert!(claimable(&row("orphaned", 0.0, 2), &[&a, &b, &a_back], "c:1", 100.0, rules).is_err());
+        // b lost epoch 3 to a, which withdrew: b is the winner that never started; it goes on.
+        assert_eq!(claimable(&row("orphaned", 0.0, 2), &[&a, &b, &a_back], "b:1", 100.0, rules), Ok(3));
+        assert!(decide(&[&a, &b, &a_back], "b:1", 3).is_ok());
+        assert!(decide(&[&a, &b], "b:1", 3).is_err_and(|r| r.raced));
     }
 
     #[test]
@@ -281,7 +387,7 @@ mod tests {
         assert!(decide(&[&a, &b], "a:1", 3).is_ok());
         assert!(decide(&[&a, &b], "b:1", 3).is_err());
         let later = signals::claim(&id, "z:1", 4, 10.0);
-        assert!(decide(&[&a, &later], "a:1", 3).is_err());
+        assert!(decide(&[&a, &later], "a:1", 3).is_err_and(|r| !r.raced));
     }
 
     #[test]

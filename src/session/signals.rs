@@ -9,6 +9,7 @@
 //! | `cancel` | the session | | `{"reason": ...}` |
 //! | `consumed` | the consuming session | | (the `signal_id` says which) |
 //! | `claim` | the session | the claiming owner | `{"epoch": n}` |
+//! | `withdrawn` | the session | the claiming owner | `{"epoch": n}`: that claim does not count |
 //! | `options` | the session | | run options of `submit` (model, max_cost, timeout) |
 
 use crate::session_id::SessionId;
@@ -30,6 +31,7 @@ pub mod kind {
     pub const CANCEL: &str = "cancel";
     pub const CONSUMED: &str = "consumed";
     pub const CLAIM: &str = "claim";
+    pub const WITHDRAWN: &str = "withdrawn";
     pub const OPTIONS: &str = "options";
 }
 
@@ -122,6 +124,25 @@ pub fn claim(session_id: &SessionId, owner: &str, epoch: u64, now: f64) -> Signa
         payload: json!({ "epoch": epoch }).to_string(),
         created_at: now,
     }
+}
+
+/// `owner` takes back its claim for `epoch`: it was too slow to be sure it saw its rivals.
+pub fn withdrawn(session_id: &SessionId, owner: &str, epoch: u64, now: f64) -> SignalRow {
+    SignalRow {
+        signal_id: format!("withdrawn:{epoch}:{owner}"),
+        session_id: session_id.clone(),
+        kind: kind::WITHDRAWN.into(),
+        name: owner.to_string(),
+        payload: json!({ "epoch": epoch }).to_string(),
+        created_at: now,
+    }
+}
+
+/// The epoch a withdrawal row is for.
+pub fn withdrawn_epoch(row: &SignalRow) -> Option<u64> {
+    (row.kind == kind::WITHDRAWN)
+        .then(|| serde_json::from_str::<Value>(&row.payload).ok()?.get("epoch")?.as_u64())
+        .flatten()
 }
 
 /// The epoch a claim row is for.
