@@ -225,7 +225,7 @@ async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
         let refused =
             claim::claim(&*store, &SessionId::new("fenced"), "w:2", ClaimRules::default(), &*clock).await.unwrap();
         assert!(matches!(refused, Claim::Lost(_)), "{backend}: {refused:?}");
-        let rules = ClaimRules { force: true, allow_error: false };
+        let rules = ClaimRules { force: true, ..ClaimRules::default() };
         let won = claim_now(&store, "fenced", "w:2", rules, &clock).await;
         assert!(matches!(won, Claim::Won { epoch: 2, .. }), "{backend}: {won:?}");
         // The settle delay outlasts a clean fencing check, so the old owner reads the claim.

@@ -40,7 +40,7 @@ impl ResumeArgs {
         let id = self.session.clone();
         let rt = store_access::runtime()?;
         let store = rt.block_on(crate::store::open(&ctx.settings))?;
-        match rt.block_on(prepare(&*store, &id, &self))? {
+        match rt.block_on(prepare(&*store, &id, &self, ctx.settings.heartbeat_lease))? {
             Some(start) => {
                 for note in &start.notes {
                     eprintln!("windlass: {note}");
@@ -54,13 +54,18 @@ impl ResumeArgs {
 
 /// Claim the session (waiting for a live owner's lease to run out, unless --force) and load
 /// where it continues; `None` when it had already run its last phase.
-async fn prepare(store: &dyn Store, id: &SessionId, args: &ResumeArgs) -> Result<Option<Start>, Error> {
+async fn prepare(
+    store: &dyn Store,
+    id: &SessionId,
+    args: &ResumeArgs,
+    lease: Duration,
+) -> Result<Option<Start>, Error> {
     let fail = |detail: String| Error::Resume { session: id.to_string(), detail };
     if store.session_state(id).await?.is_none() {
         return Err(Error::UnknownSession { session: id.to_string() });
     }
     let owner = owner_id();
-    let rules = ClaimRules { force: args.force, allow_error: true };
+    let rules = ClaimRules { force: args.force, allow_error: true, lease };
     let mut races = 0;
     let (epoch, row) = loop {
         match claim::claim(store, id, &owner, rules, &SystemClock).await? {

@@ -139,7 +139,14 @@ pub async fn run(
                 break;
             }
             let ids: Vec<SessionId> = round.iter().map(|(row, _)| row.session_id.clone()).collect();
-            let claimed = claim::claim_many(&*host.store, &ids, &owner, ClaimRules::default(), &*host.clock).await;
+            let claimed = claim::claim_many(
+                &*host.store,
+                &ids,
+                &owner,
+                ClaimRules { lease: host.lease, ..ClaimRules::default() },
+                &*host.clock,
+            )
+            .await;
             let claimed = match claimed {
                 Ok(c) => c,
                 Err(e) => {

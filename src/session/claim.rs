@@ -86,6 +86,9 @@ pub struct ClaimRules {
     pub force: bool,
     /// Take a session that ended with an error (`resume`; workers never do).
     pub allow_error: bool,
+    /// The lease of the row a winner writes at once (its heartbeat lease); zero: the
+    /// session row's own, or a minute.
+    pub lease: Duration,
 }
 
 /// The claim rows of a session (withdrawn ones included: a fence counts them too).
@@ -268,15 +271,40 @@ async fn round(
     }
     let won: Vec<SessionId> = winners.iter().map(|(_, _, r)| r.session_id.clone()).collect();
     let current = store.session_states(&won).await?;
+    let mut starting = Vec::new();
     for (slot, epoch, row) in winners {
         let now_row = current.iter().find(|r| r.session_id == row.session_id).cloned().unwrap_or(row);
-        out[slot] = Some(if now_row.owner_epoch >= epoch && now_row.owner != owner {
-            Claim::Lost(Refusal::never(format!("{} already runs it", now_row.owner)))
-        } else {
-            Claim::Won { epoch, row: Box::new(now_row) }
-        });
+        if now_row.owner_epoch >= epoch && now_row.owner != owner {
+            out[slot] = Some(Claim::Lost(Refusal::never(format!("{} already runs it", now_row.owner))));
+            continue;
+        }
+        starting.push(starting_row(&now_row, owner, epoch, now, rules.lease));
+        out[slot] = Some(Claim::Won { epoch, row: Box::new(now_row) });
+    }
+    // The winner's lease starts now, not when its session has loaded (which can take longer
+    // than a lease on a busy store): until then, others see it `starting`.
+    if !starting.is_empty() {
+        store.put_session_states(&starting).await?;
     }
     Ok(Vec::new())
+}
+
+/// The first row of `owner`'s epoch: `starting`, with a fresh heartbeat, below every row its
+/// session then writes.
+fn starting_row(row: &SessionStateRow, owner: &str, epoch: u64, now: f64, lease: Duration) -> SessionStateRow {
+    let mut r = row.clone();
+    r.status = SessionStatus::Starting;
+    r.version = epoch << EPOCH_SHIFT;
+    r.owner = owner.to_string();
+    r.owner_epoch = epoch;
+    r.heartbeat_at = now;
+    r.lease_seconds = match lease.as_secs_f64() {
+        l if l > 0.0 => l,
+        _ if row.lease_seconds > 0.0 => row.lease_seconds,
+        _ => 60.0,
+    };
+    r.updated_at = now;
+    r
 }
 
 /// The claim and withdrawal rows of several sessions.
