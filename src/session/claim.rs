@@ -272,21 +272,35 @@ async fn round(
     let won: Vec<SessionId> = winners.iter().map(|(_, _, r)| r.session_id.clone()).collect();
     let current = store.session_states(&won).await?;
     let mut starting = Vec::new();
+    let mut redo = Vec::new();
+    let mut late = Vec::new();
+    let now = clock.lease_now(store).await?;
     for (slot, epoch, row) in winners {
         let now_row = current.iter().find(|r| r.session_id == row.session_id).cloned().unwrap_or(row);
         if now_row.owner_epoch >= epoch && now_row.owner != owner {
             out[slot] = Some(Claim::Lost(Refusal::never(format!("{} already runs it", now_row.owner))));
             continue;
         }
-        starting.push(starting_row(&now_row, owner, epoch, now, rules.lease));
+        let first = starting_row(&now_row, owner, epoch, now, rules.lease);
+        // Others hold off for a lease after a claim; a round that took half of it may
+        // already look abandoned to them.
+        if clock.elapsed(started).as_secs_f64() > first.lease_seconds / 2.0 {
+            late.push(signals::withdrawn(&now_row.session_id, owner, epoch, now));
+            redo.push(slot);
+            continue;
+        }
+        starting.push(first);
         out[slot] = Some(Claim::Won { epoch, row: Box::new(now_row) });
+    }
+    if !late.is_empty() {
+        store.put_signals(&late).await?;
     }
     // The winner's lease starts now, not when its session has loaded (which can take longer
     // than a lease on a busy store): until then, others see it `starting`.
     if !starting.is_empty() {
         store.put_session_states(&starting).await?;
     }
-    Ok(Vec::new())
+    Ok(redo)
 }
 
 /// The first row of `owner`'s epoch: `starting`, with a fresh heartbeat, below every row its
