@@ -8,6 +8,15 @@ use std::sync::OnceLock;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// The folder a cascade file's relative references start from: the file's parent, and `.`
+/// for a bare file name (whose parent is the empty path, which names no folder).
+pub fn folder_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// Resolve a referenced cascade file.
 ///
 /// Order: relative to the referring file's folder, then the working directory; when that
