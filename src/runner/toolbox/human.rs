@@ -339,8 +339,8 @@ mod tests {
         let yes_no = Question::from_args(&json!({"question": "Approve?", "ui_hint": "Confirmation"})).unwrap();
         assert!(yes_no.prompt().ends_with("Answer yes or no."));
         assert_eq!((yes_no.interpret("Y"), yes_no.interpret("no")), ("yes".into(), "no".into()));
-        let many =
-            Question::from_args(&json!({"question": "Which?", "ui_hint": "multi_choice", "options": "a, b, c"})).unwrap();
+        let many = Question::from_args(&json!({"question": "Which?", "ui_hint": "multi_choice", "options": "a, b, c"}))
+            .unwrap();
         assert_eq!(many.interpret("1, 3"), "a,c");
         assert!(Question::from_args(&json!({"context": "no question"})).is_err());
     }
