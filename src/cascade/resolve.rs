@@ -123,6 +123,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bare_file_name_lives_in_the_current_folder() {
+        assert_eq!(folder_of(Path::new("c.yaml")), Path::new("."));
+        assert_eq!(folder_of(Path::new("flows/c.yaml")), Path::new("flows"));
+        assert_eq!(folder_of(Path::new("/c.yaml")), Path::new("/"));
+    }
+
+    #[test]
     fn reference_lookup_order() {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("sub");
