@@ -8,7 +8,7 @@
 pub const BUILTIN_TOOLS: &[(&str, &str)] = &[
     ("set_state", "store a value in the session state: set_state(key, value)"),
     ("route_to", "choose the next phase among the handoffs: route_to(target)"),
-    ("ask_human", "ask the human a question and wait for the answer: ask_human(question)"),
+    ("ask_human", "ask the human a question and wait for the answer: ask_human(question, context, ui_hint, options)"),
     ("await_signal", "wait for a named signal: await_signal(signal_name, timeout)"),
     ("fire_signal", "fire a named signal: fire_signal(signal_name, payload)"),
     ("smart_sql_run", "run SQL on a DuckDB database: smart_sql_run(query, db_path)"),

@@ -43,7 +43,7 @@ impl Loaded {
 
     /// The folder references in this file are resolved against first.
     pub fn dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        super::resolve::folder_of(&self.path).to_path_buf()
     }
 }
 

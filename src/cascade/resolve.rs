@@ -8,6 +8,15 @@ use std::sync::OnceLock;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// The folder a cascade file's relative references start from: the file's parent, and `.`
+/// for a bare file name (whose parent is the empty path, which names no folder).
+pub fn folder_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// Resolve a referenced cascade file.
 ///
 /// Order: relative to the referring file's folder, then the working directory; when that
@@ -112,6 +121,13 @@ fn index_file(path: &Path) -> Option<IndexedCascade> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_file_name_lives_in_the_current_folder() {
+        assert_eq!(folder_of(Path::new("c.yaml")), Path::new("."));
+        assert_eq!(folder_of(Path::new("flows/c.yaml")), Path::new("flows"));
+        assert_eq!(folder_of(Path::new("/c.yaml")), Path::new("/"));
+    }
 
     #[test]
     fn reference_lookup_order() {

@@ -64,7 +64,7 @@ pub struct CascadeDef {
 impl CascadeDef {
     /// The folder relative references start from.
     pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
+        crate::cascade::resolve::folder_of(&self.path)
     }
 }
 

@@ -1,8 +1,15 @@
-//! The demo functions of the original project (`python:windlass.demo_tools.<fn>`), built in.
-//! Their results carry `_route` with the values the corpus's `routing:` maps use, so
-//! deterministic phases route on them: `validate_sql` → `valid`/`invalid`, `transform_data` →
-//! `success`/`empty`/`error`, `file_exists` → `exists`/`not_found`, `parse_json` →
-//! `success`/`error`. A bad input is a result that routes, not a tool failure.
+//! The demo functions of the original project (`python:windlass.demo_tools.<fn>`), built in,
+//! returning the original's fields so templates that read them work unchanged:
+//!
+//! | function | fields | `_route` |
+//! |---|---|---|
+//! | `validate_sql(query)` | `valid`, `error` (null when valid), `cleaned_query` (the trimmed query; null when invalid) | `valid` / `invalid` |
+//! | `transform_data(data, operation="identity")` | `result`, `count` (`error` instead of `result` on failure) | `success` / `empty` / `error` |
+//! | `file_exists(path)` | `exists`, `is_file`, `is_directory`, `path` | `exists` / `not_found` |
+//! | `parse_json(text)` | `data`, `type` (Python's type name: `dict`, `list`, `str`, ...); `error` and `data: null` on failure | `success` / `error` |
+//!
+//! `_route` carries the values the corpus's `routing:` maps use, so deterministic phases route
+//! on them. A bad input is a result that routes, not a tool failure.
 
 use super::{args, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
@@ -52,12 +59,11 @@ impl Tool for ValidateSql {
     }
     async fn call(&self, args: Value, _ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
         let query = args::text(&args, self.name(), "query")?;
-        let (valid, reason) = match check_sql(&query) {
-            Ok(keyword) => (true, format!("looks like a valid {keyword} statement")),
-            Err(reason) => (false, reason),
+        let result = match check_sql(&query) {
+            Ok(_) => json!({"_route": "valid", "valid": true, "error": null, "cleaned_query": query.trim()}),
+            Err(error) => json!({"_route": "invalid", "valid": false, "error": error, "cleaned_query": null}),
         };
-        let route = if valid { "valid" } else { "invalid" };
-        Ok(ToolOutput::value(json!({"valid": valid, "reason": reason, "query": query, "_route": route})))
+        Ok(ToolOutput::value(result))
     }
 }
 
@@ -111,10 +117,10 @@ fn strip_leading_comments(query: &str) -> &str {
     }
 }
 
-/// `transform_data(data, operation?)`.
+/// `transform_data(data, operation="identity")`.
 pub struct TransformData;
 
-const OPERATIONS: &str = "none, sum_numeric, count, uppercase, lowercase, drop_nulls";
+const OPERATIONS: &str = "identity, count, sum_numeric, uppercase, lowercase, drop_nulls";
 
 #[async_trait]
 impl Tool for TransformData {
@@ -122,7 +128,7 @@ impl Tool for TransformData {
         "transform_data"
     }
     fn description(&self) -> &str {
-        "Transform rows of data (a JSON list of objects) with an operation (none, sum_numeric, count, \
+        "Transform rows of data (a JSON list of objects) with an operation (identity, count, sum_numeric, \
          uppercase, lowercase, drop_nulls); routes success/empty/error."
     }
     fn parameters(&self) -> Value {
@@ -130,7 +136,7 @@ impl Tool for TransformData {
             "type": "object",
             "properties": {
                 "data": {"description": "a JSON list of rows (objects), or its text"},
-                "operation": {"type": "string", "description": format!("one of: {OPERATIONS}")}
+                "operation": {"type": "string", "description": format!("one of: {OPERATIONS}"), "default": "identity"}
             },
             "required": ["data"]
         })
@@ -138,9 +144,11 @@ impl Tool for TransformData {
     async fn call(&self, args: Value, _ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
         let data = args::value(&args, self.name(), "data")?;
         let operation = args::optional_text(&args, "operation").unwrap_or_default();
-        let result = match rows_of(data).and_then(|rows| transform(rows, operation.trim())) {
-            Ok(result) => result,
-            Err(error) => json!({"status": "error", "error": error, "rows": [], "row_count": 0, "_route": "error"}),
+        let result = match rows_of(data) {
+            // As in the original, no rows is `empty` whatever the operation.
+            Ok(rows) if rows.is_empty() => json!({"_route": "empty", "result": null, "count": 0}),
+            Ok(rows) => transform(rows, operation.trim()),
+            Err(error) => json!({"_route": "error", "error": error, "count": 0}),
         };
         Ok(ToolOutput::value(result))
     }
@@ -166,32 +174,30 @@ fn rows_of(data: Value) -> Result<Vec<Value>, String> {
     }
 }
 
-fn transform(rows: Vec<Value>, operation: &str) -> Result<Value, String> {
-    let mut summary = None;
-    let rows = match operation {
-        "" | "none" | "identity" | "passthrough" => rows,
-        "sum_numeric" => {
-            summary = Some(sum_numeric(&rows));
-            rows
-        }
-        "count" => {
-            summary = Some(json!({"count": rows.len()}));
-            rows
-        }
+/// The original's result shape: `result` and `count` (the number of input rows), routed
+/// `success`; an unknown operation routes `error`. `uppercase`, `lowercase` and
+/// `drop_nulls` are windlass's additions and return the changed rows.
+fn transform(rows: Vec<Value>, operation: &str) -> Value {
+    let count = rows.len();
+    let result = match operation {
+        "" | "identity" | "none" | "passthrough" => Value::Array(rows),
+        "count" => json!(count),
+        "sum_numeric" => sum_numeric(&rows),
         "uppercase" => rows.into_iter().map(|row| map_strings(row, &|s| s.to_uppercase())).collect(),
         "lowercase" => rows.into_iter().map(|row| map_strings(row, &|s| s.to_lowercase())).collect(),
         "drop_nulls" => rows
             .into_iter()
             .filter(|row| !row.is_null() && !row.as_object().is_some_and(|map| map.values().any(Value::is_null)))
             .collect(),
-        other => return Err(format!("unknown operation `{other}`; known: {OPERATIONS}")),
+        other => {
+            return json!({
+                "_route": "error",
+                "error": format!("Unknown operation: {other} (known: {OPERATIONS})"),
+                "count": 0
+            })
+        }
     };
-    let status = if rows.is_empty() { "empty" } else { "success" };
-    let mut result = json!({"status": status, "rows": rows, "row_count": rows.len(), "_route": status});
-    if let Some(summary) = summary {
-        result["summary"] = summary;
-    }
-    Ok(result)
+    json!({"_route": "success", "result": result, "count": count})
 }
 
 /// Per numeric field, the sum over the rows (integers stay integers). Bare numbers in the
@@ -269,14 +275,15 @@ impl Tool for FileExists {
         // Only existence is revealed, never content, so absolute paths are allowed here (the
         // corpus checks `/tmp/...`) without --allow-shell.
         let path = ctx.working_dir.join(raw.trim());
-        let result = match tokio::fs::metadata(&path).await {
-            Ok(metadata) => {
-                let kind = if metadata.is_dir() { "folder" } else { "file" };
-                json!({"exists": true, "path": raw, "type": kind, "size": metadata.len(), "_route": "exists"})
-            }
-            Err(_) => json!({"exists": false, "path": raw, "_route": "not_found"}),
-        };
-        Ok(ToolOutput::value(result))
+        let metadata = tokio::fs::metadata(&path).await.ok();
+        let exists = metadata.is_some();
+        Ok(ToolOutput::value(json!({
+            "_route": if exists { "exists" } else { "not_found" },
+            "exists": exists,
+            "is_file": metadata.as_ref().is_some_and(|m| m.is_file()),
+            "is_directory": metadata.as_ref().is_some_and(|m| m.is_dir()),
+            "path": raw,
+        })))
     }
 }
 
@@ -289,7 +296,7 @@ impl Tool for ParseJson {
         "parse_json"
     }
     fn description(&self) -> &str {
-        "Parse a JSON document; routes success/error."
+        "Parse a JSON document (also inside a ```json fence); routes success/error."
     }
     fn parameters(&self) -> Value {
         json!({
@@ -304,15 +311,41 @@ impl Tool for ParseJson {
             _ => args::value(&args, self.name(), "text")?,
         };
         let parsed = match text {
-            Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|err| format!("not valid JSON: {err}")),
+            Value::String(text) => {
+                serde_json::from_str::<Value>(unfence(&text).trim()).map_err(|err| format!("not valid JSON: {err}"))
+            }
             // Inputs that look like JSON arrive decoded: that already proves they parse.
             decoded => Ok(decoded),
         };
         let result = match parsed {
-            Ok(data) => json!({"valid": true, "data": data, "status": "success", "_route": "success"}),
-            Err(error) => json!({"valid": false, "error": error, "status": "error", "_route": "error"}),
+            Ok(data) => json!({"_route": "success", "data": data, "type": python_type(&data)}),
+            Err(error) => json!({"_route": "error", "error": error, "data": null}),
         };
         Ok(ToolOutput::value(result))
+    }
+}
+
+/// The body of the first Markdown code fence in `text`, or `text` itself.
+fn unfence(text: &str) -> &str {
+    let Some(start) = text.find("```") else { return text };
+    let rest = &text[start + 3..];
+    let rest = rest.strip_prefix("json").unwrap_or(rest);
+    match rest.find("```") {
+        Some(end) => &rest[..end],
+        None => text,
+    }
+}
+
+/// The name Python gives the type of a parsed JSON value (the original reports it).
+fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
     }
 }
 
@@ -334,10 +367,12 @@ mod tests {
             "-- count\nselect count(*) from t where name = 'O''Brien';",
             "WITH a AS (SELECT 1) SELECT * FROM a",
         ] {
-            let result = call(&ValidateSql, json!({ "query": query })).await;
+            let result = call(&ValidateSql, json!({ "query": format!("  {query}\n") })).await;
             assert_eq!(result["_route"], "valid", "{query}: {result}");
+            assert_eq!((&result["valid"], &result["error"]), (&json!(true), &Value::Null));
+            assert_eq!(result["cleaned_query"], query, "the trimmed query");
         }
-        for (query, reason) in [
+        for (query, error) in [
             ("", "empty"),
             ("DROPP TABLE x", "`DROPP`"),
             ("SELECT (1", "not closed"),
@@ -346,8 +381,8 @@ mod tests {
         ] {
             let result = call(&ValidateSql, json!({ "query": query })).await;
             assert_eq!(result["_route"], "invalid", "{query}");
-            assert_eq!(result["valid"], false);
-            assert!(result["reason"].as_str().unwrap().contains(reason), "{query}: {result}");
+            assert_eq!((&result["valid"], &result["cleaned_query"]), (&json!(false), &Value::Null));
+            assert!(result["error"].as_str().unwrap().contains(error), "{query}: {result}");
         }
     }
 
@@ -356,19 +391,19 @@ mod tests {
         // As the corpus passes it: text, or decoded by the engine.
         let text = r#"[{"id": 1, "value": 100, "category": "A"}, {"id": 2, "value": 250.5, "category": "B"}]"#;
         let result = call(&TransformData, json!({"data": text, "operation": "sum_numeric"})).await;
-        assert_eq!(result["_route"], "success");
-        assert_eq!(result["summary"], json!({"id": 3, "value": 350.5}));
-        assert_eq!(result["row_count"], 2);
+        assert_eq!(result, json!({"_route": "success", "result": {"id": 3, "value": 350.5}, "count": 2}));
         let decoded: Value = serde_json::from_str(text).unwrap();
-        let result = call(&TransformData, json!({"data": decoded, "operation": "uppercase"})).await;
-        assert_eq!(result["rows"][0]["category"], "A");
-        assert_eq!(result["rows"][1]["category"], "B");
+        let result = call(&TransformData, json!({"data": decoded.clone()})).await;
+        assert_eq!(result, json!({"_route": "success", "result": decoded, "count": 2}), "identity by default");
+        let result = call(&TransformData, json!({"data": decoded, "operation": "count"})).await;
+        assert_eq!(result["result"], 2);
 
-        assert_eq!(call(&TransformData, json!({"data": "[]"})).await["_route"], "empty");
+        let empty = json!({"_route": "empty", "result": null, "count": 0});
+        assert_eq!(call(&TransformData, json!({"data": "[]", "operation": "pivot"})).await, empty);
         assert_eq!(call(&TransformData, json!({"data": "not json"})).await["_route"], "error");
         let result = call(&TransformData, json!({"data": [1], "operation": "pivot"})).await;
-        assert_eq!(result["status"], "error");
-        assert!(result["error"].as_str().unwrap().contains("`pivot`"));
+        assert_eq!((&result["_route"], &result["count"]), (&json!("error"), &json!(0)));
+        assert!(result["error"].as_str().unwrap().starts_with("Unknown operation: pivot"), "{result}");
     }
 
     #[tokio::test]
@@ -376,7 +411,12 @@ mod tests {
         let (ctx, _dir) = context(false);
         std::fs::write(ctx.working_dir.join("data.json"), "{}").unwrap();
         let found = FileExists.call(json!({"path": "data.json"}), &ctx).await.unwrap().value;
-        assert_eq!((found["exists"].clone(), found["_route"].clone()), (json!(true), json!("exists")));
+        assert_eq!(
+            found,
+            json!({"_route": "exists", "exists": true, "is_file": true, "is_directory": false, "path": "data.json"})
+        );
+        let folder = FileExists.call(json!({"path": "."}), &ctx).await.unwrap().value;
+        assert_eq!((&folder["is_file"], &folder["is_directory"]), (&json!(false), &json!(true)));
         let missing = FileExists.call(json!({"path": "/no/such/file.json"}), &ctx).await.unwrap().value;
         assert_eq!((missing["exists"].clone(), missing["_route"].clone()), (json!(false), json!("not_found")));
     }
@@ -384,12 +424,14 @@ mod tests {
     #[tokio::test]
     async fn parse_json_routes_success_and_error() {
         let result = call(&ParseJson, json!({"text": r#"{"records": [1, 2]}"#})).await;
-        assert_eq!(result["_route"], "success");
-        assert_eq!(result["data"]["records"], json!([1, 2]));
+        assert_eq!(result, json!({"_route": "success", "data": {"records": [1, 2]}, "type": "dict"}));
+        let result = call(&ParseJson, json!({"text": "Here:\n```json\n[1, 2.5]\n```\nDone."})).await;
+        assert_eq!((&result["data"], &result["type"]), (&json!([1, 2.5]), &json!("list")));
         let result = call(&ParseJson, json!({"text": {"already": "decoded"}})).await;
         assert_eq!(result["data"], json!({"already": "decoded"}));
+        assert_eq!(call(&ParseJson, json!({"text": "3.5"})).await["type"], "float");
         let result = call(&ParseJson, json!({"text": "{oops"})).await;
-        assert_eq!((result["valid"].clone(), result["_route"].clone()), (json!(false), json!("error")));
+        assert_eq!((result["data"].clone(), result["_route"].clone()), (Value::Null, json!("error")));
         assert!(result["error"].as_str().unwrap().contains("line 1"));
     }
 }

@@ -9,7 +9,7 @@ use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::RunEvent;
 use crate::session::mailbox::{waiting_for_human, Mailbox};
-use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -46,11 +46,125 @@ async fn ask(
     }))
 }
 
-/// The `ask_human(question)` tool.
+/// The `ask_human(question, context, ui_hint, options)` tool, with the original's parameters.
+/// The context is shown with the question, options are listed by number, and `ui_hint`
+/// (`confirmation`, `choice`, `multi_choice`, `rating`, `text`) shapes the prompt and how the
+/// answer is read. As in the original, the answer is also stored as `state.<phase>`.
 pub struct AskHuman {
     pub emitter: Emitter,
     pub mailbox: Option<Arc<Mailbox>>,
     pub console: Option<Arc<dyn Console>>,
+}
+
+/// The kinds of question `ui_hint` names.
+const UI_HINTS: &[&str] = &["confirmation", "choice", "multi_choice", "rating", "text"];
+
+/// One `ask_human` call's arguments.
+struct Question {
+    question: String,
+    context: Option<String>,
+    ui_hint: Option<String>,
+    /// (value returned when picked, label shown)
+    options: Vec<(String, String)>,
+}
+
+impl Question {
+    fn from_args(args: &Value) -> Result<Question, ToolError> {
+        let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let question = match args {
+            Value::String(s) => Some(s.trim()),
+            _ => text("question").or_else(|| text("prompt")),
+        }
+        .ok_or_else(|| ToolError::InvalidArguments("ask_human needs a `question`".into()))?
+        .to_string();
+        let context = match args.get("context") {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(Value::Null | Value::String(_)) | None => None,
+            // Structured context (a phase output) is shown as JSON.
+            Some(other) => Some(serde_json::to_string_pretty(other).unwrap_or_default()),
+        };
+        let ui_hint = text("ui_hint").map(|h| h.to_ascii_lowercase().replace(['-', ' '], "_"));
+        let options = match args.get("options") {
+            Some(Value::Array(items)) => items.iter().filter_map(option).collect(),
+            // A comma-separated list, as models sometimes send it.
+            Some(Value::String(s)) => {
+                s.split(',').map(str::trim).filter(|o| !o.is_empty()).map(|o| (o.to_string(), o.to_string())).collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(Question { question, context, ui_hint, options })
+    }
+
+    /// The prompt a person sees: the question, the context, the options, how to answer.
+    fn prompt(&self) -> String {
+        let mut prompt = self.question.clone();
+        if let Some(context) = &self.context {
+            prompt.push_str(&format!("\n\nContext:\n{context}"));
+        }
+        if !self.options.is_empty() {
+            prompt.push_str("\n\nOptions:");
+            for (i, (_, label)) in self.options.iter().enumerate() {
+                prompt.push_str(&format!("\n  {}. {label}", i + 1));
+            }
+        }
+        let how = match (self.ui_hint.as_deref(), self.options.is_empty()) {
+            (Some("confirmation"), _) => Some("Answer yes or no."),
+            (Some("rating"), _) => Some("Answer with a rating from 1 to 5."),
+            (Some("multi_choice"), false) => Some("Answer with one or more numbers, separated by commas."),
+            (_, false) => Some("Answer with a number or in your own words."),
+            _ => None,
+        };
+        if let Some(how) = how {
+            prompt.push_str(&format!("\n\n{how}"));
+        }
+        prompt
+    }
+
+    /// The answer as the original returns it: `yes`/`no` for a confirmation, the option's
+    /// value for a choice picked by number (comma-separated for several), else the text.
+    fn interpret(&self, answer: &str) -> String {
+        let answer = answer.trim();
+        let pick = |a: &str| -> String {
+            match a.trim().parse::<usize>() {
+                Ok(n) if n >= 1 && n <= self.options.len() => self.options[n - 1].0.clone(),
+                _ => a.trim().to_string(),
+            }
+        };
+        match self.ui_hint.as_deref() {
+            Some("confirmation") => match crate::cascade::lax::parse_bool(answer) {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => answer.to_string(),
+            },
+            Some("multi_choice") if !self.options.is_empty() => {
+                answer.split(',').map(pick).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(",")
+            }
+            Some("rating" | "text") => answer.to_string(),
+            _ if !self.options.is_empty() => pick(answer),
+            _ => answer.to_string(),
+        }
+    }
+}
+
+/// An option: a string, or an object with `id`/`value` and `label`/`title`.
+fn option(item: &Value) -> Option<(String, String)> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    };
+    match item {
+        Value::Object(map) => {
+            let value = ["id", "value", "label", "title"].iter().find_map(|k| map.get(*k).and_then(text))?;
+            let label = ["label", "title", "id", "value"].iter().find_map(|k| map.get(*k).and_then(text))?;
+            let label = match map.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => format!("{label}: {d}"),
+                _ => label,
+            };
+            Some((value, label))
+        }
+        other => text(other).map(|t| (t.clone(), t)),
+    }
 }
 
 #[async_trait]
@@ -59,20 +173,39 @@ impl Tool for AskHuman {
         "ask_human"
     }
     fn description(&self) -> &str {
-        "Ask the human a question and wait for the answer: ask_human(question)"
+        "Pause and ask the human user a question (a clarification, an approval, more data); returns their answer. \
+         ask_human(question, context, ui_hint, options)"
     }
     fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]})
+        json!({
+            "type": "object",
+            "properties": {
+                "question": {"type": "string", "description": "The question to ask the human"},
+                "context": {"type": "string", "description": "Optional context to show with the question (e.g. an output to review)"},
+                "ui_hint": {
+                    "type": "string",
+                    "enum": UI_HINTS,
+                    "description": "Optional kind of answer: confirmation (yes/no), choice, multi_choice, rating (1-5) or text"
+                },
+                "options": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Optional choices to offer; the human may answer with an option's number"
+                }
+            },
+            "required": ["question"]
+        })
     }
     async fn call(&self, args: Value, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
-        let question = args
-            .get("question")
-            .or_else(|| args.get("prompt"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| ToolError::InvalidArguments("ask_human needs a `question`".into()))?;
-        self.emitter.emit(RunEvent::HumanInputRequested { phase: ctx.phase.clone(), prompt: question.to_string() });
-        match ask(self.mailbox.as_ref(), self.console.as_ref(), &self.emitter, &ctx.phase, question, None).await {
-            Ok(Some(answer)) => Ok(ToolOutput::text(answer)),
+        let question = Question::from_args(&args)?;
+        let prompt = question.prompt();
+        self.emitter.emit(RunEvent::HumanInputRequested { phase: ctx.phase.clone(), prompt: prompt.clone() });
+        match ask(self.mailbox.as_ref(), self.console.as_ref(), &self.emitter, &ctx.phase, &prompt, None).await {
+            Ok(Some(answer)) => {
+                let answer = question.interpret(&answer);
+                let effect = Effect::SetState { key: ctx.phase.clone(), value: Value::String(answer.clone()) };
+                Ok(ToolOutput::text(answer).with_effect(effect))
+            }
             Ok(None) => Err(ToolError::Failed("no answer".into())),
             Err(e) => Err(ToolError::Failed(e)),
         }
@@ -184,6 +317,32 @@ mod tests {
         let asked = scripted.asked.lock().unwrap();
         assert_eq!(asked.len(), 1);
         assert!(asked[0].contains("the draft") && asked[0].contains("Continue? [y/n]"), "{asked:?}");
+    }
+
+    #[test]
+    fn ask_human_shows_context_and_options_and_reads_the_answer() {
+        let q = Question::from_args(&json!({
+            "question": "Which format?",
+            "context": "The report is 40 pages.",
+            "options": ["PDF", {"id": "docx", "label": "Word"}],
+            "ui_hint": "choice"
+        }))
+        .unwrap();
+        assert_eq!(
+            q.prompt(),
+            "Which format?\n\nContext:\nThe report is 40 pages.\n\nOptions:\n  1. PDF\n  2. Word\n\nAnswer with a number or in your own words."
+        );
+        assert_eq!(q.interpret(" 2 "), "docx");
+        assert_eq!(q.interpret("plain text"), "plain text");
+        assert_eq!(q.interpret("9"), "9", "out of range stays as typed");
+
+        let yes_no = Question::from_args(&json!({"question": "Approve?", "ui_hint": "Confirmation"})).unwrap();
+        assert!(yes_no.prompt().ends_with("Answer yes or no."));
+        assert_eq!((yes_no.interpret("Y"), yes_no.interpret("no")), ("yes".into(), "no".into()));
+        let many = Question::from_args(&json!({"question": "Which?", "ui_hint": "multi_choice", "options": "a, b, c"}))
+            .unwrap();
+        assert_eq!(many.interpret("1, 3"), "a,c");
+        assert!(Question::from_args(&json!({"context": "no question"})).is_err());
     }
 
     #[tokio::test]
