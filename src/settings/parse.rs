@@ -113,3 +113,19 @@ mod tests {
         assert!(database_name("1db").is_err());
     }
 }
+
+/// `WINDLASS_LIMITS`: `PREFIX=N` entries separated by `,`, each capping the requests in flight
+/// for models whose name starts with `PREFIX` (`*` alone matches every model).
+pub fn model_limits(text: &str) -> Result<Vec<super::ModelLimit>, String> {
+    let mut limits = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+        let Some((prefix, count)) = entry.rsplit_once('=') else {
+            return Err(format!("expected PREFIX=N (for example openai/=4), not `{entry}`"));
+        };
+        let max_concurrent = positive_count(count).map_err(|err| format!("`{entry}`: {err}"))?;
+        let prefix = prefix.trim();
+        let prefix = if prefix == "*" { "" } else { prefix };
+        limits.push(super::ModelLimit { prefix: prefix.to_owned(), max_concurrent });
+    }
+    Ok(limits)
+}
