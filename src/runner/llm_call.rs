@@ -63,7 +63,8 @@ pub async fn call(
                 attempt: None,
             };
             let waits = emitter.clone();
-            let (phase, sounding_index, wait_model) = (caller.phase.to_string(), caller.sounding_index, model.to_string());
+            let (phase, sounding_index, wait_model) =
+                (caller.phase.to_string(), caller.sounding_index, model.to_string());
             let hook: limits::WaitHook = Arc::new(move |prefix: &str, max_concurrent: u32| {
                 waits.emit(RunEvent::LimitWait {
                     phase: phase.clone(),
