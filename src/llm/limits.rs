@@ -47,7 +47,7 @@ impl Limits {
                 (limit.prefix.clone(), limit.max_concurrent, semaphore)
             })
             .collect();
-        caps.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        caps.sort_by_key(|cap| std::cmp::Reverse(cap.0.len()));
         Limits { caps }
     }
 
