@@ -197,6 +197,16 @@ pub const WINDLASS_API_TOKEN: EnvVar = EnvVar {
     flag: None,
 };
 
+pub const WINDLASS_LIMITS: EnvVar = EnvVar {
+    name: "WINDLASS_LIMITS",
+    default: DefaultValue::None,
+    help: "Caps on model requests in flight per endpoint, shared by all sessions of a process: \
+           PREFIX=N entries separated by commas, the longest matching model prefix wins, * matches \
+           every model (e.g. openai/=4,*=16)",
+    secret: false,
+    flag: None,
+};
+
 /// The registry: every variable, in the order `.env.example` lists them.
 pub const ALL: &[EnvVar] = &[
     OPENROUTER_API_KEY,
@@ -217,6 +227,7 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_ALLOW_SHELL,
     WINDLASS_TOOL_PATH,
     WINDLASS_API_TOKEN,
+    WINDLASS_LIMITS,
 ];
 
 /// Names of the variables that hold secrets: strip them from a child process's environment.

@@ -63,6 +63,16 @@ pub struct Settings {
     pub working_dir: PathBuf,
     /// `WINDLASS_API_TOKEN`: what the HTTP API requires of every request (`crate::serve`).
     pub api_token: Option<Secret>,
+    /// `WINDLASS_LIMITS`: caps on requests in flight per model prefix (see [`crate::llm`]).
+    pub limits: Vec<ModelLimit>,
+}
+
+/// At most `max_concurrent` requests in flight, per endpoint and process, for models whose
+/// name starts with `prefix` (empty: every model). The longest matching prefix wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelLimit {
+    pub prefix: String,
+    pub max_concurrent: u32,
 }
 
 /// The store backend: ClickHouse when a host is configured, the embedded database otherwise.
@@ -171,6 +181,7 @@ impl Settings {
             tool_path: read.tool_path(),
             working_dir: sources.cwd.to_path_buf(),
             api_token: read.optional(&env::WINDLASS_API_TOKEN, parse::api_token)?.map(Secret::new),
+            limits: read.optional(&env::WINDLASS_LIMITS, |text| parse::model_limits(&text))?.unwrap_or_default(),
         })
     }
 }

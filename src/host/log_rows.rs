@@ -39,6 +39,11 @@ pub fn log_row(e: &Envelope, epoch: u64, cascade_id: &str, parent: &str) -> LogR
             row.request_hash = request_hash.clone();
             row.sounding_index = sounding_index.map(|i| i as i32).unwrap_or(-1);
         }
+        RunEvent::LimitWait { phase, model, sounding_index, .. } => {
+            row.phase_name = phase.clone();
+            row.model = model.clone();
+            row.sounding_index = sounding_index.map(|i| i as i32).unwrap_or(-1);
+        }
         RunEvent::LlmResponse {
             phase,
             model,

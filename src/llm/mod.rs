@@ -9,13 +9,15 @@
 //! - [`LlmClient`] (`router.rs`): the provider built from settings; routes by model.
 //! - [`OpenAiClient`] (`openai.rs`): one endpoint, the retry loop; `wire.rs` (the JSON),
 //!   `stream.rs` (streamed answers), `failure.rs` (what each failure means), `retry.rs`
-//!   ([`RetryPolicy`], `Retry-After`), `http.rs` (the shared connection pool).
+//!   ([`RetryPolicy`], `Retry-After`), `http.rs` (the shared connection pool), `limits.rs`
+//!   (`WINDLASS_LIMITS`: requests in flight per model prefix, shared by the whole process).
 //! - [`cassette`]: recording and replaying model exchanges (a decorator of any provider);
 //!   `request_hash.rs`: [`ChatRequest::hash`], shared with resume.
 
 pub mod cassette;
 mod failure;
 mod http;
+pub mod limits;
 pub mod model;
 mod openai;
 mod request_hash;

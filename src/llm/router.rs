@@ -2,6 +2,7 @@
 //! every other model to the configured endpoint, over one shared connection pool.
 
 use super::http::Http;
+use super::limits::Limits;
 use super::model::{self, Route};
 use super::openai::{ClientOptions, OpenAiClient};
 use super::{ChatRequest, ChatResponse, LlmError, Provider, RetryPolicy};
@@ -15,6 +16,9 @@ pub struct LlmClient {
     default: OpenAiClient,
     /// `{OLLAMA_HOST}/v1`, never with the key: it must not leak to a local server.
     ollama: OpenAiClient,
+    /// `WINDLASS_LIMITS` for each of the two endpoints, shared with every client of the process.
+    default_limits: Limits,
+    ollama_limits: Limits,
 }
 
 impl LlmClient {
@@ -25,14 +29,17 @@ impl LlmClient {
 
     pub fn with_options(settings: &Settings, options: ClientOptions) -> LlmClient {
         let http = Http::new(&options.retry);
+        let ollama_url = ollama_api(&settings.ollama_host);
         LlmClient {
+            default_limits: Limits::for_endpoint(settings.base_url.as_str(), &settings.limits),
+            ollama_limits: Limits::for_endpoint(ollama_url.as_str(), &settings.limits),
             default: OpenAiClient::with_http(
                 http.clone(),
                 &settings.base_url,
                 settings.api_key.clone(),
                 options.clone(),
             ),
-            ollama: OpenAiClient::with_http(http, &ollama_api(&settings.ollama_host), None, options),
+            ollama: OpenAiClient::with_http(http, &ollama_url, None, options),
         }
     }
 
@@ -63,6 +70,11 @@ impl Provider for LlmClient {
             model: request.model.clone(),
             detail: err.to_string(),
         })?;
+        let limits = match model.route {
+            Route::Default => &self.default_limits,
+            Route::Ollama => &self.ollama_limits,
+        };
+        let _slot = limits.acquire(&request.model).await;
         self.route(model.route).complete(request, &model).await
     }
 }

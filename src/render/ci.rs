@@ -128,6 +128,7 @@ impl Subscriber for CiRenderer {
             // Everything else is progress detail: it shows in the log lines, not as annotations.
             RunEvent::TurnStarted { .. }
             | RunEvent::LlmRequest { .. }
+            | RunEvent::LimitWait { .. }
             | RunEvent::LlmResponse { .. }
             | RunEvent::ToolCall { .. }
             | RunEvent::ToolResult { .. }

@@ -81,6 +81,15 @@ pub enum RunEvent {
         request_hash: String,
         sounding_index: Option<u32>,
     },
+    /// A model call waits for a free slot under `WINDLASS_LIMITS` before it is sent.
+    LimitWait {
+        phase: String,
+        model: String,
+        /// The matching prefix (empty: the catch-all `*`).
+        prefix: String,
+        max_concurrent: u32,
+        sounding_index: Option<u32>,
+    },
     LlmResponse {
         phase: String,
         model_requested: String,
@@ -219,6 +228,7 @@ impl RunEvent {
             RunEvent::PhaseStarted { .. } => "phase_started",
             RunEvent::TurnStarted { .. } => "turn_started",
             RunEvent::LlmRequest { .. } => "llm_request",
+            RunEvent::LimitWait { .. } => "limit_wait",
             RunEvent::LlmResponse { .. } => "llm_response",
             RunEvent::ToolCall { .. } => "tool_call",
             RunEvent::ToolResult { .. } => "tool_result",

@@ -7,7 +7,8 @@ use super::event::RunEvent;
 use super::state::RunState;
 use super::Runner;
 use crate::llm::cassette::{self, site::CallSite};
-use crate::llm::{ChatRequest, ChatResponse, Message, ToolSpec};
+use crate::llm::{limits, ChatRequest, ChatResponse, Message, ToolSpec};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Who is calling, for events.
@@ -61,7 +62,19 @@ pub async fn call(
                 depth: emitter.depth(),
                 attempt: None,
             };
-            cassette::site::scope(site, runner.provider.chat(&req)).await?
+            let waits = emitter.clone();
+            let (phase, sounding_index, wait_model) =
+                (caller.phase.to_string(), caller.sounding_index, model.to_string());
+            let hook: limits::WaitHook = Arc::new(move |prefix: &str, max_concurrent: u32| {
+                waits.emit(RunEvent::LimitWait {
+                    phase: phase.clone(),
+                    model: wait_model.clone(),
+                    prefix: prefix.to_owned(),
+                    max_concurrent,
+                    sounding_index,
+                });
+            });
+            limits::on_wait(hook, cassette::site::scope(site, runner.provider.chat(&req))).await?
         }
     };
     state.add_usage(resp.usage.tokens_in, resp.usage.tokens_out, resp.usage.cost);

@@ -73,6 +73,22 @@ pub fn api_token(text: String) -> Result<String, String> {
     Ok(text)
 }
 
+/// `WINDLASS_LIMITS`: `PREFIX=N` entries separated by `,`, each capping the requests in flight
+/// for models whose name starts with `PREFIX` (`*` alone matches every model).
+pub fn model_limits(text: &str) -> Result<Vec<super::ModelLimit>, String> {
+    let mut limits = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+        let Some((prefix, count)) = entry.rsplit_once('=') else {
+            return Err(format!("expected PREFIX=N (for example openai/=4), not `{entry}`"));
+        };
+        let max_concurrent = positive_count(count).map_err(|err| format!("`{entry}`: {err}"))?;
+        let prefix = prefix.trim();
+        let prefix = if prefix == "*" { "" } else { prefix };
+        limits.push(super::ModelLimit { prefix: prefix.to_owned(), max_concurrent });
+    }
+    Ok(limits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +127,14 @@ mod tests {
         assert!(database_name("windlass_ci").is_ok());
         assert!(database_name("drop table; --").is_err());
         assert!(database_name("1db").is_err());
+    }
+
+    #[test]
+    fn model_limits_read_prefixes_and_caps() {
+        let limits = model_limits(" openai/=4, *=16 ,").unwrap();
+        assert_eq!(limits[0], crate::settings::ModelLimit { prefix: "openai/".into(), max_concurrent: 4 });
+        assert_eq!(limits[1], crate::settings::ModelLimit { prefix: String::new(), max_concurrent: 16 });
+        assert!(model_limits("openai/").unwrap_err().contains("PREFIX=N"));
+        assert!(model_limits("a=0").is_err());
     }
 }

@@ -162,6 +162,9 @@ struct State {
     fallback: Mutex<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
     served: AtomicUsize,
+    /// Chat requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -202,6 +205,8 @@ impl FakeLlm {
             fallback: Mutex::new(Reply::text("ok")),
             requests: Mutex::new(Vec::new()),
             served: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let server_state = state.clone();
@@ -250,6 +255,11 @@ impl FakeLlm {
 
     pub fn request_count(&self) -> usize {
         self.state.served.load(Ordering::SeqCst)
+    }
+
+    /// The most chat requests that were ever being answered at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Scripted replies not used yet.
@@ -309,7 +319,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     }
     let reply = state.next_reply(&body);
     if !reply.delay.is_zero() {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(reply.delay).await;
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    } else {
+        let now = state.in_flight.load(Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
     }
     if reply.disconnect {
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted disconnect"));
