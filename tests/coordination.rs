@@ -521,6 +521,22 @@ fn the_worker_serves_health_ready_and_metrics_and_stops_on_sigterm() {
         assert!(metrics.contains("windlass_claims_won_total 1\n"), "{backend}: {metrics}");
         assert!(metrics.contains("windlass_sessions_running 0\n"), "{backend}: {metrics}");
         assert!(metrics.contains("windlass_store_latency_seconds "), "{backend}: {metrics}");
+        // The store's calls by operation (as sent, after batching): checkpoints were written, and the histogram's
+        // +Inf bucket equals its count.
+        let value = |name: &str| -> f64 {
+            let line = metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}: {metrics}"));
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        let op = "put_checkpoints"; // checkpoints go out batched
+        let count = value(&format!("windlass_store_operation_seconds_count{{operation=\"{op}\"}}"));
+        assert!(count >= 1.0, "{backend}: {metrics}");
+        assert_eq!(value(&format!("windlass_store_operation_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}}")), count);
+        assert!(metrics.contains("# TYPE windlass_store_operation_seconds histogram"), "{backend}");
+        // Sessions in the store by status, and this process's memory.
+        assert_eq!(value("windlass_store_sessions{status=\"completed\"}"), 1.0, "{backend}: {metrics}");
+        assert_eq!(value("windlass_store_sessions{status=\"running\"}"), 0.0, "{backend}: {metrics}");
+        let rss = value("windlass_process_resident_memory_bytes");
+        assert!(rss > 1e6 && rss < 2e9, "{backend}: {rss}");
         unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
         let t = Instant::now();
         let status = loop {

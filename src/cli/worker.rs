@@ -38,10 +38,11 @@ impl WorkerArgs {
         let rt = store_access::runtime()?;
         let quiet = ctx.global.quiet;
         rt.block_on(async {
+            let metrics = Arc::new(Metrics::default());
             let store = crate::store::open(&ctx.settings).await?;
+            let store = crate::store::Timed::wrap(store, metrics.store_ops.clone());
             let mut host = execute::host(ctx, None, store.clone(), client).await?;
             host.flushes_at_exit = true;
-            let metrics = Arc::new(Metrics::default());
             // The server outlives the worker loop (`/ready` says 503 while it drains) and
             // stops after it.
             let (server_stop, server_stopped) = watch::channel(false);

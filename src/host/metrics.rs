@@ -1,7 +1,12 @@
-//! The worker's counters, served as Prometheus text on `/metrics`.
+//! The worker's counters, served as Prometheus text on `/metrics`: sessions it ran, claims,
+//! store checks, the latency of every store operation by name (a histogram), sessions in the
+//! store by status, and the process's resident memory.
 
+use crate::store::timed::{OperationTimes, BUCKETS};
+use crate::store::SessionStatus;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// See the module docs. Every field is updated lock-free.
@@ -22,6 +27,9 @@ pub struct Metrics {
     store_last_us: AtomicU64,
     /// Ready to take work (not draining).
     pub ready: AtomicBool,
+    /// Every store call's latency, by operation (the store is wrapped in
+    /// [`Timed`](crate::store::Timed) with this).
+    pub store_ops: Arc<OperationTimes>,
 }
 
 impl Metrics {
@@ -85,8 +93,72 @@ impl Metrics {
             format!("{:.6}", get(&self.store_seconds_sum_us) as f64 / 1e6),
         );
         metric("store_latency_seconds_count", "counter", "Store checks made.", get(&self.store_checks).to_string());
+        if let Some(rss) = resident_bytes() {
+            metric("process_resident_memory_bytes", "gauge", "Resident memory of this process.", rss.to_string());
+        }
+        render_operations(&mut out, &self.store_ops);
         out
     }
+
+    /// `render` and the number of sessions in the store by status (`counts` from
+    /// [`count_by_status`]).
+    pub fn render_with_sessions(&self, counts: Option<&[(SessionStatus, u64)]>) -> String {
+        let mut out = self.render();
+        if let Some(counts) = counts {
+            let _ = writeln!(
+                out,
+                "# HELP windlass_store_sessions Sessions in the store by status (newest 10000).\n# TYPE windlass_store_sessions gauge"
+            );
+            for (status, n) in counts {
+                let _ = writeln!(out, "windlass_store_sessions{{status=\"{status}\"}} {n}");
+            }
+        }
+        out
+    }
+}
+
+/// How many of `statuses` there are of each status (every known status, zeros included).
+pub fn count_by_status(statuses: impl IntoIterator<Item = SessionStatus>) -> Vec<(SessionStatus, u64)> {
+    let mut counts: Vec<(SessionStatus, u64)> = SessionStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for s in statuses {
+        if let Some(c) = counts.iter_mut().find(|(k, _)| *k == s) {
+            c.1 += 1;
+        }
+    }
+    counts
+}
+
+/// `windlass_store_operation_seconds`: a histogram per store operation.
+fn render_operations(out: &mut String, times: &OperationTimes) {
+    let _ = writeln!(
+        out,
+        "# HELP windlass_store_operation_seconds Latency of store calls by operation.\n# TYPE windlass_store_operation_seconds histogram"
+    );
+    for (op, h) in times.snapshot() {
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "windlass_store_operation_seconds_bucket{{operation=\"{op}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(out, "windlass_store_operation_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "windlass_store_operation_seconds_sum{{operation=\"{op}\"}} {:.6}", h.sum_seconds);
+        let _ = writeln!(out, "windlass_store_operation_seconds_count{{operation=\"{op}\"}} {}", h.count);
+    }
+    let _ = writeln!(out, "# HELP windlass_store_operation_errors_total Store calls that failed, by operation.\n# TYPE windlass_store_operation_errors_total counter");
+    for (op, h) in times.snapshot() {
+        let _ = writeln!(out, "windlass_store_operation_errors_total{{operation=\"{op}\"}} {}", h.errors);
+    }
+}
+
+/// This process's resident set size, from `/proc/self/status` (Linux; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.trim_start_matches("VmRSS:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 #[cfg(test)]

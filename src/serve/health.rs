@@ -1,8 +1,10 @@
 //! The probes and counters: `/health` (200 when the store answers now, 503 with the reason
 //! when it does not), `/ready` (200 while the process takes work, 503 while it starts or
-//! drains), `/metrics` (Prometheus text, [`crate::host::metrics::Metrics`]).
+//! drains), `/metrics` (Prometheus text, [`crate::host::metrics::Metrics`], with the store's
+//! sessions by status).
 
 use super::ApiState;
+use crate::host::metrics::count_by_status;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,5 +44,13 @@ pub async fn ready(State(st): State<Arc<ApiState>>) -> Response {
 }
 
 pub async fn metrics(State(st): State<Arc<ApiState>>) -> Response {
-    text(StatusCode::OK, "text/plain; version=0.0.4", st.metrics.render())
+    // Sessions by status come from the store; a store that does not answer in time leaves
+    // them out rather than holding the scrape.
+    let filter = crate::store::SessionFilter { limit: 10_000, ..Default::default() };
+    let listed = tokio::time::timeout(HEALTH_PATIENCE, st.store.list_sessions(&filter)).await;
+    let counts = match listed {
+        Ok(Ok(rows)) => Some(count_by_status(rows.into_iter().map(|r| r.status))),
+        _ => None,
+    };
+    text(StatusCode::OK, "text/plain; version=0.0.4", st.metrics.render_with_sessions(counts.as_deref()))
 }

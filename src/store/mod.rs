@@ -13,12 +13,14 @@ pub mod duckdb;
 pub mod open;
 pub mod rows;
 pub mod spool;
+pub mod timed;
 
 pub use self::batched::Batched;
 pub use self::clickhouse::{ClickHouseOptions, ClickHouseStore, FlushReport};
 pub use self::duckdb::{DuckOptions, DuckStore};
 pub use open::open;
 pub use rows::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SessionStatus, SignalRow};
+pub use timed::{OperationTimes, Timed};
 
 use crate::session_id::SessionId;
 
