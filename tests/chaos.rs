@@ -70,7 +70,7 @@ fn number(v: &Value) -> u64 {
 fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
     let sessions = env_number("WINDLASS_CHAOS_SESSIONS", 12);
     let kills = env_number("WINDLASS_CHAOS_KILLS", 4);
-    let seed = env_number("WINDLASS_CHAOS_SEED", std::process::id() as u64 * 2_654_435_761 | 1);
+    let seed = env_number("WINDLASS_CHAOS_SEED", (std::process::id() as u64 * 2_654_435_761) | 1);
     println!("chaos seed {seed}: WINDLASS_CHAOS_SEED={seed} replays these kills");
     for (backend, env) in backends() {
         let mut rng = Rng(seed);
