@@ -69,7 +69,8 @@ fn loop_until_asks_a_cascade_level_judge_until_it_says_yes() {
         .collect();
     assert_eq!(verdicts, [(false, "too messy"), (true, "tidy now")]);
     // Logged like every other call: a request and a response event per judge call.
-    let judged = events.iter().filter(|e| e["event"] == "llm_response" && e["model_requested"] == "judge/model").count();
+    let judged =
+        events.iter().filter(|e| e["event"] == "llm_response" && e["model_requested"] == "judge/model").count();
     assert_eq!(judged, 2);
     assert_eq!(events.last().unwrap()["output"], "draft with 3 messages");
 }
@@ -105,7 +106,11 @@ fn a_judge_with_two_turns_is_asked_again_and_its_last_reply_is_the_verdict() {
         let all = messages(body);
         if all[0].1.starts_with("JUDGE") {
             // First turn says no, the second (after the turn prompt) says yes.
-            return Reply::text(if all.len() == 1 { "{\"valid\": false}" } else { "{\"valid\": true, \"reason\": \"ok\"}" });
+            return Reply::text(if all.len() == 1 {
+                "{\"valid\": false}"
+            } else {
+                "{\"valid\": true, \"reason\": \"ok\"}"
+            });
         }
         Reply::text("text")
     });

@@ -2,8 +2,8 @@
 
 use super::{suggest, Ctx};
 use crate::cascade::catalog::{self, ToolStatus};
-use crate::cascade::diagnostic::Diagnostic;
 use crate::cascade::decode::decode;
+use crate::cascade::diagnostic::Diagnostic;
 use crate::cascade::model::{InlineValidator, JudgeValidator, Phase, Soundings, ValidatorDef, ValidatorRef};
 use crate::cascade::resolve::resolve_reference;
 use crate::cascade::tree::{join_index, join_key};

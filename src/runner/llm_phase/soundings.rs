@@ -485,7 +485,10 @@ pub fn pick_or_first(env: &PhaseEnv<'_>, phase: &str, reply: &str, count: usize)
 pub fn winner_number(reply: &str, count: usize) -> Option<usize> {
     static NUM: OnceLock<Regex> = OnceLock::new();
     let num = NUM.get_or_init(|| Regex::new(r"\d+").expect("regex"));
-    num.find_iter(reply).filter_map(|m| m.as_str().parse::<usize>().ok()).find(|n| (1..=count).contains(n)).map(|n| n - 1)
+    num.find_iter(reply)
+        .filter_map(|m| m.as_str().parse::<usize>().ok())
+        .find(|n| (1..=count).contains(n))
+        .map(|n| n - 1)
 }
 
 #[cfg(test)]
