@@ -193,19 +193,22 @@ fn check_field(ctx: &Ctx<'_>, field: &Field<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         match (top, second) {
-            ("input", Some(name)) if field.kind == TemplateKind::Validator => {
-                if !VALIDATOR_INPUTS.contains(&name) && reported.insert(format!("input.{name}")) {
-                    out.push(ctx.warning(
-                        "undeclared-input",
-                        &field.path,
-                        format!(
-                            "{} uses `input.{name}`; a validator's input has only {}",
-                            where_(field),
-                            VALIDATOR_INPUTS.join(", ")
-                        ),
-                    ));
-                }
+            ("input", Some(name))
+                if field.kind == TemplateKind::Validator
+                    && !VALIDATOR_INPUTS.contains(&name)
+                    && reported.insert(format!("input.{name}")) =>
+            {
+                out.push(ctx.warning(
+                    "undeclared-input",
+                    &field.path,
+                    format!(
+                        "{} uses `input.{name}`; a validator's input has only {}",
+                        where_(field),
+                        VALIDATOR_INPUTS.join(", ")
+                    ),
+                ));
             }
+            ("input", _) if field.kind == TemplateKind::Validator => {}
             ("input", Some(name))
                 if !ctx.cascade.inputs_schema.contains_key(name) && reported.insert(format!("input.{name}")) =>
             {
