@@ -45,8 +45,8 @@ fn numbered(llm: &FakeLlm) {
     llm.respond_with(move |body| {
         let i = n.fetch_add(1, Ordering::SeqCst);
         let user = last_user(body);
-        if all_text(body).contains("End your reply with a line `Winner:") {
-            return Reply::text("The third is best.\nWinner: 2").with_usage(30, 4, Some(0.0003));
+        if all_text(body).contains("The attempts are numbered 1 to") {
+            return Reply::text("3: the third is best.").with_usage(30, 4, Some(0.0003));
         }
         if user.starts_with("STORE") {
             return Reply::text(format!(

@@ -90,8 +90,8 @@ fn three_soundings_run_in_parallel_and_the_named_winner_continues() {
     let llm = FakeLlm::start();
     llm.respond_with(|body| {
         let text = all_text(body);
-        if text.contains("Winner:") {
-            return Reply::text("Attempt 2 is the most vivid.\nWinner: 2");
+        if text.contains("The attempts are numbered 1 to 3") {
+            return Reply::text("Attempt 3 is the most vivid.");
         }
         let user = last_user(body);
         let n = user.chars().find(|c| c.is_ascii_digit()).unwrap_or('?');
@@ -109,7 +109,7 @@ fn three_soundings_run_in_parallel_and_the_named_winner_continues() {
     assert_eq!(started, 3);
     let evaluated = events.iter().find(|e| e["event"] == "soundings_evaluated").expect("evaluator event");
     assert_eq!(evaluated["winner"], 2);
-    assert!(evaluated["reply"].as_str().unwrap().contains("Winner: 2"));
+    assert!(evaluated["reply"].as_str().unwrap().contains("Attempt 3"));
     let result = events.last().unwrap();
     assert_eq!(result["lineage"][0]["output"], "tagline number 2");
     // Three 1 s attempts in parallel: about one second, not three (plus the `use` phase's 1 s).

@@ -24,7 +24,12 @@ pub enum TemplateKind {
     ForEachRow,
     /// The instructions of an inline `on_error` phase.
     OnError,
+    /// The instructions of a cascade-level LLM validator: its input is `{content, original_input}`.
+    Validator,
 }
+
+/// The input keys a cascade-level LLM validator's instructions may use.
+pub const VALIDATOR_INPUTS: &[&str] = &["content", "original_input"];
 
 impl TemplateKind {
     /// The top-level variables available to this kind of template.
@@ -65,6 +70,7 @@ impl TemplateKind {
             TemplateKind::Inputs => &["input", "state", "outputs", "lineage"],
             TemplateKind::ForEachRow => &["input", "state", "outputs", "lineage", "row", "index", "total"],
             TemplateKind::OnError => &["input", "state", "outputs", "lineage", "error"],
+            TemplateKind::Validator => &["input", "state", "outputs", "lineage", "history"],
         }
     }
 }

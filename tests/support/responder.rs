@@ -29,8 +29,8 @@ pub fn cooperative(body: &Value) -> Reply {
     if system.contains("Rewrite the prompt") {
         return Reply::text(format!("Please do this: {last_user}"));
     }
-    if system.contains("End your reply with a line `Winner:") {
-        return Reply::text("Attempt 0 is the clearest.\nWinner: 0");
+    if system.contains("The attempts are numbered 1 to") {
+        return Reply::text("1 is the clearest.");
     }
     // A schema asked for anywhere in the conversation still applies on later turns.
     if let Some(schema) = msgs.iter().rev().filter(|(r, _)| r == "user").find_map(|(_, c)| schema_in(c)) {

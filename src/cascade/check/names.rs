@@ -2,21 +2,15 @@
 
 use super::{suggest, Ctx};
 use crate::cascade::catalog::{self, ToolStatus};
+use crate::cascade::decode::decode;
 use crate::cascade::diagnostic::Diagnostic;
-use crate::cascade::model::{InlineValidator, Phase, Soundings, ValidatorRef};
+use crate::cascade::model::{InlineValidator, JudgeValidator, Phase, Soundings, ValidatorDef, ValidatorRef};
 use crate::cascade::resolve::resolve_reference;
 use crate::cascade::tree::{join_index, join_key};
 
 pub(super) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     for (name, value) in &ctx.cascade.validators {
-        let p = join_key("validators", name);
-        if serde_json::from_value::<ValidatorRef>(value.clone()).is_err() {
-            out.push(ctx.error(
-                "invalid-value",
-                &p,
-                format!("validator `{name}` must be an inline validator ({{bash: ...}}, {{python: ...}} or {{tool, inputs}}) or a validator name"),
-            ));
-        }
+        cascade_validator(ctx, name, value, out);
     }
     if let Some(s) = &ctx.cascade.soundings {
         soundings_validators(ctx, s, "soundings", out);
@@ -29,6 +23,31 @@ pub(super) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         }
         validators(ctx, phase, &path, out);
         references(ctx, phase, &path, out);
+    }
+}
+
+/// A cascade-level `validators` entry: an LLM judge `{instructions, model, max_turns}`, or
+/// another validator (a name or an inline form) that must itself resolve.
+fn cascade_validator(ctx: &Ctx<'_>, name: &str, value: &serde_json::Value, out: &mut Vec<Diagnostic>) {
+    let p = join_key("validators", name);
+    if ValidatorDef::is_judge(value) {
+        // Located errors and unknown-key warnings, like the rest of the file.
+        decode::<JudgeValidator>(value, &p, &ctx.loaded.spans, out);
+        return;
+    }
+    match serde_json::from_value::<ValidatorRef>(value.clone()) {
+        // A name refers to another validator; it must not be this one.
+        Ok(ValidatorRef::Name(other)) if other == name => out.push(ctx.error(
+            "invalid-value",
+            &p,
+            format!("validator `{name}` refers to itself"),
+        )),
+        Ok(v) => validator(ctx, &v, &p, out),
+        Err(_) => out.push(ctx.error(
+            "invalid-value",
+            &p,
+            format!("validator `{name}` must be an LLM judge ({{instructions, model, max_turns}}), an inline validator ({{bash: ...}}, {{python: ...}} or {{tool, inputs}}) or a validator name"),
+        )),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::cascade::diagnostic::Diagnostic;
 use crate::cascade::model::{Callouts, Factor, HumanInput, OnError, Phase, Soundings};
-use crate::cascade::template::{analyze, TemplateKind};
+use crate::cascade::template::{analyze, TemplateKind, VALIDATOR_INPUTS};
 use crate::cascade::tree::{join_index, join_key};
 use serde_json::Value;
 
@@ -23,6 +23,12 @@ pub(super) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
 
 fn fields<'a>(ctx: &Ctx<'a>) -> Vec<Field<'a>> {
     let mut all = Vec::new();
+    for (name, v) in &ctx.cascade.validators {
+        if let Some(Value::String(t)) = v.get("instructions") {
+            let path = join_key(&join_key("validators", name), "instructions");
+            all.push(Field { path, text: t, kind: TemplateKind::Validator, phase: None });
+        }
+    }
     if let Some(s) = &ctx.cascade.soundings {
         soundings_fields(s, "soundings", None, &mut all);
     }
@@ -187,6 +193,22 @@ fn check_field(ctx: &Ctx<'_>, field: &Field<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         match (top, second) {
+            ("input", Some(name))
+                if field.kind == TemplateKind::Validator
+                    && !VALIDATOR_INPUTS.contains(&name)
+                    && reported.insert(format!("input.{name}")) =>
+            {
+                out.push(ctx.warning(
+                    "undeclared-input",
+                    &field.path,
+                    format!(
+                        "{} uses `input.{name}`; a validator's input has only {}",
+                        where_(field),
+                        VALIDATOR_INPUTS.join(", ")
+                    ),
+                ));
+            }
+            ("input", _) if field.kind == TemplateKind::Validator => {}
             ("input", Some(name))
                 if !ctx.cascade.inputs_schema.contains_key(name) && reported.insert(format!("input.{name}")) =>
             {

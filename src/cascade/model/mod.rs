@@ -20,7 +20,7 @@ pub use human::{
 pub use phase::{Handoff, Phase, PhaseKind, Tackle};
 pub use rules::{Rules, TokenBudget, TokenBudgetStrategy, Ward, WardMode, Wards};
 pub use soundings::{Factor, ModelChoice, Models, MutationMode, Reforge, Soundings, SoundingsMode, Threshold};
-pub use validator::{InlineValidator, ValidatorRef};
+pub use validator::{InlineValidator, JudgeValidator, ValidatorDef, ValidatorRef};
 
 use crate::cascade::lax;
 use serde::Deserialize;
@@ -44,7 +44,9 @@ pub struct Cascade {
     pub soundings: Option<Soundings>,
     #[serde(default)]
     pub token_budget: Option<TokenBudget>,
-    /// Named validators usable by `loop_until`, wards and soundings.
+    /// Named validators usable by `loop_until`, wards and soundings: LLM judges or other
+    /// validators under a name (decode one with [`ValidatorDef::from_value`]; kept raw so a
+    /// malformed entry is a `check` diagnostic, not a failed load).
     #[serde(default)]
     pub validators: Map<String, Value>,
     #[serde(default)]
@@ -68,6 +70,11 @@ impl Cascade {
     /// The phase with this name.
     pub fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)
+    }
+
+    /// The cascade-level `validators` entry with this name, decoded.
+    pub fn validator_def(&self, name: &str) -> Option<Result<ValidatorDef, String>> {
+        self.validators.get(name).map(ValidatorDef::from_value)
     }
 
     /// Index of the phase with this name.

@@ -1,5 +1,8 @@
-//! Validators: a name, or an inline object.
+//! Validators: a name, or an inline object; and the cascade-level `validators` entries,
+//! which are LLM judges defined in place (`{instructions, model, max_turns}`) or another
+//! validator under a new name.
 
+use crate::cascade::lax;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -24,6 +27,53 @@ pub enum InlineValidator {
     JavaScript(String),
     /// `{tool, inputs}`: a registered tool whose result is the verdict.
     Tool { tool: String, inputs: Map<String, Value> },
+}
+
+/// A cascade-level `validators` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValidatorDef {
+    /// `{instructions, model, max_turns}`: an LLM judge (compat).
+    Judge(JudgeValidator),
+    /// A validator name or an inline form, under this entry's name.
+    Ref(ValidatorRef),
+}
+
+/// An LLM judge declared at cascade level. It runs as a one-phase cascade whose input is
+/// `{content, original_input}`; its last reply is read as the verdict `{valid, reason}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct JudgeValidator {
+    /// Template; `{{ input.content }}` is the text to judge.
+    pub instructions: String,
+    /// Model override (default: the run's default model).
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default, deserialize_with = "lax::opt_count")]
+    pub max_turns: Option<u32>,
+    /// Human text (the original's editor shows it).
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl JudgeValidator {
+    pub fn max_turns(&self) -> u32 {
+        self.max_turns.unwrap_or(1).max(1)
+    }
+}
+
+impl ValidatorDef {
+    /// Whether a `validators` entry is written as an LLM judge (an object with `instructions`).
+    pub fn is_judge(value: &Value) -> bool {
+        value.as_object().is_some_and(|o| o.contains_key("instructions"))
+    }
+
+    /// Decode a `validators` entry.
+    pub fn from_value(value: &Value) -> Result<ValidatorDef, String> {
+        if Self::is_judge(value) {
+            serde_json::from_value(value.clone()).map(ValidatorDef::Judge).map_err(|e| e.to_string())
+        } else {
+            serde_json::from_value(value.clone()).map(ValidatorDef::Ref).map_err(|e| e.to_string())
+        }
+    }
 }
 
 impl ValidatorRef {

@@ -22,7 +22,10 @@ pub struct Variant {
     pub sounding: SoundingVars,
     /// Use this model instead of the phase's.
     pub model: Option<String>,
-    /// Text appended to the rendered instructions (an `augment`/`approach`/custom mutation).
+    /// Text put before the rendered instructions (an `augment` mutation).
+    pub prepend: Option<String>,
+    /// Text appended to the rendered instructions (an `approach` mutation under its heading,
+    /// a reforge round's honing prompt).
     pub append: Option<String>,
     /// Instructions that replace the rendered ones (a `rewrite` mutation).
     pub replace: Option<String>,
@@ -82,6 +85,9 @@ pub async fn run_variant(
         None => templating::render(phase.instructions.as_deref().unwrap_or_default(), &vars)
             .map_err(|e| RunError::phase(&phase.name, format!("rendering instructions: {e}")))?,
     };
+    if let Some(before) = &variant.prepend {
+        instructions = format!("{before}\n\n{instructions}");
+    }
     if let Some(extra) = &variant.append {
         instructions = format!("{instructions}\n\n{extra}");
     }

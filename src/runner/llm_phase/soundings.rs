@@ -1,6 +1,14 @@
-//! Soundings: N copies of a phase in parallel (copy 0 unmodified, the others mutated), an
-//! evaluator naming the winner by number (or an aggregator merging them), optional
-//! `reforge` rounds refining the winner. The winner's conversation, state and output go on.
+//! Soundings (cascade-format.md, "Soundings"): N copies of a phase in parallel (copy 0
+//! unmodified, the others mutated), an evaluator naming the winner by number (or an
+//! aggregator merging them), optional `reforge` rounds refining the winner. The winner's
+//! conversation, state and output go on.
+//!
+//! Mutations are placed as the original places them: an `augment` text goes before the
+//! task, an `approach` text after it under an `## Approach` heading, and `rewrite` (the
+//! default) asks the model, in a separate call per attempt, to rewrite the task, which the
+//! rewrite then replaces. Custom `mutations` take the place of the built-in texts for the
+//! mode (for `rewrite` they say how to rewrite). The evaluator sees the attempts as
+//! `## Attempt 1` … `## Attempt N`; the first number from 1 to N in its reply wins.
 
 use super::phase::{self, Variant};
 use crate::cascade::model::{Factor, MutationMode, Phase, Soundings, SoundingsMode};
@@ -17,18 +25,37 @@ use regex::Regex;
 use serde_json::Value;
 use std::sync::OnceLock;
 
+/// `augment`: put before the task.
 const AUGMENTS: &[&str] = &[
-    "Think step by step before you answer.",
-    "Be concise: keep only what matters.",
-    "Be thorough: cover edge cases and details others would miss.",
-    "Start with the most important point.",
+    "Before you answer, note every constraint the task sets and keep to each one.",
+    "Work through the problem in small, explicit steps, then give the result.",
+    "Aim for an answer a demanding expert reviewer would accept without changes.",
+    "Keep the answer tight: say what matters and leave out the filler.",
+    "Check the edge cases and unusual inputs before you settle on an answer.",
+    "Open with what the reader needs most, then add the rest.",
 ];
 
+/// `approach`: put after the task, under [`APPROACH_HEADING`].
 const APPROACHES: &[&str] = &[
-    "Approach this from first principles.",
-    "Approach this by working backwards from the ideal result.",
-    "Approach this through a concrete example first, then generalise.",
-    "Approach this as a sceptical expert looking for weaknesses.",
+    "Reason from first principles: question the usual assumptions and build the answer up from the basics.",
+    "Work backwards: picture the ideal result, then find the steps that lead to it.",
+    "Begin with one concrete example, then generalise from it.",
+    "Take the sceptic's view: look for the weak points and answer each of them.",
+    "Sketch two or three different ways to do it, then commit to the strongest.",
+    "Think first about what could go wrong, and shape the answer to avoid it.",
+];
+
+/// The heading an `approach` mutation is placed under.
+pub const APPROACH_HEADING: &str = "## Approach";
+
+/// `rewrite`: how the model is asked to rewrite the task, one per mutated attempt.
+const REWRITES: &[&str] = &[
+    "Make it more specific and detailed.",
+    "Phrase it so that it asks for step-by-step reasoning.",
+    "Phrase it around concrete examples.",
+    "Make it shorter and more direct.",
+    "Phrase it for a reader who is an expert in the field.",
+    "Reorder it so that the most important requirement comes first.",
 ];
 
 /// An attempt's outcome with the state it ended in, or why it failed.
@@ -57,12 +84,12 @@ pub async fn run(
         v.sounding = SoundingVars { index: i, factor, active: true };
         v.model = models.as_ref().and_then(|m| m.get(i as usize).cloned());
         if i > 0 && s.mutate {
-            v.append = mutation(s, i);
+            place_mutation(&mut v, s.mutation_mode, mutation_text(s, s.mutation_mode, i));
         }
         variants.push(v);
     }
-    if s.mutate && s.mutations.is_empty() && s.mutation_mode == MutationMode::Rewrite {
-        rewrite(env, phase, state, &mut variants).await?;
+    if s.mutate && s.mutation_mode == MutationMode::Rewrite {
+        rewrite(env, phase, s, state, &mut variants).await?;
     }
     let snapshot = state.clone();
     let attempts = run_attempts(env, phase, s, &snapshot, state, variants).await?;
@@ -94,7 +121,12 @@ pub async fn run(
                 v.sounding = SoundingVars { index: i, factor: per_step, active: true };
                 v.append = Some(refine.clone());
                 if i > 0 && reforge.mutate.unwrap_or(s.mutate) {
-                    v.append = Some(format!("{refine}\n\n{}", mutation(s, i).unwrap_or_default()));
+                    // No rewrite calls in reforge rounds: a rewrite mode augments instead.
+                    let mode = match s.mutation_mode {
+                        MutationMode::Rewrite => MutationMode::Augment,
+                        m => m,
+                    };
+                    place_mutation(&mut v, mode, mutation_text(s, mode, i));
                 }
                 variants.push(v);
             }
@@ -163,25 +195,48 @@ fn assign_models(s: &Soundings, factor: u32) -> Option<Vec<String>> {
     )
 }
 
-fn mutation(s: &Soundings, i: u32) -> Option<String> {
-    let k = (i - 1) as usize;
-    if !s.mutations.is_empty() {
-        return Some(s.mutations[k % s.mutations.len()].clone());
+/// Attempt `i`'s (1..) mutation text for `mode`: the custom `mutations` in turn when the
+/// mode is the cascade's own, else the built-in texts.
+fn mutation_text(s: &Soundings, mode: MutationMode, i: u32) -> String {
+    let k = i.saturating_sub(1) as usize;
+    if !s.mutations.is_empty() && mode == s.mutation_mode {
+        return s.mutations[k % s.mutations.len()].clone();
     }
-    Some(match s.mutation_mode {
-        MutationMode::Augment => AUGMENTS[k % AUGMENTS.len()].to_string(),
-        MutationMode::Approach => APPROACHES[k % APPROACHES.len()].to_string(),
-        // Replaced by an LLM rewrite of the whole prompt in `rewrite`; this is the fallback
-        // used by reforge rounds.
-        MutationMode::Rewrite => AUGMENTS[k % AUGMENTS.len()].to_string(),
-    })
+    let list = match mode {
+        MutationMode::Augment => AUGMENTS,
+        MutationMode::Approach => APPROACHES,
+        MutationMode::Rewrite => REWRITES,
+    };
+    list[k % list.len()].to_string()
 }
 
-/// `mutation_mode: rewrite`: an LLM rewrites the rendered instructions for every mutated
-/// attempt (concurrently), and the rewrite replaces them.
+/// Put a mutation where the original puts it: `augment` before the task, `approach` after it
+/// under its heading; a `rewrite` text is kept for [`rewrite`] to hand to the model.
+fn place_mutation(v: &mut Variant, mode: MutationMode, text: String) {
+    match mode {
+        MutationMode::Augment | MutationMode::Rewrite => v.prepend = Some(text),
+        MutationMode::Approach => {
+            let section = format!("{APPROACH_HEADING}\n\n{text}");
+            v.append = Some(match v.append.take() {
+                Some(before) => format!("{before}\n\n{section}"),
+                None => section,
+            });
+        }
+    }
+}
+
+/// What an attempt was changed by, for its `sounding_started` event.
+fn mutation_label(v: &Variant) -> Option<String> {
+    v.replace.clone().or_else(|| v.prepend.clone()).or_else(|| v.append.clone())
+}
+
+/// `mutation_mode: rewrite`: for every mutated attempt (concurrently), a separate model call
+/// rewrites the rendered instructions as its rewrite text says, and the rewrite replaces
+/// them. An empty rewrite leaves the attempt unmodified.
 async fn rewrite(
     env: &PhaseEnv<'_>,
     phase: &Phase,
+    s: &Soundings,
     state: &mut RunState,
     variants: &mut [Variant],
 ) -> Result<(), RunError> {
@@ -192,12 +247,13 @@ async fn rewrite(
         let model = model.clone();
         let mut vars = templating::base(&snapshot, v.sounding);
         vars.extend(v.vars.clone());
+        let how = v.prepend.clone().unwrap_or_else(|| mutation_text(s, MutationMode::Rewrite, i as u32));
         async move {
             let text = templating::render(phase.instructions.as_deref().unwrap_or_default(), &vars)
                 .map_err(|e| RunError::phase(&phase.name, format!("rendering instructions: {e}")))?;
             let messages = [
                 Message::system(format!(
-                    "Rewrite the prompt you are given so that it asks for exactly the same result in different words (variation {i}). Keep every requirement, name and number. Reply with the rewritten prompt only."
+                    "Rewrite the prompt you are given. {how} It must still ask for the same result: keep every requirement, name and number. Reply with the rewritten prompt only."
                 )),
                 Message::user(text),
             ];
@@ -211,9 +267,9 @@ async fn rewrite(
         state.tokens_in += st.tokens_in.saturating_sub(snapshot.tokens_in);
         state.tokens_out += st.tokens_out.saturating_sub(snapshot.tokens_out);
         state.cost += (st.cost - snapshot.cost).max(0.0);
+        variants[i].prepend = None;
         if !text.trim().is_empty() {
-            variants[i].replace = Some(text);
-            variants[i].append = None;
+            variants[i].replace = Some(text.trim().to_string());
         }
     }
     Ok(())
@@ -238,7 +294,7 @@ async fn run_attempts(
                     index: i as u32,
                     factor,
                     model: v.model.clone(),
-                    mutation: v.append.clone(),
+                    mutation: mutation_label(&v),
                 });
                 let r = phase::run_variant(env, phase, &mut st, &v).await;
                 env.emitter.emit(RunEvent::SoundingFinished {
@@ -310,12 +366,7 @@ async fn choose(
         }
     }
     let model = env.model_for(phase);
-    let listing: String = candidates
-        .iter()
-        .enumerate()
-        .map(|(n, &k)| format!("Attempt {n}:\n{}\n", attempts[k].outcome.output))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let listing = listing(candidates.iter().map(|&k| attempts[k].outcome.output.as_str()));
     let caller = Caller { phase: &phase.name, sounding_index: None };
     if s.mode == SoundingsMode::Aggregate {
         let instructions = s
@@ -359,15 +410,9 @@ async fn choose(
     let vars = templating::base(state, SoundingVars::default());
     let instructions = templating::render(instructions, &vars)
         .map_err(|e| RunError::phase(&phase.name, format!("rendering evaluator_instructions: {e}")))?;
-    let messages = [
-        Message::system(format!(
-            "{instructions}\n\nThe attempts are numbered from 0 to {}. End your reply with a line `Winner: <number>`.",
-            candidates.len() - 1
-        )),
-        Message::user(listing),
-    ];
+    let messages = evaluator_messages(&instructions, listing, candidates.len());
     let resp = llm_call::call(env.runner, env.emitter, state, caller, &model, &messages, &[]).await?;
-    let pick = winner_number(&resp.content, candidates.len()).unwrap_or(0);
+    let pick = pick_or_first(env, &phase.name, &resp.content, candidates.len());
     let a = &attempts[candidates[pick]];
     env.emitter.emit(RunEvent::SoundingsEvaluated {
         phase: phase.name.clone(),
@@ -402,32 +447,78 @@ fn absorb_usage(winner: &mut RunState, totals: &RunState) {
     winner.cost = totals.cost;
 }
 
-/// The winner's number in an evaluator reply: `Winner: N` (or similar), else the last
-/// number in range.
+/// The attempts as an evaluator or aggregator sees them: `## Attempt 1` … `## Attempt N`.
+pub fn listing<'a>(outputs: impl IntoIterator<Item = &'a str>) -> String {
+    outputs
+        .into_iter()
+        .enumerate()
+        .map(|(n, out)| format!("## Attempt {}\n\n{}", n + 1, out.trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The evaluator's request: its instructions and how to answer, then the listing.
+pub fn evaluator_messages(instructions: &str, listing: String, count: usize) -> [Message; 2] {
+    [
+        Message::system(format!(
+            "{instructions}\n\nThe attempts are numbered 1 to {count}. Start your reply with the number of the best attempt, then say briefly why."
+        )),
+        Message::user(listing),
+    ]
+}
+
+/// The winner's index (0-based) from an evaluator reply, or the first attempt with a
+/// warning when the reply names none in range.
+pub fn pick_or_first(env: &PhaseEnv<'_>, phase: &str, reply: &str, count: usize) -> usize {
+    winner_number(reply, count).unwrap_or_else(|| {
+        env.emitter.emit(RunEvent::Warning {
+            phase: Some(phase.to_string()),
+            message: format!("the evaluator named no attempt from 1 to {count}; attempt 1 wins"),
+        });
+        0
+    })
+}
+
+/// The winner in an evaluator reply, as an index (0-based): the first number in the reply
+/// from 1 to `count` (attempts are numbered from 1, as in the original); numbers out of
+/// range are skipped.
 pub fn winner_number(reply: &str, count: usize) -> Option<usize> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?i)(?:winner|best|choose|chose|pick|select(?:ed)?)\W{0,20}?(?:attempt|index|number|#)?\s*#?(\d+)")
-            .expect("regex")
-    });
-    if let Some(n) = re.captures_iter(reply).filter_map(|c| c[1].parse::<usize>().ok()).filter(|n| *n < count).last() {
-        return Some(n);
-    }
     static NUM: OnceLock<Regex> = OnceLock::new();
-    let num = NUM.get_or_init(|| Regex::new(r"\b(\d+)\b").expect("regex"));
-    num.captures_iter(reply).filter_map(|c| c[1].parse::<usize>().ok()).filter(|n| *n < count).last()
+    let num = NUM.get_or_init(|| Regex::new(r"\d+").expect("regex"));
+    num.find_iter(reply)
+        .filter_map(|m| m.as_str().parse::<usize>().ok())
+        .find(|n| (1..=count).contains(n))
+        .map(|n| n - 1)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::winner_number;
+    use super::*;
 
     #[test]
-    fn parses_winners() {
-        assert_eq!(winner_number("Attempt 2 is clearest.\nWinner: 1", 3), Some(1));
-        assert_eq!(winner_number("I pick attempt #2", 3), Some(2));
-        assert_eq!(winner_number("The best is 0.", 3), Some(0));
+    fn the_first_number_in_range_wins() {
+        assert_eq!(winner_number("2", 3), Some(1));
+        assert_eq!(winner_number("Attempt 3 is best, better than 1", 3), Some(2));
+        assert_eq!(winner_number("Attempt 7 would be nice, but 0 is not an attempt; 2 wins", 3), Some(1));
+        assert_eq!(winner_number("Attempt #1.", 3), Some(0));
         assert_eq!(winner_number("none", 3), None);
         assert_eq!(winner_number("Winner: 7", 3), None);
+        assert_eq!(winner_number("12", 3), None, "a number is read whole, not digit by digit");
+    }
+
+    #[test]
+    fn attempts_are_listed_from_one() {
+        assert_eq!(listing(["a", "b\n"]), "## Attempt 1\n\na\n\n## Attempt 2\n\nb");
+    }
+
+    #[test]
+    fn mutations_are_placed_by_mode() {
+        let mut v = Variant::default();
+        place_mutation(&mut v, MutationMode::Augment, "A".into());
+        assert_eq!((v.prepend.as_deref(), v.append.as_deref()), (Some("A"), None));
+        let mut v = Variant { append: Some("refine".into()), ..Variant::default() };
+        place_mutation(&mut v, MutationMode::Approach, "B".into());
+        assert_eq!(v.append.as_deref(), Some("refine\n\n## Approach\n\nB"));
+        assert!(v.prepend.is_none());
     }
 }

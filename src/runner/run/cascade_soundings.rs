@@ -1,16 +1,15 @@
 //! Cascade-level soundings: run the whole cascade N times in parallel, let an evaluator
-//! pick the best final output, optionally refine it in `reforge` rounds (each round's
+//! pick the best final output (listed and numbered from 1 as for phase soundings), optionally refine it in `reforge` rounds (each round's
 //! input carries `_refinement_context`). The winner's state becomes the session's.
 
 use super::run_loop;
 use crate::cascade::model::{Factor, Soundings};
-use crate::llm::Message;
 use crate::runner::children::sub_cascades;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunResult};
 use crate::runner::llm_call::{self, Caller};
-use crate::runner::llm_phase::soundings::winner_number;
+use crate::runner::llm_phase::soundings;
 use crate::runner::phase_env::PhaseEnv;
 use crate::runner::resolve_tool_path;
 use crate::runner::state::RunState;
@@ -152,16 +151,10 @@ async fn pick(
     if candidates.len() == 1 {
         return Ok(candidates.remove(0));
     }
-    let listing: Vec<String> =
-        candidates.iter().enumerate().map(|(n, c)| format!("Attempt {n}:\n{}\n", c.last_output())).collect();
+    let outputs: Vec<String> = candidates.iter().map(RunState::last_output).collect();
+    let listing = soundings::listing(outputs.iter().map(String::as_str));
     let instructions = s.evaluator_instructions.as_deref().unwrap_or("Pick the best attempt.");
-    let messages = [
-        Message::system(format!(
-            "{instructions}\n\nThe attempts are numbered from 0 to {}. End your reply with a line `Winner: <number>`.",
-            candidates.len() - 1
-        )),
-        Message::user(listing.join("\n")),
-    ];
+    let messages = soundings::evaluator_messages(instructions, listing, candidates.len());
     let model = env.runner.opts.default_model.clone();
     let resp = llm_call::call(
         env.runner,
@@ -173,7 +166,7 @@ async fn pick(
         &[],
     )
     .await?;
-    let n = winner_number(&resp.content, candidates.len()).unwrap_or(0);
+    let n = soundings::pick_or_first(env, PHASE, &resp.content, candidates.len());
     env.emitter.emit(RunEvent::SoundingsEvaluated {
         phase: PHASE.into(),
         winner: Some(n as u32),

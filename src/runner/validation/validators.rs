@@ -1,14 +1,16 @@
 //! Validators: resolve a [`ValidatorRef`] and run it on some content. Every validator
 //! returns a [`Verdict`] `{valid, reason}`.
 //!
-//! Names resolve to a cascade-level `validators` entry, a built-in, or a cascade with that
-//! `cascade_id` on the tool path, in that order.
+//! Names resolve to a cascade-level `validators` entry (an LLM judge, see [`super::judges`],
+//! or another validator under a name), a built-in, or a cascade with that `cascade_id` on
+//! the tool path, in that order.
 
 use super::builtins;
+use super::judges;
 use super::scripts;
 use crate::cascade::catalog;
 use crate::cascade::load_file;
-use crate::cascade::model::{InlineValidator, ValidatorRef};
+use crate::cascade::model::{InlineValidator, ValidatorDef, ValidatorRef};
 use crate::runner::children;
 use crate::runner::emitter::Emitter;
 use crate::runner::event::{RunEvent, RunStatus};
@@ -87,9 +89,10 @@ async fn run(
     }
     match v {
         ValidatorRef::Name(name) => {
-            if let Some(def) = env.def.cascade.validators.get(name) {
-                return match serde_json::from_value::<ValidatorRef>(def.clone()) {
-                    Ok(inner) => Box::pin(run(env, &inner, content, state, phase, depth + 1)).await,
+            if let Some(def) = env.def.cascade.validator_def(name) {
+                return match def {
+                    Ok(ValidatorDef::Judge(judge)) => judges::run(env, name, &judge, content, state, phase).await,
+                    Ok(ValidatorDef::Ref(inner)) => Box::pin(run(env, &inner, content, state, phase, depth + 1)).await,
                     Err(e) => Verdict::fail(format!("validator `{name}` is malformed: {e}")),
                 };
             }
