@@ -1,8 +1,9 @@
 //! Validators: a name, or an inline object.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::fmt;
 
 /// A validator reference as written in `loop_until`, a ward, or a soundings `validator`.
@@ -32,6 +33,38 @@ impl ValidatorRef {
             ValidatorRef::Name(n) => Some(n),
             ValidatorRef::Inline(_) => None,
         }
+    }
+}
+
+impl JsonSchema for ValidatorRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ValidatorRef".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let string = json!({ "type": "string" });
+        let inline = json!({
+            "type": "object",
+            "description": "An inline validator: exactly one of bash, python, javascript (js) or tool",
+            "properties": {
+                "bash": { "type": "string", "description": "A script; the content is in $CONTENT, it prints the verdict JSON" },
+                "python": string,
+                "javascript": string,
+                "js": string,
+                "tool": { "type": "string", "description": "A registered tool whose result is the verdict" },
+                "inputs": { "type": "object" }
+            },
+            "additionalProperties": false,
+            "oneOf": [
+                { "required": ["bash"] },
+                { "required": ["python"] },
+                { "anyOf": [{ "required": ["javascript"] }, { "required": ["js"] }] },
+                { "required": ["tool"] }
+            ]
+        });
+        schemars::json_schema!({
+            "description": "A validator: a name (cascade `validators`, a built-in, or a cascade on the tool path), or inline",
+            "anyOf": [string, inline]
+        })
     }
 }
 
