@@ -74,19 +74,19 @@ cascade_id: long
 description: every long form
 inputs_schema: { topic: The topic }
 validators:
-  nonempty: { instructions: "Is it empty?" }
+  nonempty: { bash: "test -n \"$CONTENT\"" }
 token_budget: { max_total: 9000, strategy: prune_oldest, warning_threshold: "0.8" }
 phases:
   - name: draft
     instructions: "Write about {{ input.topic }}"
     model: some/model
-    tackle: [smart_search, manifest]
+    tackle: [read_file, manifest]
     context: { from: [all, { phase: other, include: [output, winner], as_role: system }], include_input: yes }
     handoffs: [review, { target: done, description: when finished }]
     rules: { max_turns: "3", max_attempts: 2, loop_until: nonempty, loop_until_silent: on }
     wards:
       pre: [{ validator: { bash: "test -n \"$CONTENT\"" }, mode: blocking }]
-      post: [{ validator: { tool: check_it, inputs: { strict: true } }, mode: retry, max_attempts: 2 }]
+      post: [{ validator: { tool: file_exists, inputs: { strict: true } }, mode: retry, max_attempts: 2 }]
     soundings:
       factor: "{{ input.n }}"
       mode: aggregate

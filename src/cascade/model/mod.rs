@@ -47,6 +47,7 @@ pub struct Cascade {
     pub token_budget: Option<TokenBudget>,
     /// Named validators usable by `loop_until`, wards and soundings.
     #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, ValidatorRef>")]
     pub validators: Map<String, Value>,
     #[serde(default)]
     pub memory: Option<Value>,
