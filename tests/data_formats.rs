@@ -178,7 +178,10 @@ fn check_prints_one_json_object_per_diagnostic() {
     let lines = ndjson(&out.stdout);
     assert!(lines.iter().all(|d| d["file"] == "bad.yaml"), "a clean file prints nothing: {}", out.stdout);
     let warning = lines.iter().find(|d| d["severity"] == "warning").expect("the unknown key");
-    assert_eq!((&warning["code"], warning["line"].as_u64(), warning["column"].as_u64()), (&"unknown-key".into(), Some(5), Some(5)));
+    assert_eq!(
+        (&warning["code"], warning["line"].as_u64(), warning["column"].as_u64()),
+        (&"unknown-key".into(), Some(5), Some(5))
+    );
     assert!(warning["message"].as_str().unwrap().contains("colour"), "{warning}");
     let error = lines.iter().find(|d| d["severity"] == "error").expect("the wrong type");
     assert_eq!((&error["code"], error["line"].as_u64()), (&"invalid-value".into(), Some(7)), "{error}");

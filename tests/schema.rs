@@ -111,7 +111,10 @@ phases:
     candidates: { factor: 3, models: [a, b] }
 "#,
     ),
-    ("cells and an unknown key", "cascade_id: c\nmade_by: me\ncells:\n  - name: a\n    tool: python:x.y\n    colour: blue\n"),
+    (
+        "cells and an unknown key",
+        "cascade_id: c\nmade_by: me\ncells:\n  - name: a\n    tool: python:x.y\n    colour: blue\n",
+    ),
 ];
 
 /// Cascades the loader refuses because a value has the wrong shape.
@@ -159,4 +162,14 @@ fn the_schema_describes_keys_for_editors() {
         .or_else(|| mode["enum"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()))
         .unwrap_or_default();
     assert_eq!(modes, ["blocking", "retry", "advisory"], "{mode}");
+}
+
+#[test]
+fn the_command_prints_the_published_file_and_needs_no_configuration() {
+    let mut sb = Sandbox::new();
+    sb.set("WINDLASS_CLICKHOUSE_PORT", "not a port");
+    let out = sb.run(&["schema"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let published = Path::new(env!("CARGO_MANIFEST_DIR")).join(windlass::cascade::schema::PUBLISHED_PATH);
+    assert_eq!(out.stdout, std::fs::read_to_string(published).expect("the published schema"));
 }

@@ -53,7 +53,8 @@ pub fn cascade_schema() -> Value {
 
     // The head first, for people reading the file: `$schema`, `title`, `description`.
     let head = ["$schema", "title", "description"];
-    let mut ordered: Map<String, Value> = head.iter().filter_map(|k| top.remove(*k).map(|v| (k.to_string(), v))).collect();
+    let mut ordered: Map<String, Value> =
+        head.iter().filter_map(|k| top.remove(*k).map(|v| (k.to_string(), v))).collect();
     ordered.append(top);
     *top = ordered;
 

@@ -43,9 +43,8 @@ impl OrphansArgs {
                     claim::mark_orphaned(&*store, row, now).await?;
                 }
                 let record = orphans::record(row, now);
-                records.push(
-                    serde_json::to_value(&record).map_err(|source| Error::Json { what: "an orphan", source })?,
-                );
+                records
+                    .push(serde_json::to_value(&record).map_err(|source| Error::Json { what: "an orphan", source })?);
                 cells.push(vec![
                     row.session_id.to_string(),
                     row.cascade_id.clone(),

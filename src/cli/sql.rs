@@ -45,9 +45,8 @@ impl SqlArgs {
             let q = self.query.clone();
             async move { store.query(&q).await }
         })?;
-        let cells = || -> Vec<Vec<String>> {
-            result.rows.iter().map(|r| r.iter().map(table::cell).collect()).collect()
-        };
+        let cells =
+            || -> Vec<Vec<String>> { result.rows.iter().map(|r| r.iter().map(table::cell).collect()).collect() };
         let text = match self.format {
             SqlFormat::Table => table::render(&result.columns, &cells(), 80),
             SqlFormat::Csv => table::csv(&result.columns, &cells()),

@@ -97,7 +97,14 @@ pub struct Removal {
 
 impl Removal {
     /// `doomed` with what it left behind; `removed` says whether it is gone already.
-    pub fn new(doomed: &Doomed, folder: Option<&Path>, folder_bytes: u64, spool_bytes: u64, rows: bool, removed: bool) -> Self {
+    pub fn new(
+        doomed: &Doomed,
+        folder: Option<&Path>,
+        folder_bytes: u64,
+        spool_bytes: u64,
+        rows: bool,
+        removed: bool,
+    ) -> Self {
         Removal {
             session_id: doomed.session_id.clone(),
             status: doomed.status,
@@ -232,7 +239,11 @@ mod tests {
         assert_eq!(json["reason"], json!({"kind": "finished", "ago_seconds": 90.0}));
         assert_eq!((json["status"].as_str(), json["folder"].as_str()), (Some("completed"), Some("/d/s1")));
         assert_eq!((json["bytes"].as_u64(), json["removed"].as_bool()), (Some(120), Some(false)));
-        let child = Doomed { session_id: SessionId::new("s1-c"), status: None, reason: Reason::ChildOf { parent: "s1".into() } };
+        let child = Doomed {
+            session_id: SessionId::new("s1-c"),
+            status: None,
+            reason: Reason::ChildOf { parent: "s1".into() },
+        };
         let json = serde_json::to_value(Removal::new(&child, None, 0, 0, false, false)).unwrap();
         assert_eq!((&json["reason"], &json["status"]), (&json!({"kind": "child_of", "parent": "s1"}), &Value::Null));
     }

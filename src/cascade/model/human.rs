@@ -2,8 +2,8 @@
 //! `output_extraction`.
 
 use crate::cascade::lax;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;

@@ -2,8 +2,8 @@
 
 use super::ValidatorRef;
 use crate::cascade::lax;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;

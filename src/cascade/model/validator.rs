@@ -1,7 +1,7 @@
 //! Validators: a name, or an inline object.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::fmt;
