@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run a read-only SQL query on the store')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the cascade format, for editors and other tools')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -157,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;orphans' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the orphans: a table, or every field of each (its status when found as `was`); `--resume` progress goes to stderr either way')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Claim each orphan and resume it in this process')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -209,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
         }
         'windlass;cleanup' {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only sessions that finished at least this long ago, e.g. 12h or 30d')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print the plan: a table, or per session its reason, folder, bytes and whether it was removed (false with --dry-run)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be removed, and remove nothing')
             [CompletionResult]::new('--logs', '--logs', [CompletionResultType]::ParameterName, 'Also delete the sessions'' rows from the store (logs, state, checkpoints, signals)')
@@ -241,6 +244,15 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'windlass;schema' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'windlass;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -264,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run a read-only SQL query on the store')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the cascade format, for editors and other tools')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -309,6 +322,9 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;help;sql' {
+            break
+        }
+        'windlass;help;schema' {
             break
         }
         'windlass;help;completions' {

@@ -43,6 +43,9 @@ _windlass() {
             windlass,run)
                 cmd="windlass__subcmd__run"
                 ;;
+            windlass,schema)
+                cmd="windlass__subcmd__schema"
+                ;;
             windlass,serve)
                 cmd="windlass__subcmd__serve"
                 ;;
@@ -88,6 +91,9 @@ _windlass() {
             windlass__subcmd__help,run)
                 cmd="windlass__subcmd__help__subcmd__run"
                 ;;
+            windlass__subcmd__help,schema)
+                cmd="windlass__subcmd__help__subcmd__schema"
+                ;;
             windlass__subcmd__help,serve)
                 cmd="windlass__subcmd__help__subcmd__serve"
                 ;;
@@ -128,7 +134,7 @@ _windlass() {
 
     case "${cmd}" in
         windlass)
-            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help"
+            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +181,7 @@ _windlass() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -190,7 +196,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__cleanup)
-            opts="-q -h --older-than --dry-run --logs --include-orphans --color --quiet --no-progress --help"
+            opts="-q -h --older-than --dry-run --logs --include-orphans --format --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +204,10 @@ _windlass() {
             case "${prev}" in
                 --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -230,7 +240,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__help)
-            opts="run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help"
+            opts="run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +379,20 @@ _windlass() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        windlass__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         windlass__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -490,12 +514,16 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__orphans)
-            opts="-q -h --resume --color --quiet --no-progress --help"
+            opts="-q -h --resume --format --color --quiet --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -612,6 +640,24 @@ _windlass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schema)
+            opts="-q -h --color --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -785,7 +831,7 @@ _windlass() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json csv tsv ndjson" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
             cand sql 'Run a read-only SQL query on the store'
+            cand schema 'Print the JSON Schema of the cascade format, for editors and other tools'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -143,6 +144,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'windlass;orphans'= {
+            cand --format 'How to print the orphans: a table, or every field of each (its status when found as `was`); `--resume` progress goes to stderr either way'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand --resume 'Claim each orphan and resume it in this process'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
@@ -191,6 +193,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
         }
         &'windlass;cleanup'= {
             cand --older-than 'Only sessions that finished at least this long ago, e.g. 12h or 30d'
+            cand --format 'How to print the plan: a table, or per session its reason, folder, bytes and whether it was removed (false with --dry-run)'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand --dry-run 'List what would be removed, and remove nothing'
             cand --logs 'Also delete the sessions'' rows from the store (logs, state, checkpoints, signals)'
@@ -220,6 +223,14 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'windlass;schema'= {
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'windlass;completions'= {
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
@@ -242,6 +253,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
             cand sql 'Run a read-only SQL query on the store'
+            cand schema 'Print the JSON Schema of the cascade format, for editors and other tools'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -273,6 +285,8 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;help;check'= {
         }
         &'windlass;help;sql'= {
+        }
+        &'windlass;help;schema'= {
         }
         &'windlass;help;completions'= {
         }

@@ -44,6 +44,7 @@ complete -c windlass -n "__fish_windlass_needs_command" -f -a "serve" -d 'Serve 
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "check" -d 'Load and validate cascades without running them'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "sql" -d 'Run a read-only SQL query on the store'
+complete -c windlass -n "__fish_windlass_needs_command" -f -a "schema" -d 'Print the JSON Schema of the cascade format, for editors and other tools'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c windlass -n "__fish_windlass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c windlass -n "__fish_windlass_using_subcommand run" -l input -d 'The cascade\'s input: a JSON object, @file.json to read one from a file, or - for stdin' -r
@@ -142,6 +143,9 @@ complete -c windlass -n "__fish_windlass_using_subcommand logs" -s f -l follow -
 complete -c windlass -n "__fish_windlass_using_subcommand logs" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand logs" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c windlass -n "__fish_windlass_using_subcommand orphans" -l format -d 'How to print the orphans: a table, or every field of each (its status when found as `was`); `--resume` progress goes to stderr either way' -r -f -a "text\t'Aligned text for people'
+json\t'One JSON document (an array of records, or one record)'
+ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand orphans" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -183,6 +187,9 @@ complete -c windlass -n "__fish_windlass_using_subcommand serve" -s q -l quiet -
 complete -c windlass -n "__fish_windlass_using_subcommand serve" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l older-than -d 'Only sessions that finished at least this long ago, e.g. 12h or 30d' -r
+complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l format -d 'How to print the plan: a table, or per session its reason, folder, bytes and whether it was removed (false with --dry-run)' -r -f -a "text\t'Aligned text for people'
+json\t'One JSON document (an array of records, or one record)'
+ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -193,7 +200,8 @@ complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -s q -l quiet
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand cleanup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand check" -l format -d 'How to print the diagnostics on stdout' -r -f -a "human\t'One `file:line:col: severity: message` line per diagnostic'
-json\t'One JSON document: {"files": [{"path", "diagnostics"}], "errors", "warnings"}'"
+json\t'One JSON document: {"files": [{"path", "diagnostics"}], "errors", "warnings"}'
+ndjson\t'One JSON object per diagnostic, a line each: {"file", "line", "column", "severity", "code", "message", "field"}; nothing for a clean file'"
 complete -c windlass -n "__fish_windlass_using_subcommand check" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -203,32 +211,41 @@ complete -c windlass -n "__fish_windlass_using_subcommand check" -l no-progress 
 complete -c windlass -n "__fish_windlass_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand sql" -l format -d 'How to print the rows' -r -f -a "table\t'An aligned table for people'
 json\t'One JSON array of row objects'
-csv\t'CSV with a header row'"
+csv\t'CSV with a header row'
+tsv\t'Tab-separated values with a header row; tabs, newlines and backslashes in a value are written \\t, \\n and \\\\'
+ndjson\t'One JSON object per row, a line each'"
 complete -c windlass -n "__fish_windlass_using_subcommand sql" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c windlass -n "__fish_windlass_using_subcommand sql" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand sql" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand sql" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c windlass -n "__fish_windlass_using_subcommand schema" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c windlass -n "__fish_windlass_using_subcommand schema" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
+complete -c windlass -n "__fish_windlass_using_subcommand schema" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
+complete -c windlass -n "__fish_windlass_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "run" -d 'Run a cascade in this process, start to finish'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "resume" -d 'Continue a session from its last checkpoint, on any machine that reaches the store'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "signal" -d 'Send a message to a running session, or fire a named signal'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "cancel" -d 'Ask a running session to stop at the next boundary'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "sessions" -d 'List sessions, or show one with `sessions show`'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "logs" -d 'Print a session\'s log rows'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "orphans" -d 'List sessions whose heartbeat lease expired, and mark them orphaned'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "worker" -d 'Run submitted sessions and recover orphans, as a stateless worker'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "submit" -d 'Queue a run in the store for any worker, and print its session id'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "serve" -d 'Serve the HTTP API and the web page over the store'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "check" -d 'Load and validate cascades without running them'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "sql" -d 'Run a read-only SQL query on the store'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "run" -d 'Run a cascade in this process, start to finish'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "resume" -d 'Continue a session from its last checkpoint, on any machine that reaches the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "signal" -d 'Send a message to a running session, or fire a named signal'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "cancel" -d 'Ask a running session to stop at the next boundary'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "sessions" -d 'List sessions, or show one with `sessions show`'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "logs" -d 'Print a session\'s log rows'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "orphans" -d 'List sessions whose heartbeat lease expired, and mark them orphaned'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "worker" -d 'Run submitted sessions and recover orphans, as a stateless worker'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "submit" -d 'Queue a run in the store for any worker, and print its session id'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "serve" -d 'Serve the HTTP API and the web page over the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "cleanup" -d 'Remove the artifacts of finished sessions'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "check" -d 'Load and validate cascades without running them'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "sql" -d 'Run a read-only SQL query on the store'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "schema" -d 'Print the JSON Schema of the cascade format, for editors and other tools'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_seen_subcommand_from run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "show" -d 'Show one session: status, phase, heartbeat, owner, cost, tokens, error'

@@ -1,4 +1,4 @@
-//! The committed completions and man pages match what the clap definition generates.
+//! The committed completions, man pages and cascade schema match what the code generates.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -42,7 +42,7 @@ fn generated_files_are_up_to_date() {
 
     if !problems.is_empty() && !bless {
         panic!(
-            "generated files differ from the clap definition:\n  {}\n\nRegenerate them with:\n\n    {REGENERATE}\n",
+            "generated files differ from what the code generates:\n  {}\n\nRegenerate them with:\n\n    {REGENERATE}\n",
             problems.join("\n  ")
         );
     }

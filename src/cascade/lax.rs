@@ -1,6 +1,7 @@
 //! Lenient scalar decoding the original format relied on (compat): booleans written as
 //! `yes/no/on/off/1/0`, integers written as strings, durations like `30s` or `1.5h`.
 
+use schemars::{json_schema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 use std::time::Duration;
@@ -177,6 +178,77 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for OptVisitor<V> {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self.0).map(Some)
     }
+}
+
+// --- the JSON Schema of each lax form (`windlass schema`), kept beside its parser ---------
+
+/// A case-insensitive regex alternative for each word: `yes` -> `[Yy][Ee][Ss]`.
+fn any_case(words: &[&str]) -> String {
+    let case = |w: &str| -> String {
+        w.chars()
+            .map(|c| if c.is_ascii_alphabetic() { format!("[{}{}]", c.to_ascii_uppercase(), c) } else { c.to_string() })
+            .collect()
+    };
+    words.iter().map(|w| case(w)).collect::<Vec<_>>().join("|")
+}
+
+fn or_null(schema: Schema) -> Schema {
+    json_schema!({ "anyOf": [schema, { "type": "null" }] })
+}
+
+/// What [`bool`] accepts: a boolean, 0 or 1, or one of the words of [`parse_bool`].
+pub fn bool_schema(_: &mut SchemaGenerator) -> Schema {
+    let words = any_case(&["yes", "y", "on", "true", "1", "no", "n", "off", "false", "0"]);
+    json_schema!({
+        "description": "A boolean; also yes/no, on/off, 1/0 (any case)",
+        "anyOf": [
+            { "type": "boolean" },
+            { "enum": [0, 1] },
+            { "type": "string", "pattern": format!("^\\s*({words})\\s*$") }
+        ]
+    })
+}
+
+/// What [`opt_bool`] accepts.
+pub fn opt_bool_schema(g: &mut SchemaGenerator) -> Schema {
+    or_null(bool_schema(g))
+}
+
+/// What [`count`] accepts: a whole number from 0 to 2^32 - 1, or one written as a string.
+pub fn count_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "anyOf": [
+            { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+            { "type": "string", "pattern": "^\\s*\\+?[0-9]+\\s*$" }
+        ]
+    })
+}
+
+/// What [`opt_count`] accepts.
+pub fn opt_count_schema(g: &mut SchemaGenerator) -> Schema {
+    or_null(count_schema(g))
+}
+
+/// What [`opt_number`] accepts: a number, or one written as a string.
+pub fn opt_number_schema(_: &mut SchemaGenerator) -> Schema {
+    or_null(json_schema!({
+        "anyOf": [
+            { "type": "number" },
+            { "type": "string", "pattern": "^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$" }
+        ]
+    }))
+}
+
+/// What [`opt_duration`] accepts: seconds, or a number with a unit as [`parse_duration`] reads it.
+pub fn opt_duration_schema(_: &mut SchemaGenerator) -> Schema {
+    let units = "ms|s|secs?|seconds?|m|mins?|minutes?|h|hr|hours?|d|days?";
+    or_null(json_schema!({
+        "description": "A duration such as `30s`, `5m`, `1.5h`, `250ms`, `2d`, or a number of seconds",
+        "anyOf": [
+            { "type": "number", "minimum": 0 },
+            { "type": "string", "pattern": format!("^\\s*([0-9]+(\\.[0-9]*)?|\\.[0-9]+)\\s*({units})?\\s*$") }
+        ]
+    }))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod load;
 pub mod model;
 pub mod requirements;
 pub mod resolve;
+pub mod schema;
 pub mod template;
 pub mod tree;
 

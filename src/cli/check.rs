@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::cascade::check::{check_file, CheckOptions};
-use crate::cascade::diagnostic::{FileReport, Severity};
+use crate::cascade::diagnostic::{Diagnostic, FileReport, Severity};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use clap::{Args, ValueEnum};
@@ -33,6 +33,17 @@ pub enum CheckFormat {
     Human,
     /// One JSON document: {"files": [{"path", "diagnostics"}], "errors", "warnings"}
     Json,
+    /// One JSON object per diagnostic, a line each: {"file", "line", "column", "severity",
+    /// "code", "message", "field"}; nothing for a clean file
+    Ndjson,
+}
+
+/// One line of `--format ndjson`: a diagnostic with the file it is about.
+#[derive(Debug, Serialize)]
+struct Located<'a> {
+    file: &'a Path,
+    #[serde(flatten)]
+    diagnostic: &'a Diagnostic,
 }
 
 /// The JSON document of `--format json`.
@@ -66,6 +77,7 @@ impl CheckArgs {
         let stdout = match self.format {
             CheckFormat::Human => render_human(&reports),
             CheckFormat::Json => render_json(&Summary { files: &reports, errors, warnings })?,
+            CheckFormat::Ndjson => render_ndjson(&reports)?,
         };
         std::io::stdout().lock().write_all(stdout.as_bytes()).map_err(Error::Stdout)?;
         if !ctx.global.quiet {
@@ -116,6 +128,19 @@ fn render_human(reports: &[FileReport]) -> String {
     out
 }
 
+fn render_ndjson(reports: &[FileReport]) -> Result<String, Error> {
+    let mut out = String::new();
+    for report in reports {
+        for diagnostic in &report.diagnostics {
+            let line = serde_json::to_string(&Located { file: &report.path, diagnostic })
+                .map_err(|source| Error::Json { what: "a diagnostic", source })?;
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
 fn render_json(summary: &Summary) -> Result<String, Error> {
     let mut text =
         serde_json::to_string_pretty(summary).map_err(|source| Error::Json { what: "the check report", source })?;
@@ -139,7 +164,6 @@ fn plural(count: usize, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cascade::diagnostic::Diagnostic;
 
     fn report(path: &str, severities: &[Severity]) -> FileReport {
         FileReport {
@@ -185,6 +209,18 @@ mod tests {
         assert_eq!(value["files"][0]["path"], "a.yaml");
         assert_eq!(value["files"][0]["diagnostics"][0]["severity"], "warning");
         assert_eq!((value["errors"].as_u64(), value["warnings"].as_u64()), (Some(0), Some(1)));
+    }
+
+    #[test]
+    fn ndjson_is_one_located_object_per_diagnostic() {
+        let reports = [report("a.yaml", &[Severity::Error, Severity::Warning]), report("b.yaml", &[])];
+        let text = render_ndjson(&reports).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["file"], "a.yaml");
+        assert_eq!((lines[0]["line"].as_u64(), lines[0]["column"].as_u64()), (Some(3), Some(5)));
+        assert_eq!((&lines[0]["severity"], &lines[1]["severity"]), (&"error".into(), &"warning".into()));
+        assert_eq!((&lines[1]["code"], &lines[1]["message"]), (&"test".into(), &"something".into()));
     }
 
     #[test]

@@ -3,17 +3,19 @@
 //! Which sessions go is decided (and the links between parents and children read) in
 //! [`crate::session::cleanup`]; what they left on disk is
 //! found and removed by [`crate::session::artifacts`]. This file asks the store, prints one
-//! table row per session on stdout and a summary on stderr.
+//! table row (or one [`Removal`] record, `--format json|ndjson`) per session on stdout and a
+//! summary on stderr.
 //!
 //! Order matters when something fails: a session's files go first and its rows (`--logs`)
 //! only after its files are gone, so a session that could not be removed stays listed and
 //! the next `cleanup` tries again.
 
+use super::data_format::{self, DataFormat};
 use super::{store_access, table, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::session::artifacts::{self, SpoolLeftovers};
-use crate::session::cleanup::{self, CleanupOptions, Doomed, Reason};
+use crate::session::cleanup::{self, CleanupOptions, Doomed, Reason, Removal};
 use crate::session_id::SessionId;
 use crate::settings::{HumanDuration, StoreSettings};
 use crate::store::{self, ClickHouseStore, SessionFilter};
@@ -39,6 +41,11 @@ pub struct CleanupArgs {
     /// Also clean up orphaned sessions, which could otherwise still be resumed
     #[arg(long)]
     pub include_orphans: bool,
+
+    /// How to print the plan: a table, or per session its reason, folder, bytes and whether it
+    /// was removed (false with --dry-run)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: DataFormat,
 }
 
 /// One session of the plan and what it left on disk.
@@ -62,6 +69,9 @@ impl CleanupArgs {
         let plan = cleanup::plan(&rows, &links, now, opts);
         if plan.sessions.is_empty() {
             self.say(ctx, &format!("nothing to clean up: no session finished {} ago or earlier", self.older_than));
+            if !self.format.is_text() {
+                data_format::write_records(self.format, &[])?;
+            }
             return Ok(ExitCode::Success);
         }
 
@@ -129,6 +139,24 @@ impl CleanupArgs {
     }
 
     fn print(&self, items: &[Item], spool: &SpoolLeftovers) -> Result<(), Error> {
+        if !self.format.is_text() {
+            let records = items
+                .iter()
+                .map(|item| {
+                    let spooled = spooled(spool, &item.doomed.session_id);
+                    let removal = Removal::new(
+                        &item.doomed,
+                        item.folder.as_deref(),
+                        item.bytes,
+                        spooled,
+                        self.logs,
+                        !self.dry_run,
+                    );
+                    serde_json::to_value(removal).map_err(|source| Error::Json { what: "the cleanup plan", source })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            return data_format::write_records(self.format, &records);
+        }
         let columns: Vec<String> = ["SESSION", "STATUS", "WHY", "REMOVES"].iter().map(|s| s.to_string()).collect();
         let cells: Vec<Vec<String>> = items
             .iter()
@@ -138,8 +166,7 @@ impl CleanupArgs {
                 if item.folder.is_some() {
                     removes.push(format!("folder {}", human_bytes(item.bytes)));
                 }
-                let spooled: u64 =
-                    spool.files.iter().filter(|f| f.sessions.contains(id.as_str())).map(|f| f.bytes).sum();
+                let spooled = spooled(spool, id);
                 if spooled > 0 {
                     removes.push(format!("spool {}", human_bytes(spooled)));
                 }
@@ -166,6 +193,11 @@ impl CleanupArgs {
             eprintln!("{line}");
         }
     }
+}
+
+/// Bytes of the spool files that hold rows of this session.
+fn spooled(spool: &SpoolLeftovers, id: &SessionId) -> u64 {
+    spool.files.iter().filter(|f| f.sessions.contains(id.as_str())).map(|f| f.bytes).sum()
 }
 
 fn plan_ids(items: &[Item]) -> HashSet<String> {

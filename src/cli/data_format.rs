@@ -1,5 +1,6 @@
-//! `--format` of the commands that print data (`sessions`, `sessions show`, `logs`): text for
-//! people, or every field in full as one JSON document or one JSON object per line.
+//! `--format` of the commands that print data (`sessions`, `sessions show`, `logs`, `orphans`,
+//! `cleanup`): text for people, or every field in full as one JSON document or one JSON object
+//! per line. `sql` and `check` have format lists of their own; `sql` prints its JSON here too.
 
 use crate::error::Error;
 use clap::ValueEnum;

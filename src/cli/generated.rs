@@ -1,6 +1,7 @@
-//! Files generated from the clap definition and committed to the repository: shell completions
-//! in `completions/` and man pages in `man/`. `tests/generated_files.rs` fails when they are
-//! stale and rewrites them when asked to.
+//! Files generated from the code and committed to the repository: shell completions in
+//! `completions/` and man pages in `man/` (from the clap definition), and the cascade format's
+//! JSON Schema in `schema/` (from the cascade model). `tests/generated_files.rs` fails when they
+//! are stale and rewrites them when asked to.
 
 use super::{man_sections, Cli};
 use clap::{CommandFactory, ValueEnum};
@@ -10,7 +11,7 @@ use clap_complete::Shell;
 pub const REGENERATE: &str = "WINDLASS_BLESS=1 cargo test --test generated_files";
 
 /// The folders that hold nothing but generated files.
-pub const FOLDERS: [&str; 2] = ["completions", "man"];
+pub const FOLDERS: [&str; 3] = ["completions", "man", "schema"];
 
 /// One generated file: where it goes, relative to the repository root, and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct GeneratedFile {
     pub contents: Vec<u8>,
 }
 
-/// Every generated file, completions first, then man pages.
+/// Every generated file: completions, man pages, then the schema.
 pub fn generated_files() -> Vec<GeneratedFile> {
     let mut files: Vec<GeneratedFile> = Shell::value_variants()
         .iter()
@@ -29,6 +30,10 @@ pub fn generated_files() -> Vec<GeneratedFile> {
         })
         .collect();
     files.extend(man_pages());
+    files.push(GeneratedFile {
+        path: crate::cascade::schema::PUBLISHED_PATH.to_string(),
+        contents: crate::cascade::schema::cascade_schema_text().into_bytes(),
+    });
     files
 }
 

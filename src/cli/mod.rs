@@ -19,6 +19,7 @@ mod man_sections;
 pub mod orphans;
 pub mod resume;
 pub mod run;
+pub mod schema;
 pub mod serve;
 pub mod sessions;
 pub mod signal;
@@ -78,6 +79,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run a read-only SQL query on the store
     Sql(sql::SqlArgs),
+    /// Print the JSON Schema of the cascade format, for editors and other tools
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
 }
@@ -106,6 +109,7 @@ impl Command {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let command = match cli.command {
         Command::Completions(args) => return args.run(),
+        Command::Schema(args) => return args.run(),
         command => command,
     };
     let ctx = Context { settings: Settings::from_process(&command.overrides())?, global: cli.global };
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check(args) => args.run(&ctx),
         Command::Sql(args) => args.run(&ctx),
         Command::Completions(args) => args.run(),
+        Command::Schema(args) => args.run(),
     }
 }
 

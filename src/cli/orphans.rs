@@ -1,11 +1,12 @@
 //! `windlass orphans`: find sessions whose worker stopped heartbeating.
 
+use super::data_format::{self, DataFormat};
 use super::{execute, store_access, table, Context};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::host::metrics::Metrics;
 use crate::host::worker::{self, WorkerEvent, WorkerOptions};
-use crate::session::claim;
+use crate::session::{claim, orphans};
 use crate::store::SessionStatus;
 use clap::Args;
 use std::io::Write;
@@ -20,6 +21,11 @@ pub struct OrphansArgs {
     /// Claim each orphan and resume it in this process
     #[arg(long)]
     pub resume: bool,
+
+    /// How to print the orphans: a table, or every field of each (its status when found as
+    /// `was`); `--resume` progress goes to stderr either way
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: DataFormat,
 }
 
 impl OrphansArgs {
@@ -31,10 +37,14 @@ impl OrphansArgs {
             let now = store.now().await?;
             let found = worker::candidates(&*store, true, &crate::session::SystemClock).await?;
             let mut cells = Vec::new();
+            let mut records = Vec::new();
             for (row, _) in &found {
                 if row.status != SessionStatus::Orphaned {
                     claim::mark_orphaned(&*store, row, now).await?;
                 }
+                let record = orphans::record(row, now);
+                records
+                    .push(serde_json::to_value(&record).map_err(|source| Error::Json { what: "an orphan", source })?);
                 cells.push(vec![
                     row.session_id.to_string(),
                     row.cascade_id.clone(),
@@ -46,7 +56,10 @@ impl OrphansArgs {
             }
             if found.is_empty() {
                 eprintln!("windlass: no orphaned sessions");
-            } else {
+            }
+            if !self.format.is_text() {
+                data_format::write_records(self.format, &records)?;
+            } else if !found.is_empty() {
                 let columns: Vec<String> = ["SESSION", "CASCADE", "WAS", "PHASE", "OWNER", "LAST HEARTBEAT (UTC)"]
                     .iter()
                     .map(|s| s.to_string())

@@ -1,9 +1,11 @@
 //! `windlass sql`: run a read-only SQL query on the store.
 
+use super::data_format::{self, DataFormat};
 use super::table;
 use super::Context;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::store::QueryResult;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -30,6 +32,11 @@ pub enum SqlFormat {
     Json,
     /// CSV with a header row
     Csv,
+    /// Tab-separated values with a header row; tabs, newlines and backslashes in a value are
+    /// written \t, \n and \\
+    Tsv,
+    /// One JSON object per row, a line each
+    Ndjson,
 }
 
 impl SqlArgs {
@@ -38,31 +45,28 @@ impl SqlArgs {
             let q = self.query.clone();
             async move { store.query(&q).await }
         })?;
-        let mut out = std::io::stdout().lock();
+        let cells =
+            || -> Vec<Vec<String>> { result.rows.iter().map(|r| r.iter().map(table::cell).collect()).collect() };
         let text = match self.format {
-            SqlFormat::Table => {
-                let rows: Vec<Vec<String>> = result.rows.iter().map(|r| r.iter().map(table::cell).collect()).collect();
-                table::render(&result.columns, &rows, 80)
-            }
-            SqlFormat::Csv => {
-                let rows: Vec<Vec<String>> = result.rows.iter().map(|r| r.iter().map(table::cell).collect()).collect();
-                table::csv(&result.columns, &rows)
-            }
-            SqlFormat::Json => {
-                let objects: Vec<Value> = result
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        Value::Object(result.columns.iter().cloned().zip(r.iter().cloned()).collect::<Map<_, _>>())
-                    })
-                    .collect();
-                let mut s = serde_json::to_string_pretty(&objects)
-                    .map_err(|source| Error::Json { what: "the rows", source })?;
-                s.push('\n');
-                s
-            }
+            SqlFormat::Table => table::render(&result.columns, &cells(), 80),
+            SqlFormat::Csv => table::csv(&result.columns, &cells()),
+            SqlFormat::Tsv => table::tsv(&result.columns, &cells()),
+            SqlFormat::Json => return write_objects(DataFormat::Json, &result),
+            SqlFormat::Ndjson => return write_objects(DataFormat::Ndjson, &result),
         };
+        let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).map_err(Error::Stdout)?;
         Ok(ExitCode::Success)
     }
+}
+
+/// The rows as objects of column name to value.
+fn write_objects(format: DataFormat, result: &QueryResult) -> Result<ExitCode, Error> {
+    let objects: Vec<Value> = result
+        .rows
+        .iter()
+        .map(|r| Value::Object(result.columns.iter().cloned().zip(r.iter().cloned()).collect::<Map<_, _>>()))
+        .collect();
+    data_format::write_records(format, &objects)?;
+    Ok(ExitCode::Success)
 }

@@ -73,6 +73,31 @@ pub fn csv(columns: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Tab-separated values with a header row, one line per row: a backslash, tab, newline or
+/// carriage return inside a cell is written `\\`, `\t`, `\n`, `\r`, so every row stays on one
+/// line with one tab between cells.
+pub fn tsv(columns: &[String], rows: &[Vec<String>]) -> String {
+    let escape = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let mut out = String::new();
+    for r in std::iter::once(columns).chain(rows.iter().map(Vec::as_slice)) {
+        out.push_str(&r.iter().map(|c| escape(c)).collect::<Vec<_>>().join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
 /// `YYYY-MM-DD HH:MM:SS` in UTC for epoch seconds (empty for 0).
 pub fn time(epoch: f64) -> String {
     if epoch <= 0.0 {
@@ -88,6 +113,13 @@ pub fn time(epoch: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tsv_escapes_so_each_row_is_one_line() {
+        let rows = vec![vec!["a\tb".to_string(), "line 1\nline 2\r".into(), "C:\\dir\\t".into()]];
+        let t = tsv(&["x".into(), "y".into(), "z".into()], &rows);
+        assert_eq!(t, "x\ty\tz\na\\tb\tline 1\\nline 2\\r\tC:\\\\dir\\\\t\n");
+    }
 
     #[test]
     fn times_tables_csv() {

@@ -13,8 +13,10 @@
 
 use crate::session_id::SessionId;
 use crate::store::{SessionStateRow, SessionStatus, Store, StoreError};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Child sessions (sub-cascades) have no session row of their own: the log links them to
@@ -44,13 +46,20 @@ pub struct CleanupOptions {
     pub include_orphans: bool,
 }
 
-/// Why a session is in the plan.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a session is in the plan (in JSON: `{"kind": "finished", "ago_seconds": ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// It finished this many seconds ago.
-    Finished { ago: f64 },
+    Finished {
+        #[serde(rename = "ago_seconds")]
+        ago: f64,
+    },
     /// It could be resumed (orphaned, or its lease ran out); last seen this many seconds ago.
-    Orphaned { ago: f64 },
+    Orphaned {
+        #[serde(rename = "ago_seconds")]
+        ago: f64,
+    },
     /// A child session of this (removed) session.
     ChildOf { parent: String },
 }
@@ -62,6 +71,52 @@ pub struct Doomed {
     /// As stored; `None` for a child session that has no row of its own.
     pub status: Option<SessionStatus>,
     pub reason: Reason,
+}
+
+/// One session of the plan with what it left behind: the record `cleanup --format json|ndjson`
+/// prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Removal {
+    pub session_id: SessionId,
+    /// As stored; `None` for a child session that has no row of its own.
+    pub status: Option<SessionStatus>,
+    pub reason: Reason,
+    /// Its artifacts folder, when it has one.
+    pub folder: Option<PathBuf>,
+    /// Bytes of that folder.
+    pub folder_bytes: u64,
+    /// Bytes of the spool files that hold only rows of this session and its plan.
+    pub spool_bytes: u64,
+    /// Whether its rows in the store go too (`--logs`).
+    pub rows: bool,
+    /// `folder_bytes + spool_bytes`.
+    pub bytes: u64,
+    /// `false` for `--dry-run`: nothing was removed.
+    pub removed: bool,
+}
+
+impl Removal {
+    /// `doomed` with what it left behind; `removed` says whether it is gone already.
+    pub fn new(
+        doomed: &Doomed,
+        folder: Option<&Path>,
+        folder_bytes: u64,
+        spool_bytes: u64,
+        rows: bool,
+        removed: bool,
+    ) -> Self {
+        Removal {
+            session_id: doomed.session_id.clone(),
+            status: doomed.status,
+            reason: doomed.reason.clone(),
+            folder: folder.map(Path::to_path_buf),
+            folder_bytes,
+            spool_bytes,
+            rows,
+            bytes: folder_bytes + spool_bytes,
+            removed,
+        }
+    }
 }
 
 /// The sessions to remove: each top-level session followed by its children.
@@ -171,6 +226,27 @@ mod tests {
     use serde_json::json;
 
     const NOW: f64 = 1_700_000_000.0;
+
+    #[test]
+    fn a_removal_record_names_the_reason_and_the_bytes() {
+        let doomed = Doomed {
+            session_id: SessionId::new("s1"),
+            status: Some(SessionStatus::Completed),
+            reason: Reason::Finished { ago: 90.0 },
+        };
+        let r = Removal::new(&doomed, Some(Path::new("/d/s1")), 100, 20, true, false);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["reason"], json!({"kind": "finished", "ago_seconds": 90.0}));
+        assert_eq!((json["status"].as_str(), json["folder"].as_str()), (Some("completed"), Some("/d/s1")));
+        assert_eq!((json["bytes"].as_u64(), json["removed"].as_bool()), (Some(120), Some(false)));
+        let child = Doomed {
+            session_id: SessionId::new("s1-c"),
+            status: None,
+            reason: Reason::ChildOf { parent: "s1".into() },
+        };
+        let json = serde_json::to_value(Removal::new(&child, None, 0, 0, false, false)).unwrap();
+        assert_eq!((&json["reason"], &json["status"]), (&json!({"kind": "child_of", "parent": "s1"}), &Value::Null));
+    }
 
     #[test]
     fn child_links_skip_odd_rows() {

@@ -11,6 +11,7 @@ pub mod durable;
 pub mod hub;
 pub mod log_tail;
 pub mod mailbox;
+pub mod orphans;
 pub mod signals;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -2,10 +2,11 @@
 
 use super::either::string_or_struct;
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct ContextSpec {
     #[serde(default)]
     pub from: Vec<ContextSource>,
@@ -14,6 +15,7 @@ pub struct ContextSpec {
     pub exclude: Vec<String>,
     /// Prepend the cascade's original input.
     #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub include_input: bool,
     /// Default artifacts for plain-name sources (default: output).
     #[serde(default)]
@@ -52,7 +54,7 @@ impl ContextSource {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct SourceDetail {
     pub phase: String,
     #[serde(default)]
@@ -74,6 +76,19 @@ pub enum Include {
     Other(String),
 }
 
+impl JsonSchema for Include {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Include".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // Any name loads (`check` warns about unknown ones); the enum is for completion.
+        schemars::json_schema!({
+            "description": "What to take from a source phase: output, messages, state or images",
+            "anyOf": [{ "enum": ["output", "messages", "state", "images"] }, { "type": "string" }]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Include {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -87,7 +102,7 @@ impl<'de> Deserialize<'de> for Include {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessagesFilter {
     #[default]
@@ -96,7 +111,7 @@ pub enum MessagesFilter {
     LastTurn,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     #[default]

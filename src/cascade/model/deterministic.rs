@@ -3,6 +3,7 @@
 use super::either::string_or_struct;
 use super::Rules;
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -22,7 +23,7 @@ string_or_struct!(
 );
 
 /// An inline LLM phase used as an error handler; `{{ error }}` holds the failure.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct InlineLlmPhase {
     pub instructions: String,
     #[serde(default)]
@@ -33,17 +34,19 @@ pub struct InlineLlmPhase {
     pub tackle: super::Tackle,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct RetrySpec {
     #[serde(default = "three", deserialize_with = "lax::count")]
+    #[schemars(schema_with = "lax::count_schema")]
     pub max_attempts: u32,
     #[serde(default)]
     pub backoff: Backoff,
     #[serde(default, deserialize_with = "lax::opt_number")]
+    #[schemars(schema_with = "lax::opt_number_schema")]
     pub backoff_base_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
     #[default]
@@ -52,7 +55,7 @@ pub enum Backoff {
     Exponential,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct ForEachRow {
     /// A table of the session database (`_<phase>` for `sql_data` results).
     pub table: String,
@@ -65,6 +68,7 @@ pub struct ForEachRow {
     #[serde(default)]
     pub inputs: Map<String, Value>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_parallel: Option<u32>,
     #[serde(default)]
     pub result_table: Option<String>,
@@ -72,7 +76,7 @@ pub struct ForEachRow {
     pub on_error: ForEachRowOnError,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ForEachRowOnError {
     #[default]

@@ -1,7 +1,8 @@
 //! Keys that take either a short form (a string) or a full object.
 
 /// Implement `Deserialize` for an enum with a string form and an object form, keeping
-/// field paths and unknown-key reporting intact for the object form.
+/// field paths and unknown-key reporting intact for the object form, and `JsonSchema` as
+/// "a string, or the inner object".
 macro_rules! string_or_struct {
     ($ty:ty, $from_str:expr, $from_struct:expr, $inner:ty, $expecting:literal) => {
         impl<'de> serde::Deserialize<'de> for $ty {
@@ -23,6 +24,18 @@ macro_rules! string_or_struct {
                     }
                 }
                 d.deserialize_any(V)
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": concat!("Either ", $expecting),
+                    "anyOf": [{ "type": "string" }, g.subschema_for::<$inner>()]
+                })
             }
         }
     };

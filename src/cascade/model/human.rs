@@ -2,6 +2,7 @@
 //! `output_extraction`.
 
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,6 +18,21 @@ pub enum HumanInput {
 impl HumanInput {
     pub fn is_enabled(&self) -> bool {
         !matches!(self, HumanInput::Enabled(false))
+    }
+}
+
+impl JsonSchema for HumanInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HumanInput".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // A boolean or a lax boolean word; unlike other lax booleans, not 0/1.
+        let words = lax::bool_schema(g);
+        let word = words.get("anyOf").and_then(|a| a.get(2)).cloned().unwrap_or(serde_json::json!({"type": "string"}));
+        schemars::json_schema!({
+            "description": "Ask a person after the phase: true/false, or a full spec",
+            "anyOf": [{ "type": "boolean" }, word, g.subschema_for::<HumanInputSpec>()]
+        })
     }
 }
 
@@ -44,7 +60,7 @@ impl<'de> Deserialize<'de> for HumanInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct HumanInputSpec {
     #[serde(rename = "type", default)]
     pub kind: HumanInputKind,
@@ -53,6 +69,7 @@ pub struct HumanInputSpec {
     #[serde(default)]
     pub options: Vec<Value>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub timeout_seconds: Option<u32>,
     #[serde(default)]
     pub on_timeout: OnTimeout,
@@ -60,7 +77,7 @@ pub struct HumanInputSpec {
     pub default_value: Option<Value>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HumanInputKind {
     #[default]
@@ -71,7 +88,7 @@ pub enum HumanInputKind {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnTimeout {
     #[default]
@@ -80,15 +97,19 @@ pub enum OnTimeout {
     Default,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Audibles {
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub enabled: bool,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub budget: Option<u32>,
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub allow_retry: bool,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub timeout_seconds: Option<u32>,
 }
 
@@ -99,7 +120,7 @@ pub enum Callouts {
     Spec(CalloutsSpec),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct CalloutsSpec {
     #[serde(default)]
     pub output: Option<String>,
@@ -118,9 +139,10 @@ super::either::string_or_struct!(
 );
 
 /// Ask a human when the output holds a `<decision>` block.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct DecisionPoints {
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub enabled: bool,
     #[serde(default)]
     pub trigger: Option<String>,
@@ -128,17 +150,19 @@ pub struct DecisionPoints {
     #[serde(default)]
     pub routing: Map<String, Value>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub timeout_seconds: Option<u32>,
     #[serde(default)]
     pub ui: Option<Value>,
 }
 
 /// Regex-extract from the output into state.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct OutputExtraction {
     pub pattern: String,
     pub store_as: String,
     #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub required: bool,
     /// `text` (default) or `json`.
     #[serde(default)]

@@ -23,11 +23,12 @@ pub use soundings::{Factor, ModelChoice, Models, MutationMode, Reforge, Sounding
 pub use validator::{InlineValidator, JudgeValidator, ValidatorDef, ValidatorRef};
 
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A whole cascade file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct Cascade {
     pub cascade_id: String,
     #[serde(default)]
@@ -48,6 +49,7 @@ pub struct Cascade {
     /// validators under a name (decode one with [`ValidatorDef::from_value`]; kept raw so a
     /// malformed entry is a `check` diagnostic, not a failed load).
     #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, ValidatorDef>")]
     pub validators: Map<String, Value>,
     #[serde(default)]
     pub memory: Option<Value>,
@@ -84,9 +86,10 @@ impl Cascade {
 }
 
 /// `tool_caching` (parsed; caching itself is an optimisation this build may skip).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct ToolCaching {
     #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub enabled: bool,
     #[serde(default)]
     pub global_ttl: Option<Value>,
@@ -97,7 +100,7 @@ pub struct ToolCaching {
 }
 
 /// A `triggers` entry (cron, sensor, webhook, ...): parsed and reported, not scheduled.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Trigger {
     #[serde(default)]
     pub name: Option<String>,

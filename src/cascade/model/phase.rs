@@ -6,11 +6,12 @@ use super::{
     Rules, Soundings, Wards,
 };
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Phase {
     pub name: String,
 
@@ -54,6 +55,7 @@ pub struct Phase {
     #[serde(default)]
     pub manifest_context: Option<String>,
     #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub use_native_tools: bool,
     #[serde(default)]
     pub rules: Rules,
@@ -77,6 +79,7 @@ pub struct Phase {
     #[serde(default)]
     pub retry: Option<RetrySpec>,
     #[serde(default, deserialize_with = "lax::opt_duration")]
+    #[schemars(schema_with = "lax::opt_duration_schema")]
     pub timeout: Option<Duration>,
 }
 
@@ -125,7 +128,7 @@ pub enum Handoff {
     Described(HandoffDetail),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct HandoffDetail {
     pub target: String,
     #[serde(default)]
@@ -178,33 +181,48 @@ impl<'de> Deserialize<'de> for Tackle {
     }
 }
 
+impl JsonSchema for Tackle {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Tackle".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Tool names the phase may call (one name or a list); `manifest` lets an LLM call pick them",
+            "anyOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }, { "type": "null" }]
+        })
+    }
+}
+
 /// A child cascade run before the phase's turns.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct SubCascade {
     #[serde(rename = "ref")]
     pub reference: String,
     #[serde(default)]
     pub input_map: Map<String, Value>,
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub context_in: bool,
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub context_out: bool,
 }
 
 /// A child cascade started without waiting.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct AsyncCascade {
     #[serde(rename = "ref")]
     pub reference: String,
     #[serde(default)]
     pub input_map: Map<String, Value>,
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub context_in: bool,
     #[serde(default)]
     pub trigger: AsyncTrigger,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AsyncTrigger {
     #[default]

@@ -2,16 +2,19 @@
 
 use super::ValidatorRef;
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct Rules {
     /// Turns per attempt (default 1).
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_turns: Option<u32>,
     /// Attempts (default 1).
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_attempts: Option<u32>,
     #[serde(default)]
     pub loop_until: Option<ValidatorRef>,
@@ -20,6 +23,7 @@ pub struct Rules {
     pub loop_until_prompt: Option<String>,
     /// Validate silently: no notice of the goal is appended.
     #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub loop_until_silent: bool,
     #[serde(default)]
     pub retry_instructions: Option<String>,
@@ -36,7 +40,7 @@ impl Rules {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct Wards {
     #[serde(default)]
     pub pre: Vec<Ward>,
@@ -53,16 +57,17 @@ impl Wards {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Ward {
     pub validator: ValidatorRef,
     #[serde(default)]
     pub mode: WardMode,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WardMode {
     /// A failure stops the cascade.
@@ -74,22 +79,25 @@ pub enum WardMode {
     Advisory,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct TokenBudget {
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_total: Option<u32>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub reserve_for_output: Option<u32>,
     #[serde(default)]
     pub strategy: TokenBudgetStrategy,
     #[serde(default, deserialize_with = "lax::opt_number")]
+    #[schemars(schema_with = "lax::opt_number_schema")]
     pub warning_threshold: Option<f64>,
     /// `{model, target_size}` for the `summarize` strategy.
     #[serde(default)]
     pub summarizer: Option<Value>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenBudgetStrategy {
     #[default]

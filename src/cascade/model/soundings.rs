@@ -2,20 +2,23 @@
 
 use super::ValidatorRef;
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Soundings {
     #[serde(default)]
     pub factor: Factor,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_parallel: Option<u32>,
     #[serde(default)]
     pub evaluator_instructions: Option<String>,
     #[serde(default = "yes", deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
     pub mutate: bool,
     #[serde(default)]
     pub mutation_mode: MutationMode,
@@ -63,6 +66,21 @@ impl Default for Factor {
     }
 }
 
+impl JsonSchema for Factor {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Factor".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "How many attempts: a number, or a template such as \"{{ input.n }}\"",
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                { "type": "string", "pattern": "^\\s*\\+?[0-9]+\\s*$|\\{\\{|\\{%" }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Factor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -93,12 +111,28 @@ impl<'de> Deserialize<'de> for Factor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Models(pub Vec<ModelChoice>);
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct ModelChoice {
     #[serde(default)]
     pub model: String,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub factor: Option<u32>,
+}
+
+impl JsonSchema for Models {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Models".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Models for multi-model soundings: a list of names, or a map of name to {factor}",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string" } },
+                { "type": "object", "additionalProperties": { "anyOf": [{ "type": "null" }, g.subschema_for::<ModelChoice>()] } }
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for Models {
@@ -130,7 +164,7 @@ impl<'de> Deserialize<'de> for Models {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MutationMode {
     #[default]
@@ -139,7 +173,7 @@ pub enum MutationMode {
     Approach,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SoundingsMode {
     /// An evaluator picks one winner.
@@ -149,24 +183,27 @@ pub enum SoundingsMode {
     Aggregate,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Reforge {
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub steps: Option<u32>,
     #[serde(default)]
     pub honing_prompt: Option<String>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub factor_per_step: Option<u32>,
     #[serde(default)]
     pub threshold: Option<Threshold>,
     #[serde(default)]
     pub evaluator_override: Option<String>,
     #[serde(default, deserialize_with = "lax::opt_bool")]
+    #[schemars(schema_with = "lax::opt_bool_schema")]
     pub mutate: Option<bool>,
 }
 
 /// Stop refining early once this validator passes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Threshold {
     pub validator: ValidatorRef,
     #[serde(default)]

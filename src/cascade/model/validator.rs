@@ -3,9 +3,10 @@
 //! validator under a new name.
 
 use crate::cascade::lax;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::fmt;
 
 /// A validator reference as written in `loop_until`, a ward, or a soundings `validator`.
@@ -40,7 +41,7 @@ pub enum ValidatorDef {
 
 /// An LLM judge declared at cascade level. It runs as a one-phase cascade whose input is
 /// `{content, original_input}`; its last reply is read as the verdict `{valid, reason}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 pub struct JudgeValidator {
     /// Template; `{{ input.content }}` is the text to judge.
     pub instructions: String,
@@ -48,6 +49,7 @@ pub struct JudgeValidator {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default, deserialize_with = "lax::opt_count")]
+    #[schemars(schema_with = "lax::opt_count_schema")]
     pub max_turns: Option<u32>,
     /// Human text (the original's editor shows it).
     #[serde(default)]
@@ -82,6 +84,52 @@ impl ValidatorRef {
             ValidatorRef::Name(n) => Some(n),
             ValidatorRef::Inline(_) => None,
         }
+    }
+}
+
+impl JsonSchema for ValidatorDef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ValidatorDef".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let judge = generator.subschema_for::<JudgeValidator>();
+        let reference = generator.subschema_for::<ValidatorRef>();
+        schemars::json_schema!({
+            "description": "An LLM judge ({instructions, model, max_turns}), or another validator under this name",
+            "anyOf": [judge, reference]
+        })
+    }
+}
+
+impl JsonSchema for ValidatorRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ValidatorRef".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let string = json!({ "type": "string" });
+        let inline = json!({
+            "type": "object",
+            "description": "An inline validator: exactly one of bash, python, javascript (js) or tool",
+            "properties": {
+                "bash": { "type": "string", "description": "A script; the content is in $CONTENT, it prints the verdict JSON" },
+                "python": string,
+                "javascript": string,
+                "js": string,
+                "tool": { "type": "string", "description": "A registered tool whose result is the verdict" },
+                "inputs": { "type": "object" }
+            },
+            "additionalProperties": false,
+            "oneOf": [
+                { "required": ["bash"] },
+                { "required": ["python"] },
+                { "anyOf": [{ "required": ["javascript"] }, { "required": ["js"] }] },
+                { "required": ["tool"] }
+            ]
+        });
+        schemars::json_schema!({
+            "description": "A validator: a name (cascade `validators`, a built-in, or a cascade on the tool path), or inline",
+            "anyOf": [string, inline]
+        })
     }
 }
 
