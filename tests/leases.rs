@@ -161,7 +161,8 @@ async fn a_claimer_paused_between_its_read_and_its_insert_does_not_win_a_second_
         settle(&clock, std::slice::from_ref(&b)).await;
         let b = b.await.unwrap();
         let Claim::Lost(why) = b else { panic!("{backend}: both claimers won epoch 2: {b:?}") };
-        assert_eq!(why.reason, "w:9 is taking it over", "{backend}");
+        // A's `starting` row, written when it won, holds B off.
+        assert_eq!(why.reason, "it is owned by w:9 (heartbeat 0s ago, lease 10s)", "{backend}");
         // Nothing withdrawn counts against A: its next checkpoint is not fenced.
         assert_eq!(claim::highest_claim(&*store, &SessionId::new("paused")).await.unwrap(), 2, "{backend}");
     }
@@ -196,15 +197,19 @@ async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_othe
         assert_eq!(claimed.iter().min().map(String::as_str), Some(winner), "{backend}: the smallest claimer wins");
         for why in &lost {
             let first = format!("{winner} claimed it first");
-            assert!(why == &first || why.ends_with("is taking it over"), "{backend}: {why}");
+            let owned = format!("it is owned by {winner} ");
+            assert!(
+                why == &first || why.ends_with("is taking it over") || why.starts_with(&owned),
+                "{backend}: {why}"
+            );
         }
 
-        // The winner has not written a row yet: a newcomer is held off while the claim is
-        // fresh, and may take the session once a lease has passed without the winner.
+        // The winner wrote its `starting` row when it won: a newcomer is held off by its
+        // lease, and may take the session once a lease has passed without a heartbeat.
         let late =
             claim::claim(&*store, &SessionId::new("raced"), "w:0", ClaimRules::default(), &*clock).await.unwrap();
         let Claim::Lost(why) = late else { panic!("{backend}: {late:?}") };
-        assert_eq!(why.reason, format!("{winner} is taking it over"), "{backend}");
+        assert_eq!(why.reason, format!("it is owned by {winner} (heartbeat 0s ago, lease 10s)"), "{backend}");
         assert!(
             why.retry_at.is_some_and(|at| at > clock.now() && at <= clock.now() + LEASE.as_secs_f64()),
             "{backend}"
