@@ -198,10 +198,7 @@ async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_othe
         for why in &lost {
             let first = format!("{winner} claimed it first");
             let owned = format!("it is owned by {winner} ");
-            assert!(
-                why == &first || why.ends_with("is taking it over") || why.starts_with(&owned),
-                "{backend}: {why}"
-            );
+            assert!(why == &first || why.ends_with("is taking it over") || why.starts_with(&owned), "{backend}: {why}");
         }
 
         // The winner wrote its `starting` row when it won: a newcomer is held off by its
