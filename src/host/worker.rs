@@ -9,6 +9,7 @@ use super::start::from_store;
 use super::Host;
 use crate::runner::RunStatus;
 use crate::session::claim::{self, Claim, ClaimRules};
+use crate::session::control;
 use crate::session::durable::owner_id;
 use crate::session::Clock;
 use crate::session_id::SessionId;
@@ -235,8 +236,22 @@ impl Job {
     async fn drive(&self, id: &SessionId, epoch: u64, row: &SessionStateRow) -> Result<(), String> {
         let store = &*self.host.store;
         let start = from_store(store, row, epoch, None).await.map_err(|e| e.to_string())?;
-        let limits: Limits = start.limits.clone();
         let started = Instant::now();
+        // Its last phase was checkpointed before its owner died, maybe after its end was
+        // logged: it is only marked completed, as `resume` does, so the end is logged once.
+        if start.phase.is_none() {
+            let done = control::complete_finished(store, row.clone(), owner_id(), epoch).await;
+            done.map_err(|e| e.to_string())?;
+            Metrics::add(&self.metrics.completed);
+            (self.report)(WorkerEvent::Ended {
+                session: id.to_string(),
+                status: "completed".into(),
+                seconds: started.elapsed().as_secs_f64(),
+                error: None,
+            });
+            return Ok(());
+        }
+        let limits: Limits = start.limits.clone();
         Metrics::add(&self.metrics.running);
         let mut shutdown = self.shutdown.clone();
         let stop = async move {
