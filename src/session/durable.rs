@@ -234,7 +234,8 @@ impl Durable {
     }
 
     /// The final row of this epoch (completed, error, cancelled): its version is above
-    /// every other row of the epoch, an `orphans` mark included.
+    /// every other row of the epoch, an `orphans` mark included. Not written when a later
+    /// claim exists.
     pub async fn finish(
         &self,
         status: SessionStatus,
@@ -251,6 +252,11 @@ impl Durable {
             r.cost = totals.2;
         });
         row.version = super::claim::final_version(self.epoch);
+        // Taken over meanwhile (its lease ran out while it was busy): the later owner writes
+        // the session's final row, not this one.
+        if super::claim::highest_claim(&*self.store, &self.session_id).await? > self.epoch {
+            return Ok(());
+        }
         self.store.put_session_state(&row).await
     }
 
