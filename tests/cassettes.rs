@@ -225,17 +225,7 @@ fn root() -> std::path::PathBuf {
 fn readme_first_run() -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let line = readme.lines().find(|l| l.starts_with("cargo run -- run ")).expect("a `cargo run -- run` line");
-    let mut args = Vec::new();
-    let mut rest = line.trim_start_matches("cargo run -- ").trim();
-    while !rest.is_empty() {
-        let (arg, tail) = match rest.strip_prefix('\'') {
-            Some(quoted) => quoted.split_once('\'').expect("a closing quote"),
-            None => rest.split_once(' ').unwrap_or((rest, "")),
-        };
-        args.push(arg.to_string());
-        rest = tail.trim_start();
-    }
-    args
+    support::sandbox::words(line.trim_start_matches("cargo run -- "))
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod support;
 
+use support::sandbox::words;
 use support::Sandbox;
 
 fn root() -> std::path::PathBuf {
@@ -13,21 +14,6 @@ fn root() -> std::path::PathBuf {
 
 fn workflow() -> String {
     std::fs::read_to_string(root().join(".github/workflows/cascades.yml")).expect("the workflow file")
-}
-
-/// The arguments of a `run:` line, single quotes read as a shell reads them.
-fn words(line: &str) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut rest = line.trim();
-    while !rest.is_empty() {
-        let (arg, tail) = match rest.strip_prefix('\'') {
-            Some(quoted) => quoted.split_once('\'').expect("a closing quote"),
-            None => rest.split_once(' ').unwrap_or((rest, "")),
-        };
-        args.push(arg.to_string());
-        rest = tail.trim_start();
-    }
-    args
 }
 
 /// The `windlass ...` steps of the workflow, as argument lists without the program name.

@@ -87,3 +87,19 @@ impl Sandbox {
         }
     }
 }
+
+/// The arguments of a command line as a shell reads them (single quotes only, as the README
+/// and the workflow write them).
+pub fn words(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        let (arg, tail) = match rest.strip_prefix('\'') {
+            Some(quoted) => quoted.split_once('\'').expect("a closing quote"),
+            None => rest.split_once(' ').unwrap_or((rest, "")),
+        };
+        args.push(arg.to_string());
+        rest = tail.trim_start();
+    }
+    args
+}
