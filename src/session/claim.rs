@@ -48,6 +48,21 @@ pub fn final_version(epoch: u64) -> u64 {
     (epoch << EPOCH_SHIFT) | ((1 << EPOCH_SHIFT) - 1)
 }
 
+/// The version of a completed session's row, whoever writes it: above every epoch, so nothing
+/// written later (a claim that raced the end, a late heartbeat) shows over a completion, and
+/// one logical row however many owners saw the session finish. An owner whose lease ran out
+/// while it wrote its last row, and the worker that took the session over and found every
+/// phase checkpointed, both write this version: the store keeps one completion.
+pub const COMPLETED_VERSION: u64 = u64::MAX;
+
+/// The version of the final row that `owner` at `epoch` writes for a session ending in `status`.
+pub fn ending_version(status: SessionStatus, epoch: u64) -> u64 {
+    match status {
+        SessionStatus::Completed => COMPLETED_VERSION,
+        _ => final_version(epoch),
+    }
+}
+
 /// How a claim ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
@@ -438,6 +453,10 @@ mod tests {
         assert!(orphan_mark_version(5) > heartbeat);
         assert!(final_version(5) > orphan_mark_version(5));
         assert!((6 << EPOCH_SHIFT) > final_version(5));
+        // A completion stays above any later epoch's rows, and is one version for all owners.
+        assert!(ending_version(SessionStatus::Completed, 5) > final_version(1 << 20));
+        assert_eq!(ending_version(SessionStatus::Completed, 5), ending_version(SessionStatus::Completed, 6));
+        assert_eq!(ending_version(SessionStatus::Error, 5), final_version(5));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub async fn cancel(store: &dyn Store, id: &SessionId, reason: Option<&str>) -> 
         Some(why) => format!("cancelled: {why}"),
         None => "cancelled".into(),
     };
-    r.version = claim::final_version(r.owner_epoch).max(r.version + 1);
+    r.version = claim::final_version(r.owner_epoch).max(r.version.saturating_add(1));
     r.updated_at = now;
     r.completed_at = now;
     store.put_session_state(&r).await?;
@@ -132,7 +132,7 @@ pub async fn complete_finished(
     r.status = SessionStatus::Completed;
     r.owner = owner;
     r.owner_epoch = epoch;
-    r.version = claim::final_version(epoch);
+    r.version = claim::COMPLETED_VERSION;
     r.updated_at = store.now().await?;
     r.completed_at = r.updated_at;
     store.put_session_state(&r).await

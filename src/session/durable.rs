@@ -251,7 +251,7 @@ impl Durable {
             r.tokens_out = totals.1;
             r.cost = totals.2;
         });
-        row.version = super::claim::final_version(self.epoch);
+        row.version = super::claim::ending_version(status, self.epoch);
         // Taken over meanwhile (its lease ran out while it was busy): the later owner writes
         // the session's final row, not this one.
         if super::claim::highest_claim(&*self.store, &self.session_id).await? > self.epoch {
