@@ -48,8 +48,38 @@ impl Rng {
     }
 }
 
-fn worker(sb: &Sandbox) -> Child {
-    sb.command(&["worker", "--concurrency", "4"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+/// A worker whose stderr goes to `worker-<n>.log` in the sandbox, for [`explain`].
+fn worker(sb: &Sandbox, n: usize) -> Child {
+    let log = std::fs::File::create(sb.path().join(format!("worker-{n}.log"))).unwrap();
+    sb.command(&["worker", "--concurrency", "4"]).stdout(Stdio::null()).stderr(log).spawn().unwrap()
+}
+
+/// What happened to one session, for a failed invariant: its state versions, checkpoints,
+/// lifecycle log rows, and what the workers said of it.
+fn explain(sb: &Sandbox, id: &str) -> String {
+    let mut out = String::new();
+    for query in [
+        format!("SELECT version, status, owner, owner_epoch, updated_at FROM session_state WHERE session_id = '{id}' ORDER BY version"),
+        format!("SELECT seq, phase, owner_epoch FROM checkpoints WHERE session_id = '{id}' ORDER BY seq"),
+        format!(
+            "SELECT timestamp, node_type, phase_name, message_id FROM unified_logs WHERE session_id = '{id}' \
+             AND node_type IN ('cascade_started', 'cascade_finished', 'phase_started', 'phase_completed', 'error') ORDER BY timestamp"
+        ),
+    ] {
+        for row in sql(sb, &query) {
+            out += &format!("  {row}\n");
+        }
+    }
+    for entry in std::fs::read_dir(sb.path()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("worker-") {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for line in text.lines().filter(|l| l.contains(id)) {
+                out += &format!("  {name}: {line}\n");
+            }
+        }
+    }
+    out
 }
 
 /// Rows of a `windlass sql --format json` query.
@@ -97,7 +127,13 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
             assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
         }
 
-        let mut workers: Vec<Child> = (0..WORKERS).map(|_| worker(&sb)).collect();
+        let mut spawned = 0;
+        let mut workers: Vec<Child> = (0..WORKERS)
+            .map(|_| {
+                spawned += 1;
+                worker(&sb, spawned)
+            })
+            .collect();
         let mut killed_at = Vec::new();
         let started = Instant::now();
         for _ in 0..kills {
@@ -106,7 +142,8 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
             workers[victim].kill().unwrap(); // SIGKILL
             workers[victim].wait().unwrap();
             killed_at.push(Instant::now());
-            workers[victim] = worker(&sb);
+            spawned += 1;
+            workers[victim] = worker(&sb, spawned);
         }
         let limit = Duration::from_secs(60 + sessions * 3);
         let completed = || {
@@ -147,7 +184,8 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
              WHERE status = 'completed' GROUP BY session_id",
         );
         for r in &finals {
-            assert_eq!(number(&r["n"]), 1, "{backend} (seed {seed}): more than one final row: {r}");
+            let id = r["session_id"].as_str().unwrap_or_default();
+            assert_eq!(number(&r["n"]), 1, "{backend} (seed {seed}): more than one final row: {r}\n{}", explain(&sb, id));
         }
         // Each session logged its end exactly once.
         let ends = sql(
@@ -158,7 +196,8 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
         let ends: HashMap<String, u64> =
             ends.iter().map(|r| (r["session_id"].as_str().unwrap().to_string(), number(&r["n"]))).collect();
         for n in 0..sessions {
-            assert_eq!(ends.get(&format!("chaos-{n}")), Some(&1), "{backend} (seed {seed}): ends {ends:?}");
+            let id = format!("chaos-{n}");
+            assert_eq!(ends.get(&id), Some(&1), "{backend} (seed {seed}): ends of {id}:\n{}", explain(&sb, &id));
         }
 
         // No checkpointed phase ran again: a re-run would checkpoint the same step in a
@@ -169,7 +208,8 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
         );
         assert!(steps.len() as u64 >= sessions * 3, "{backend}: {steps:?}");
         for r in &steps {
-            assert_eq!(number(&r["epochs"]), 1, "{backend} (seed {seed}): checkpointed twice: {r}");
+            let id = r["session_id"].as_str().unwrap_or_default();
+            assert_eq!(number(&r["epochs"]), 1, "{backend} (seed {seed}): checkpointed twice: {r}\n{}", explain(&sb, id));
         }
 
         // Every model call that came again repeats one a kill interrupted.
