@@ -18,7 +18,7 @@
 #[path = "../tests/support/http.rs"]
 #[allow(dead_code)] // shared with the tests, which use more of it
 mod http;
-#[path = "support/open_store.rs"]
+#[path = "../tests/support/open_store.rs"]
 mod open_store;
 
 use open_store::open_store;

@@ -14,7 +14,7 @@
 
 #[path = "../tests/support/fake_llm.rs"]
 mod fake_llm;
-#[path = "support/open_store.rs"]
+#[path = "../tests/support/open_store.rs"]
 mod open_store;
 
 use fake_llm::{FakeLlm, Reply};

@@ -8,7 +8,6 @@ use crate::exit_code::ExitCode;
 use crate::host::start::{from_store, StartError};
 use crate::host::Start;
 use crate::session::claim::{self, Claim, ClaimRules, Refusal};
-use crate::session::control;
 use crate::session::durable::owner_id;
 use crate::session::SystemClock;
 use crate::session_id::SessionId;
@@ -92,7 +91,7 @@ async fn prepare(
         return Ok(Some(start));
     }
     eprintln!("windlass: session {id} had finished its last phase; marking it completed");
-    control::complete_finished(store, *row, owner, epoch).await?;
+    crate::host::already_ended::complete(store, &start, *row, owner).await?;
     println!("{}", start.state.last_output());
     Ok(None)
 }

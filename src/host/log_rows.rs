@@ -6,12 +6,19 @@ use crate::store::LogRow;
 /// The log row for one event. `epoch` is the owner's fencing token: with the session id and
 /// the event's sequence number it makes the row's id deterministic, so a retried insert is
 /// recognisable and a resumed session (a higher epoch) never collides with the crashed one.
+/// The end of a run is `<session>:<epoch>:end`: one owner ends its run once, and the worker
+/// that finds a session checkpointed to its end logs that end under the same id (see
+/// `already_ended`), so it is one row whether or not the owner had logged it.
 pub fn log_row(e: &Envelope, epoch: u64, cascade_id: &str, parent: &str) -> LogRow {
+    let message_id = match e.event {
+        RunEvent::CascadeFinished { .. } => format!("{}:{epoch}:end", e.session_id),
+        _ => format!("{}:{epoch}:{}", e.session_id, e.seq),
+    };
     let mut row = LogRow {
         parent_session_id: parent.to_string(),
         cascade_id: cascade_id.to_string(),
         ..LogRow::new(
-            format!("{}:{epoch}:{}", e.session_id, e.seq),
+            message_id,
             e.session_id.to_string(),
             e.event.name(),
             e.at,

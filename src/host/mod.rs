@@ -5,6 +5,7 @@
 //! Depends on the engine (`runner`), the durable side (`session`) and the `store`; the
 //! command line sits above it and only chooses renderers, prints and maps exit codes.
 
+pub mod already_ended;
 pub mod cassette;
 pub mod drive;
 pub mod log_rows;

@@ -33,6 +33,8 @@ pub struct Start {
     pub blocked_on: Option<String>,
     /// Notes for the person resuming (a changed file, answers reused).
     pub notes: Vec<String>,
+    /// The epoch that checkpointed the last phase, when there is no phase left to run.
+    pub ended_in_epoch: Option<u64>,
 }
 
 /// Why a stored session cannot be started.
@@ -112,6 +114,7 @@ pub fn new_session(def: Arc<CascadeDef>, session_id: SessionId, input: Map<Strin
         limits: Limits::default(),
         blocked_on: None,
         notes: Vec::new(),
+        ended_in_epoch: None,
     }
 }
 
@@ -193,5 +196,6 @@ pub async fn from_store(
         limits,
         blocked_on: Some(row.blocked_on.clone()).filter(|b| !b.is_empty()),
         notes,
+        ended_in_epoch: checkpoint.as_ref().filter(|_| phase.is_none()).map(|c| c.owner_epoch),
     })
 }

@@ -9,7 +9,6 @@ use super::start::from_store;
 use super::Host;
 use crate::runner::RunStatus;
 use crate::session::claim::{self, Claim, ClaimRules};
-use crate::session::control;
 use crate::session::durable::owner_id;
 use crate::session::Clock;
 use crate::session_id::SessionId;
@@ -240,7 +239,7 @@ impl Job {
         // Its last phase was checkpointed before its owner died, maybe after its end was
         // logged: it is only marked completed, as `resume` does, so the end is logged once.
         if start.phase.is_none() {
-            let done = control::complete_finished(store, row.clone(), owner_id(), epoch).await;
+            let done = super::already_ended::complete(store, &start, row.clone(), owner_id()).await;
             done.map_err(|e| e.to_string())?;
             Metrics::add(&self.metrics.completed);
             (self.report)(WorkerEvent::Ended {

@@ -1,6 +1,6 @@
 //! The store a bench's `windlass` processes use, opened from the same environment: ClickHouse
 //! when it names a host, else the embedded DuckDB file under `data`. Shared by the benches that
-//! drive the real binary (`worker`, `serve`).
+//! drive the real binary (`worker`, `serve`) and the tests that set a store up in-process.
 
 use std::sync::Arc;
 use windlass::settings::{ClickHouseSettings, Secret};
