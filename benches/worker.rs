@@ -142,6 +142,16 @@ fn main() {
             wall.as_secs_f64(),
             usage.ru_maxrss as f64 / 1024.0,
         );
+        if backend == "clickhouse" {
+            // Every INSERT makes a part; batched writes keep them few (issue 14: bounded).
+            let sql = "SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts \
+                       WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table";
+            let parts = rt.block_on(store.query(sql)).unwrap();
+            let text = |v: &serde_json::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let parts: Vec<String> =
+                parts.rows.iter().map(|r| format!("{} {} ({} rows)", text(&r[0]), text(&r[1]), text(&r[2]))).collect();
+            println!("{backend}: active parts after the run: {}", parts.join(", "));
+        }
         assert_eq!(completed, sessions, "{backend}: not every session completed");
         assert_eq!(calls, sessions, "{backend}: each session makes exactly one call");
     }

@@ -561,3 +561,56 @@ fn signals_to_unknown_sessions_fail_clearly() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     let _ = json!({});
 }
+
+/// Store writes of session rows by this worker so far, from its `/metrics` (as sent, after batching).
+fn session_row_writes(addr: &str) -> f64 {
+    let (_, metrics) = http_get(addr, "/metrics");
+    ["put_session_state", "put_session_states"]
+        .iter()
+        .filter_map(|op| {
+            let name = format!("windlass_store_operation_seconds_count{{operation=\"{op}\"}} ");
+            metrics.lines().find_map(|l| l.strip_prefix(&name)).map(|v| v.trim().parse::<f64>().unwrap())
+        })
+        .sum()
+}
+
+#[test]
+fn the_heartbeats_of_a_workers_sessions_go_out_together() {
+    for (backend, env) in backends() {
+        let llm = FakeLlm::start();
+        // Every session waits 6 s on its one call: only heartbeats write session rows meanwhile.
+        llm.set_fallback(Reply::text("done").with_delay(Duration::from_secs(6)));
+        let sb = sandbox(&llm, &env);
+        sb.write("one.yaml", "cascade_id: one\nphases:\n  - name: only\n    instructions: 'Wait {{ input.n }}'\n");
+        for n in 0..20 {
+            let out = sb.run(&["submit", "one.yaml", "-i", &format!("n={n}")]);
+            assert_eq!(out.code, 0, "{}", out.stderr);
+        }
+        let mut worker = spawn(&sb, &["worker", "--once", "--concurrency", "20", "--listen", "127.0.0.1:0"]);
+        let mut stderr = std::io::BufReader::new(worker.stderr.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        let addr = line.rsplit("http://").next().unwrap().trim().to_string();
+        wait_until("all 20 calls to be in flight", Duration::from_secs(20), || llm.request_count() >= 20);
+        std::thread::sleep(Duration::from_millis(500));
+        let before = session_row_writes(&addr);
+        std::thread::sleep(Duration::from_secs(3));
+        let during = session_row_writes(&addr) - before;
+        eprintln!("{backend}: {during} session-row writes in 3 s of heartbeats");
+        // Three 1 s intervals of 20 sessions' heartbeats: 60 rows. All sessions beat at the
+        // same moments, and each beat goes out in at most two inserts (the first row alone,
+        // the rest queued meanwhile): six, where beats on each session's own schedule made
+        // twelve or more.
+        assert!(during <= 8.0, "{backend}: {during} session-row writes in 3 s of heartbeats");
+        assert!(during >= 2.0, "{backend}: the sessions beat: {during}");
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = worker.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "{backend}: the worker did not finish");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(status.code(), Some(0), "{backend}");
+    }
+}

@@ -265,8 +265,10 @@ impl Durable {
         let me = self.clone();
         tokio::spawn(async move {
             // On a fixed schedule, like `tokio::time::interval`: a slow write does not push
-            // the next beat back, and beats missed meanwhile go out at once.
-            let mut due = me.clock.instant();
+            // the next beat back, and beats missed meanwhile go out at once. The schedule is the
+            // process's, not the session's: every session of the process beats at the same
+            // moments, so the batched store sends their rows as one insert per interval.
+            let mut due = beat_grid(me.clock.instant(), me.heartbeat_interval);
             loop {
                 due += me.heartbeat_interval;
                 let wait = due.saturating_duration_since(me.clock.instant());
@@ -276,4 +278,17 @@ impl Durable {
             }
         })
     }
+}
+
+/// The last moment at or before `now` on this process's heartbeat schedule for `interval`:
+/// whole intervals since the first heartbeat of the process.
+fn beat_grid(now: Instant, interval: Duration) -> Instant {
+    static ANCHOR: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let anchor = *ANCHOR.get_or_init(|| now);
+    let Some(since) = now.checked_duration_since(anchor) else { return now };
+    if interval.is_zero() {
+        return now;
+    }
+    let whole = (since.as_nanos() / interval.as_nanos()) as u32;
+    anchor + interval * whole
 }
