@@ -200,9 +200,10 @@ pub const WINDLASS_API_TOKEN: EnvVar = EnvVar {
 pub const WINDLASS_LIMITS: EnvVar = EnvVar {
     name: "WINDLASS_LIMITS",
     default: DefaultValue::None,
-    help: "Caps on model requests in flight per endpoint, shared by all sessions of a process: \
-           PREFIX=N entries separated by commas, the longest matching model prefix wins, * matches \
-           every model (e.g. openai/=4,*=16)",
+    help: "Limits on model requests per endpoint, shared by all sessions of a process: entries \
+           separated by commas, PREFIX=N (at most N in flight) or PREFIX=concurrency:N;rpm:N;tpm:N \
+           (in flight, requests and tokens per minute); the longest matching model prefix wins, * \
+           matches every model (e.g. openai/=concurrency:4;rpm:60;tpm:90000,*=16)",
     secret: false,
     flag: None,
 };

@@ -63,16 +63,22 @@ pub struct Settings {
     pub working_dir: PathBuf,
     /// `WINDLASS_API_TOKEN`: what the HTTP API requires of every request (`crate::serve`).
     pub api_token: Option<Secret>,
-    /// `WINDLASS_LIMITS`: caps on requests in flight per model prefix (see [`crate::llm`]).
+    /// `WINDLASS_LIMITS`: concurrency, requests and tokens per minute per model prefix (see
+    /// [`crate::llm::limits`]).
     pub limits: Vec<ModelLimit>,
 }
 
-/// At most `max_concurrent` requests in flight, per endpoint and process, for models whose
-/// name starts with `prefix` (empty: every model). The longest matching prefix wins.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Limits per endpoint and process for models whose name starts with `prefix` (empty: every
+/// model). The longest matching prefix wins; a limit left out is not enforced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModelLimit {
     pub prefix: String,
-    pub max_concurrent: u32,
+    /// Requests in flight at once.
+    pub max_concurrent: Option<u32>,
+    /// Requests started in any 60 s.
+    pub requests_per_minute: Option<u32>,
+    /// Tokens (prompt and completion) of the requests started in any 60 s.
+    pub tokens_per_minute: Option<u32>,
 }
 
 /// The store backend: ClickHouse when a host is configured, the embedded database otherwise.

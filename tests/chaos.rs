@@ -185,7 +185,12 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
         );
         for r in &finals {
             let id = r["session_id"].as_str().unwrap_or_default();
-            assert_eq!(number(&r["n"]), 1, "{backend} (seed {seed}): more than one final row: {r}\n{}", explain(&sb, id));
+            assert_eq!(
+                number(&r["n"]),
+                1,
+                "{backend} (seed {seed}): more than one final row: {r}\n{}",
+                explain(&sb, id)
+            );
         }
         // Each session logged its end exactly once.
         let ends = sql(
@@ -209,7 +214,12 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
         assert!(steps.len() as u64 >= sessions * 3, "{backend}: {steps:?}");
         for r in &steps {
             let id = r["session_id"].as_str().unwrap_or_default();
-            assert_eq!(number(&r["epochs"]), 1, "{backend} (seed {seed}): checkpointed twice: {r}\n{}", explain(&sb, id));
+            assert_eq!(
+                number(&r["epochs"]),
+                1,
+                "{backend} (seed {seed}): checkpointed twice: {r}\n{}",
+                explain(&sb, id)
+            );
         }
 
         // Every model call that came again repeats one a kill interrupted.

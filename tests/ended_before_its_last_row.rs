@@ -73,7 +73,8 @@ fn died_after_its_last_checkpoint(sb: &Sandbox, env: &[(String, String)], id: &s
 }
 
 fn assert_completed_with_one_end(sb: &Sandbox, backend: &str, id: &str) {
-    let status = sql(sb, &format!("SELECT status FROM session_state WHERE session_id = '{id}' ORDER BY version DESC LIMIT 1"));
+    let status =
+        sql(sb, &format!("SELECT status FROM session_state WHERE session_id = '{id}' ORDER BY version DESC LIMIT 1"));
     assert_eq!(status[0]["status"], "completed", "{backend} {id}");
     let ends = sql(
         sb,
@@ -85,7 +86,12 @@ fn assert_completed_with_one_end(sb: &Sandbox, backend: &str, id: &str) {
     // `logs` (which reads each row once) shows it once too.
     let out = sb.run(&["logs", id, "--format", "ndjson"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout.lines().filter(|l| l.contains("\"cascade_finished\"")).count(), 1, "{backend}: {}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().filter(|l| l.contains("\"cascade_finished\"")).count(),
+        1,
+        "{backend}: {}",
+        out.stdout
+    );
 }
 
 #[test]

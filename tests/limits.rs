@@ -71,4 +71,100 @@ fn a_malformed_limit_is_a_configuration_error_naming_the_variable() {
     let out = sb.run(&["run", "c.yaml"]);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("WINDLASS_LIMITS"), "{}", out.stderr);
+    sb.set("WINDLASS_LIMITS", "fake/=rps:3");
+    let out = sb.run(&["run", "c.yaml"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("WINDLASS_LIMITS") && out.stderr.contains("unknown limit `rps`"), "{}", out.stderr);
+}
+
+/// `windlass run` of `cascade` under `limits`, streaming its ndjson events: the events seen
+/// until one matches `until` (or 20 s pass), the requests the fake had by then, and whether
+/// the fake got no more in the `quiet` that followed. The run is then interrupted.
+fn run_until(llm: &FakeLlm, limits: &str, cascade: &str, until: &str, quiet: Duration) -> (Vec<Value>, usize, bool) {
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.set("WINDLASS_LIMITS", limits);
+    sb.write("c.yaml", cascade);
+    let mut child = sb
+        .command(&["run", "c.yaml", "-q", "--format", "ndjson"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let mut events = Vec::new();
+    while let Ok(event) = rx.recv_timeout(Duration::from_secs(20)) {
+        let done = event["event"] == until;
+        events.push(event);
+        if done {
+            break;
+        }
+    }
+    let seen = llm.request_count();
+    std::thread::sleep(quiet);
+    let held = llm.request_count() == seen;
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let _ = child.wait();
+    (events, seen, held)
+}
+
+const TWO_PHASES: &str = "cascade_id: c\nphases:\n  - name: one\n    model: fake/m\n    instructions: First.\n  - name: two\n    model: fake/m\n    instructions: Second.\n";
+
+#[test]
+fn a_requests_per_minute_limit_holds_the_next_call_and_the_wait_is_shown() {
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("ok"));
+    let (events, seen, held) = run_until(&llm, "fake/=rpm:1", TWO_PHASES, "limit_wait", Duration::from_millis(1500));
+    let wait = events.last().unwrap();
+    assert_eq!(wait["event"], "limit_wait", "{events:?}");
+    assert_eq!(wait["phase"], "two");
+    assert_eq!(wait["limit"], "fake/=rpm:1");
+    assert_eq!(wait["max_concurrent"], Value::Null);
+    assert_eq!(seen, 1, "phase one's call went; phase two's waits for the minute to pass");
+    assert!(held, "no second call within the minute");
+}
+
+#[test]
+fn a_tokens_per_minute_limit_counts_the_tokens_the_provider_reported() {
+    let llm = FakeLlm::start();
+    // The first call used all 400 tokens of the limit (its estimate was far less); the next
+    // prompt does not fit until the minute has passed.
+    llm.set_fallback(Reply::text("ok").with_usage(300, 100, None));
+    let (events, seen, held) = run_until(&llm, "fake/=tpm:400", TWO_PHASES, "limit_wait", Duration::from_millis(1500));
+    let wait = events.last().unwrap();
+    assert_eq!(wait["event"], "limit_wait", "{events:?}");
+    assert_eq!(wait["limit"], "fake/=tpm:400");
+    assert_eq!((seen, held), (1, true));
+    // The same run under a larger limit does not wait.
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("ok").with_usage(300, 100, None));
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.set("WINDLASS_LIMITS", "fake/=tpm:5000;rpm:10;concurrency:1");
+    sb.write("c.yaml", TWO_PHASES);
+    let out = sb.run(&["run", "c.yaml", "-q", "--format", "ndjson"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("\"limit_wait\""), "{}", out.stdout);
+}
+
+#[test]
+fn the_plain_display_names_the_rate_limit_waited_on() {
+    let llm = FakeLlm::start();
+    llm.set_fallback(Reply::text("ok"));
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.set("WINDLASS_LIMITS", "*=rpm:1");
+    sb.write("c.yaml", TWO_PHASES);
+    let child = sb.command(&["run", "c.yaml", "--no-progress"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = child.id() as i32;
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(4));
+        unsafe { libc::kill(pid, libc::SIGINT) };
+    });
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("phase two waiting on the rate limit for fake/m (limit *=rpm:1)"), "{err}");
 }

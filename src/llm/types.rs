@@ -135,3 +135,15 @@ pub enum LlmError {
     #[error("send the API key to {url}: it contains a character an HTTP header cannot carry (a line break or control character inside it); check OPENROUTER_API_KEY / WINDLASS_API_KEY")]
     InvalidKey { url: String },
 }
+
+impl LlmError {
+    /// The provider kept failing after the retries (it is down, overloaded, rate limiting or
+    /// too slow), as opposed to refusing this request: another model may answer.
+    pub fn is_the_providers(&self) -> bool {
+        match self {
+            LlmError::Unreachable { .. } | LlmError::Timeout { .. } => true,
+            LlmError::Server { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            _ => false,
+        }
+    }
+}

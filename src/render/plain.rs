@@ -69,13 +69,15 @@ fn line(envelope: &Envelope) -> Option<String> {
         RunEvent::LlmRequest { phase, model, messages, request_hash: _, sounding_index } => {
             format!("phase {phase}{} calling {model} ({messages} messages)", sounding(*sounding_index))
         }
-        RunEvent::LimitWait { phase, model, prefix, max_concurrent, sounding_index } => {
-            format!(
-                "phase {phase}{} waiting for a slot for {model} (limit {}={max_concurrent})",
-                sounding(*sounding_index),
-                limit_prefix(prefix)
-            )
-        }
+        RunEvent::LimitWait { phase, model, limit, max_concurrent, sounding_index, .. } => match max_concurrent {
+            Some(_) => {
+                format!("phase {phase}{} waiting for a slot for {model} (limit {limit})", sounding(*sounding_index))
+            }
+            None => format!(
+                "phase {phase}{} waiting on the rate limit for {model} (limit {limit})",
+                sounding(*sounding_index)
+            ),
+        },
         RunEvent::LlmResponse {
             phase,
             model_requested: _,
@@ -213,15 +215,6 @@ pub(super) fn status_word(status: RunStatus) -> &'static str {
         RunStatus::Cancelled => "cancelled",
         RunStatus::Blocked => "waiting (blocked)",
         RunStatus::Interrupted => "interrupted",
-    }
-}
-
-/// A `WINDLASS_LIMITS` prefix as written: the catch-all shows as `*`.
-pub(crate) fn limit_prefix(prefix: &str) -> &str {
-    if prefix.is_empty() {
-        "*"
-    } else {
-        prefix
     }
 }
 

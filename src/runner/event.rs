@@ -87,7 +87,10 @@ pub enum RunEvent {
         model: String,
         /// The matching prefix (empty: the catch-all `*`).
         prefix: String,
-        max_concurrent: u32,
+        /// The limit waited on, as written in `WINDLASS_LIMITS` (`*=4`, `openai/=rpm:60`).
+        limit: String,
+        /// The cap on requests in flight, when that is the limit.
+        max_concurrent: Option<u32>,
         sounding_index: Option<u32>,
     },
     LlmResponse {

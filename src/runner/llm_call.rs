@@ -16,6 +16,9 @@ use std::time::Instant;
 pub struct Caller<'a> {
     pub phase: &'a str,
     pub sounding_index: Option<u32>,
+    /// Models to try in turn when the model keeps failing on the provider's side
+    /// (`fallback_models`).
+    pub fallbacks: &'a [String],
 }
 
 /// The stable hash of a request: same model, messages and tools, same hash.
@@ -23,8 +26,35 @@ pub fn request_hash(req: &ChatRequest) -> String {
     req.hash()
 }
 
-/// Make one chat completion for a phase and account for it.
+/// Make one chat completion for a phase and account for it: with `model`, then with each of
+/// the caller's fallback models while the one before kept failing on the provider's side.
 pub async fn call(
+    runner: &Runner,
+    emitter: &Emitter,
+    state: &mut RunState,
+    caller: Caller<'_>,
+    model: &str,
+    messages: &[Message],
+    tools: &[ToolSpec],
+) -> Result<ChatResponse, RunError> {
+    let models: Vec<&str> = std::iter::once(model).chain(caller.fallbacks.iter().map(String::as_str)).collect();
+    let mut i = 0;
+    loop {
+        match call_model(runner, emitter, state, caller, models[i], messages, tools).await {
+            Err(RunError::Provider(e)) if i + 1 < models.len() && e.is_the_providers() => {
+                emitter.emit(RunEvent::Warning {
+                    phase: Some(caller.phase.to_string()),
+                    message: format!("{} kept failing ({e}); falling back to {}", models[i], models[i + 1]),
+                });
+                i += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// One chat completion with `model`.
+async fn call_model(
     runner: &Runner,
     emitter: &Emitter,
     state: &mut RunState,
@@ -65,12 +95,13 @@ pub async fn call(
             let waits = emitter.clone();
             let (phase, sounding_index, wait_model) =
                 (caller.phase.to_string(), caller.sounding_index, model.to_string());
-            let hook: limits::WaitHook = Arc::new(move |prefix: &str, max_concurrent: u32| {
+            let hook: limits::WaitHook = Arc::new(move |prefix: &str, cap: limits::Cap| {
                 waits.emit(RunEvent::LimitWait {
                     phase: phase.clone(),
                     model: wait_model.clone(),
                     prefix: prefix.to_owned(),
-                    max_concurrent,
+                    limit: format!("{}={cap}", if prefix.is_empty() { "*" } else { prefix }),
+                    max_concurrent: cap.max_concurrent(),
                     sounding_index,
                 });
             });

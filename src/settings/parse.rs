@@ -73,18 +73,41 @@ pub fn api_token(text: String) -> Result<String, String> {
     Ok(text)
 }
 
-/// `WINDLASS_LIMITS`: `PREFIX=N` entries separated by `,`, each capping the requests in flight
-/// for models whose name starts with `PREFIX` (`*` alone matches every model).
+/// `WINDLASS_LIMITS`: entries separated by `,`, each `PREFIX=N` (at most N requests in flight
+/// for models whose name starts with `PREFIX`; `*` alone matches every model) or
+/// `PREFIX=KEY:N;KEY:N` with the keys `concurrency`, `rpm` (requests per minute) and `tpm`
+/// (tokens per minute), for example `openai/=concurrency:4;rpm:60;tpm:90000,*=16`.
 pub fn model_limits(text: &str) -> Result<Vec<super::ModelLimit>, String> {
     let mut limits = Vec::new();
     for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
-        let Some((prefix, count)) = entry.rsplit_once('=') else {
-            return Err(format!("expected PREFIX=N (for example openai/=4), not `{entry}`"));
+        let Some((prefix, spec)) = entry.split_once('=') else {
+            return Err(format!(
+                "expected PREFIX=N or PREFIX=rpm:N;tpm:N;concurrency:N (for example openai/=4), not `{entry}`"
+            ));
         };
-        let max_concurrent = positive_count(count).map_err(|err| format!("`{entry}`: {err}"))?;
         let prefix = prefix.trim();
-        let prefix = if prefix == "*" { "" } else { prefix };
-        limits.push(super::ModelLimit { prefix: prefix.to_owned(), max_concurrent });
+        let mut limit =
+            super::ModelLimit { prefix: if prefix == "*" { "" } else { prefix }.to_owned(), ..Default::default() };
+        if !spec.contains(':') {
+            limit.max_concurrent = Some(positive_count(spec).map_err(|err| format!("`{entry}`: {err}"))?);
+        }
+        for part in spec.split(';').map(str::trim).filter(|p| p.contains(':')) {
+            let (key, count) = part.split_once(':').unwrap_or_default();
+            let count = Some(positive_count(count).map_err(|err| format!("`{entry}`: `{part}`: {err}"))?);
+            match key.trim() {
+                "concurrency" => limit.max_concurrent = count,
+                "rpm" => limit.requests_per_minute = count,
+                "tpm" => limit.tokens_per_minute = count,
+                other => return Err(format!("`{entry}`: unknown limit `{other}` (expected concurrency, rpm or tpm)")),
+            }
+        }
+        let parts = spec.split(';').map(str::trim).filter(|p| !p.is_empty());
+        if spec.contains(':') && parts.clone().any(|p| !p.contains(':')) {
+            return Err(format!(
+                "`{entry}`: write every limit as KEY:N (concurrency:4;rpm:60), not a bare number among them"
+            ));
+        }
+        limits.push(limit);
     }
     Ok(limits)
 }
@@ -132,9 +155,33 @@ mod tests {
     #[test]
     fn model_limits_read_prefixes_and_caps() {
         let limits = model_limits(" openai/=4, *=16 ,").unwrap();
-        assert_eq!(limits[0], crate::settings::ModelLimit { prefix: "openai/".into(), max_concurrent: 4 });
-        assert_eq!(limits[1], crate::settings::ModelLimit { prefix: String::new(), max_concurrent: 16 });
+        let cap = |prefix: &str, n| crate::settings::ModelLimit {
+            prefix: prefix.into(),
+            max_concurrent: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(limits[0], cap("openai/", 4));
+        assert_eq!(limits[1], cap("", 16));
         assert!(model_limits("openai/").unwrap_err().contains("PREFIX=N"));
         assert!(model_limits("a=0").is_err());
+    }
+
+    #[test]
+    fn model_limits_read_requests_and_tokens_per_minute() {
+        let limits = model_limits("openai/=concurrency:4;rpm:60;tpm:90000,*=50").unwrap();
+        let openai = crate::settings::ModelLimit {
+            prefix: "openai/".into(),
+            max_concurrent: Some(4),
+            requests_per_minute: Some(60),
+            tokens_per_minute: Some(90000),
+        };
+        assert_eq!(limits[0], openai);
+        assert_eq!(limits[1].max_concurrent, Some(50));
+        assert_eq!(limits[1].requests_per_minute, None);
+        let rpm_only = &model_limits("x/=rpm:2").unwrap()[0];
+        assert_eq!((rpm_only.max_concurrent, rpm_only.requests_per_minute), (None, Some(2)));
+        assert!(model_limits("x/=rps:2").unwrap_err().contains("unknown limit `rps`"));
+        assert!(model_limits("x/=rpm:0").unwrap_err().contains("rpm:0"));
+        assert!(model_limits("x/=4;rpm:2").unwrap_err().contains("KEY:N"));
     }
 }

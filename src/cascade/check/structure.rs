@@ -27,6 +27,7 @@ pub(super) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             out.push(ctx.error("invalid-value", "soundings.factor", "`soundings.factor` must be at least 1".into()));
         }
     }
+    fallback_models(ctx, &ctx.cascade.fallback_models, "fallback_models", out);
     reachability(ctx, out);
 }
 
@@ -186,6 +187,19 @@ fn counts(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) {
         if s.factor == Factor::Count(0) {
             let p = join_key(&join_key(path, "soundings"), "factor");
             out.push(ctx.error("invalid-value", &p, format!("`{p}` must be at least 1")));
+        }
+    }
+    if let Some(models) = &phase.fallback_models {
+        fallback_models(ctx, models, &join_key(path, "fallback_models"), out);
+    }
+}
+
+/// Every fallback model is named.
+fn fallback_models(ctx: &Ctx<'_>, models: &[String], path: &str, out: &mut Vec<Diagnostic>) {
+    for (i, model) in models.iter().enumerate() {
+        if model.trim().is_empty() {
+            let p = join_index(path, i);
+            out.push(ctx.error("invalid-value", &p, format!("`{p}` must name a model")));
         }
     }
 }

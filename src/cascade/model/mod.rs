@@ -45,6 +45,9 @@ pub struct Cascade {
     pub soundings: Option<Soundings>,
     #[serde(default)]
     pub token_budget: Option<TokenBudget>,
+    /// The phases' `fallback_models` when a phase has none of its own.
+    #[serde(default)]
+    pub fallback_models: Vec<String>,
     /// Named validators usable by `loop_until`, wards and soundings: LLM judges or other
     /// validators under a name (decode one with [`ValidatorDef::from_value`]; kept raw so a
     /// malformed entry is a `check` diagnostic, not a failed load).
@@ -69,6 +72,11 @@ pub struct Cascade {
 }
 
 impl Cascade {
+    /// The models `phase` falls back to, in order: its own list, else the cascade's.
+    pub fn fallback_models<'a>(&'a self, phase: &'a Phase) -> &'a [String] {
+        phase.fallback_models.as_deref().unwrap_or(&self.fallback_models)
+    }
+
     /// The phase with this name.
     pub fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)

@@ -49,6 +49,11 @@ pub struct Phase {
     // --- LLM phases ------------------------------------------------------------
     #[serde(default)]
     pub model: Option<String>,
+    /// Models tried in order when `model` keeps failing on the provider's side after its
+    /// retries (server errors, rate limits, timeouts, an unreachable endpoint); never for a
+    /// request the provider refused. Replaces the cascade's list.
+    #[serde(default)]
+    pub fallback_models: Option<Vec<String>>,
     #[serde(default, alias = "traits")]
     pub tackle: Tackle,
     /// Which context the manifest (tool picker) sees (compat; `current` or `full`).

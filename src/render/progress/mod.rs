@@ -236,9 +236,8 @@ impl Subscriber for ProgressRenderer {
                 let key = sounding_or_phase(state, &session, phase, *sounding_index);
                 self.update(state, &key, |view| view.activity = Some(format!("waiting for {model}")));
             }
-            RunEvent::LimitWait { phase, model, prefix, max_concurrent, sounding_index } => {
+            RunEvent::LimitWait { phase, model, limit, sounding_index, .. } => {
                 let key = sounding_or_phase(state, &session, phase, *sounding_index);
-                let limit = format!("{}={max_concurrent}", super::plain::limit_prefix(prefix));
                 self.update(state, &key, |view| view.activity = Some(format!("waiting on limit {limit} for {model}")));
             }
             RunEvent::LlmResponse {

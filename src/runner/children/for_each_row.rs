@@ -84,7 +84,7 @@ pub async fn run(
                     match templating::render(text, &vars) {
                         Err(e) => Err(format!("rendering instructions: {e}")),
                         Ok(prompt) => {
-                            let caller = Caller { phase: &phase.name, sounding_index: None };
+                            let caller = Caller { phase: &phase.name, sounding_index: None, fallbacks: &[] };
                             let msgs = [Message::user(prompt)];
                             llm_call::call(env.runner, env.emitter, &mut st, caller, &model, &msgs, &[])
                                 .await

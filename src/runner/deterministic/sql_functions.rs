@@ -72,7 +72,7 @@ impl UdfEngine {
             Message::system("You transform one value as instructed. Reply with the result only, no explanation."),
             Message::user(format!("{instructions}\n\nValue: {value}")),
         ];
-        let caller = Caller { phase: &self.phase, sounding_index: None };
+        let caller = Caller { phase: &self.phase, sounding_index: None, fallbacks: &[] };
         let fut = llm_call::call(&self.runner, &self.emitter, &mut st, caller, &self.model, &messages, &[]);
         let r = self.handle.block_on(fut);
         self.add_usage(&st);

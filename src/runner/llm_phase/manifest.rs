@@ -30,8 +30,16 @@ pub async fn select(
         "Pick the tools that would help with the task below. Reply with a JSON array of tool names only (an empty array if none helps).\n\nTools:\n{menu}\nTask:\n{task}"
     );
     let messages = [Message::system("You select tools for a task."), Message::user(prompt)];
-    let resp =
-        llm_call::call(runner, emitter, state, Caller { phase, sounding_index: None }, model, &messages, &[]).await?;
+    let resp = llm_call::call(
+        runner,
+        emitter,
+        state,
+        Caller { phase, sounding_index: None, fallbacks: &[] },
+        model,
+        &messages,
+        &[],
+    )
+    .await?;
     Ok(parse_names(&resp.content).into_iter().filter(|n| available.iter().any(|t| &t.name == n)).collect())
 }
 

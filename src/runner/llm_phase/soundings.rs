@@ -257,7 +257,7 @@ async fn rewrite(
                 )),
                 Message::user(text),
             ];
-            let caller = Caller { phase: &phase.name, sounding_index: Some(i as u32) };
+            let caller = Caller { phase: &phase.name, sounding_index: Some(i as u32), fallbacks: &[] };
             let resp = llm_call::call(env.runner, env.emitter, &mut st, caller, &model, &messages, &[]).await?;
             Ok::<_, RunError>((i, resp.content, st))
         }
@@ -367,7 +367,7 @@ async fn choose(
     }
     let model = env.model_for(phase);
     let listing = listing(candidates.iter().map(|&k| attempts[k].outcome.output.as_str()));
-    let caller = Caller { phase: &phase.name, sounding_index: None };
+    let caller = Caller { phase: &phase.name, sounding_index: None, fallbacks: &[] };
     if s.mode == SoundingsMode::Aggregate {
         let instructions = s
             .aggregator_instructions

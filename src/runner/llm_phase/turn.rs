@@ -117,7 +117,11 @@ impl Turns<'_> {
                 Verdict::Summarize { drop } => self.summarize(state, messages, drop, b).await?,
             }
         }
-        let caller = Caller { phase: &phase.name, sounding_index: self.sounding.active.then_some(self.sounding.index) };
+        let caller = Caller {
+            phase: &phase.name,
+            sounding_index: self.sounding.active.then_some(self.sounding.index),
+            fallbacks: env.def.cascade.fallback_models(phase),
+        };
         llm_call::call(env.runner, env.emitter, state, caller, self.model, messages, &self.native_specs).await
     }
 
@@ -144,7 +148,7 @@ impl Turns<'_> {
             Message::system("Summarize the conversation so far, keeping every fact needed to continue."),
             Message::user(old.join("\n\n")),
         ];
-        let caller = Caller { phase: &self.phase.name, sounding_index: None };
+        let caller = Caller { phase: &self.phase.name, sounding_index: None, fallbacks: &[] };
         let summary = llm_call::call(self.env.runner, self.env.emitter, state, caller, &model, &ask, &[]).await?;
         let systems: Vec<Message> = messages[..drop].iter().filter(|m| m.role == Role::System).cloned().collect();
         let rest = messages[drop..].to_vec();

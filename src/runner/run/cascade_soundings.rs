@@ -160,7 +160,7 @@ async fn pick(
         env.runner,
         env.emitter,
         totals,
-        Caller { phase: PHASE, sounding_index: None },
+        Caller { phase: PHASE, sounding_index: None, fallbacks: &[] },
         &model,
         &messages,
         &[],

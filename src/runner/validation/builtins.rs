@@ -98,7 +98,7 @@ async fn judge(
         )),
         Message::user(format!("Text to judge:\n\n{content}")),
     ];
-    let caller = Caller { phase, sounding_index: None };
+    let caller = Caller { phase, sounding_index: None, fallbacks: &[] };
     match llm_call::call(env.runner, env.emitter, state, caller, &model, &messages, &[]).await {
         Ok(resp) => from_text(&resp.content),
         Err(e) => Verdict::fail(format!("the judge could not answer: {e}")),

@@ -40,7 +40,7 @@ pub async fn run(
         Err(e) => return Verdict::fail(format!("validator `{name}`: rendering its instructions: {e}")),
     };
     let model = judge.model.clone().unwrap_or_else(|| env.runner.opts.default_model.clone());
-    let caller = Caller { phase, sounding_index: None };
+    let caller = Caller { phase, sounding_index: None, fallbacks: &[] };
     let mut messages = vec![Message::user(task)];
     let mut reply = String::new();
     for turn in 1..=judge.max_turns() {
