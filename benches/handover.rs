@@ -101,8 +101,11 @@ fn round(llm: &FakeLlm, runs: usize, shared: bool) -> (Duration, f64, u64, u64) 
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
-    let runs: usize =
-        std::env::var("WINDLASS_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(if measuring { 10 } else { 3 });
+    let runs: usize = std::env::var("WINDLASS_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(if measuring {
+        10
+    } else {
+        3
+    });
     let llm = FakeLlm::start();
     llm.set_fallback(Reply::text("done"));
     let rounds = if measuring { 3 } else { 1 };
@@ -112,7 +115,10 @@ fn main() {
         println!("{runs} runs on one file:   wall {:.2} s, CPU {cpu:.2} s, {rows} log rows", wall.as_secs_f64());
         shared_cpu.push(cpu);
         let (wall, cpu, separate_rows, _) = round(&llm, runs, false);
-        println!("{runs} runs, a file each: wall {:.2} s, CPU {cpu:.2} s, {separate_rows} log rows", wall.as_secs_f64());
+        println!(
+            "{runs} runs, a file each: wall {:.2} s, CPU {cpu:.2} s, {separate_rows} log rows",
+            wall.as_secs_f64()
+        );
         separate_cpu.push(cpu);
         assert_eq!(rows, separate_rows, "the shared file lost no row");
     }
@@ -121,5 +127,8 @@ fn main() {
         v[v.len() / 2]
     };
     let (s, e) = (median(&mut shared_cpu), median(&mut separate_cpu));
-    println!("CPU, one file against a file each (median of {rounds}): {s:.2} s / {e:.2} s = {:.2}x (target <= 1.5x)", s / e);
+    println!(
+        "CPU, one file against a file each (median of {rounds}): {s:.2} s / {e:.2} s = {:.2}x (target <= 1.5x)",
+        s / e
+    );
 }

@@ -455,6 +455,32 @@ mod tests {
     }
 
     #[test]
+    fn a_call_waiting_on_a_limit_says_which_on_its_line() {
+        let renderer = renderer();
+        let events = script();
+        renderer.on_event(&events[0]);
+        renderer.on_event(&events[1]);
+        let wait = Envelope {
+            session_id: events[1].session_id.clone(),
+            seq: 9,
+            at: 0.0,
+            depth: 0,
+            event: RunEvent::LimitWait {
+                phase: "research".into(),
+                model: "m/x".into(),
+                prefix: "m/".into(),
+                limit: "m/=rpm:60".into(),
+                max_concurrent: None,
+                sounding_index: None,
+            },
+        };
+        renderer.on_event(&wait);
+        let state = renderer.lock();
+        let research = &state.lines[&Key::Phase { session: "s1".into(), phase: "research".into() }];
+        assert_eq!(research.view.activity.as_deref(), Some("waiting on limit m/=rpm:60 for m/x"));
+    }
+
+    #[test]
     fn sub_cascade_phases_nest_under_their_line() {
         let renderer = renderer();
         let events = script();
