@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('orphans', 'orphans', [CompletionResultType]::ParameterValue, 'List sessions whose heartbeat lease expired, and mark them orphaned')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run submitted sessions and recover orphans, as a stateless worker')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a run in the store for any worker, and print its session id')
+            [CompletionResult]::new('schedules', 'schedules', [CompletionResultType]::ParameterValue, 'Register, list and remove cascades'' cron and webhook triggers')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API and the web page over the store')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
@@ -197,6 +198,66 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'windlass;schedules' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'windlass;schedules;add' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'windlass;schedules;list' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'windlass;schedules;remove' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Print plain timestamped lines on stderr instead of the live progress display')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'windlass;schedules;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'windlass;schedules;help;add' {
+            break
+        }
+        'windlass;schedules;help;list' {
+            break
+        }
+        'windlass;schedules;help;remove' {
+            break
+        }
+        'windlass;schedules;help;help' {
+            break
+        }
         'windlass;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The folder cascades may be submitted from by name [default: the working directory]')
@@ -272,6 +333,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('orphans', 'orphans', [CompletionResultType]::ParameterValue, 'List sessions whose heartbeat lease expired, and mark them orphaned')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run submitted sessions and recover orphans, as a stateless worker')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a run in the store for any worker, and print its session id')
+            [CompletionResult]::new('schedules', 'schedules', [CompletionResultType]::ParameterValue, 'Register, list and remove cascades'' cron and webhook triggers')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API and the web page over the store')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the artifacts of finished sessions')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load and validate cascades without running them')
@@ -310,6 +372,21 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;help;submit' {
+            break
+        }
+        'windlass;help;schedules' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            break
+        }
+        'windlass;help;schedules;add' {
+            break
+        }
+        'windlass;help;schedules;list' {
+            break
+        }
+        'windlass;help;schedules;remove' {
             break
         }
         'windlass;help;serve' {

@@ -43,6 +43,9 @@ _windlass() {
             windlass,run)
                 cmd="windlass__subcmd__run"
                 ;;
+            windlass,schedules)
+                cmd="windlass__subcmd__schedules"
+                ;;
             windlass,schema)
                 cmd="windlass__subcmd__schema"
                 ;;
@@ -91,6 +94,9 @@ _windlass() {
             windlass__subcmd__help,run)
                 cmd="windlass__subcmd__help__subcmd__run"
                 ;;
+            windlass__subcmd__help,schedules)
+                cmd="windlass__subcmd__help__subcmd__schedules"
+                ;;
             windlass__subcmd__help,schema)
                 cmd="windlass__subcmd__help__subcmd__schema"
                 ;;
@@ -112,8 +118,41 @@ _windlass() {
             windlass__subcmd__help,worker)
                 cmd="windlass__subcmd__help__subcmd__worker"
                 ;;
+            windlass__subcmd__help__subcmd__schedules,add)
+                cmd="windlass__subcmd__help__subcmd__schedules__subcmd__add"
+                ;;
+            windlass__subcmd__help__subcmd__schedules,list)
+                cmd="windlass__subcmd__help__subcmd__schedules__subcmd__list"
+                ;;
+            windlass__subcmd__help__subcmd__schedules,remove)
+                cmd="windlass__subcmd__help__subcmd__schedules__subcmd__remove"
+                ;;
             windlass__subcmd__help__subcmd__sessions,show)
                 cmd="windlass__subcmd__help__subcmd__sessions__subcmd__show"
+                ;;
+            windlass__subcmd__schedules,add)
+                cmd="windlass__subcmd__schedules__subcmd__add"
+                ;;
+            windlass__subcmd__schedules,help)
+                cmd="windlass__subcmd__schedules__subcmd__help"
+                ;;
+            windlass__subcmd__schedules,list)
+                cmd="windlass__subcmd__schedules__subcmd__list"
+                ;;
+            windlass__subcmd__schedules,remove)
+                cmd="windlass__subcmd__schedules__subcmd__remove"
+                ;;
+            windlass__subcmd__schedules__subcmd__help,add)
+                cmd="windlass__subcmd__schedules__subcmd__help__subcmd__add"
+                ;;
+            windlass__subcmd__schedules__subcmd__help,help)
+                cmd="windlass__subcmd__schedules__subcmd__help__subcmd__help"
+                ;;
+            windlass__subcmd__schedules__subcmd__help,list)
+                cmd="windlass__subcmd__schedules__subcmd__help__subcmd__list"
+                ;;
+            windlass__subcmd__schedules__subcmd__help,remove)
+                cmd="windlass__subcmd__schedules__subcmd__help__subcmd__remove"
                 ;;
             windlass__subcmd__sessions,help)
                 cmd="windlass__subcmd__sessions__subcmd__help"
@@ -134,7 +173,7 @@ _windlass() {
 
     case "${cmd}" in
         windlass)
-            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help"
+            opts="-q -h -V --color --quiet --no-progress --help --version run resume signal cancel sessions logs orphans worker submit schedules serve cleanup check sql schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,7 +279,7 @@ _windlass() {
             return 0
             ;;
         windlass__subcmd__help)
-            opts="run resume signal cancel sessions logs orphans worker submit serve cleanup check sql schema completions help"
+            opts="run resume signal cancel sessions logs orphans worker submit schedules serve cleanup check sql schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +407,62 @@ _windlass() {
         windlass__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__help__subcmd__schedules)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__help__subcmd__schedules__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__help__subcmd__schedules__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__help__subcmd__schedules__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -640,6 +735,152 @@ _windlass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules)
+            opts="-q -h --color --quiet --no-progress --help add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__add)
+            opts="-q -h --color --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__list)
+            opts="-q -h --format --color --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        windlass__subcmd__schedules__subcmd__remove)
+            opts="-q -h --color --quiet --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand orphans 'List sessions whose heartbeat lease expired, and mark them orphaned'
             cand worker 'Run submitted sessions and recover orphans, as a stateless worker'
             cand submit 'Queue a run in the store for any worker, and print its session id'
+            cand schedules 'Register, list and remove cascades'' cron and webhook triggers'
             cand serve 'Serve the HTTP API and the web page over the store'
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
@@ -180,6 +181,57 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'windlass;schedules'= {
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
+            cand list 'List the registered triggers with the next time each cron trigger fires'
+            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'windlass;schedules;add'= {
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'windlass;schedules;list'= {
+            cand --format 'format'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'windlass;schedules;remove'= {
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand -q 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
+            cand --no-progress 'Print plain timestamped lines on stderr instead of the live progress display'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'windlass;schedules;help'= {
+            cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
+            cand list 'List the registered triggers with the next time each cron trigger fires'
+            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'windlass;schedules;help;add'= {
+        }
+        &'windlass;schedules;help;list'= {
+        }
+        &'windlass;schedules;help;remove'= {
+        }
+        &'windlass;schedules;help;help'= {
+        }
         &'windlass;serve'= {
             cand --listen 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN'
             cand --root 'The folder cascades may be submitted from by name [default: the working directory]'
@@ -249,6 +301,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand orphans 'List sessions whose heartbeat lease expired, and mark them orphaned'
             cand worker 'Run submitted sessions and recover orphans, as a stateless worker'
             cand submit 'Queue a run in the store for any worker, and print its session id'
+            cand schedules 'Register, list and remove cascades'' cron and webhook triggers'
             cand serve 'Serve the HTTP API and the web page over the store'
             cand cleanup 'Remove the artifacts of finished sessions'
             cand check 'Load and validate cascades without running them'
@@ -277,6 +330,17 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;help;worker'= {
         }
         &'windlass;help;submit'= {
+        }
+        &'windlass;help;schedules'= {
+            cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
+            cand list 'List the registered triggers with the next time each cron trigger fires'
+            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+        }
+        &'windlass;help;schedules;add'= {
+        }
+        &'windlass;help;schedules;list'= {
+        }
+        &'windlass;help;schedules;remove'= {
         }
         &'windlass;help;serve'= {
         }

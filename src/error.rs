@@ -73,6 +73,12 @@ pub enum Error {
     /// A cassette (`--record`, `--replay`) could not be read or written.
     #[error(transparent)]
     Cassette(#[from] crate::llm::cassette::FileError),
+
+    #[error("{action} {}: {detail}", path.display())]
+    Triggers { action: &'static str, path: PathBuf, detail: String },
+
+    #[error("remove schedule {id}: no such schedule; `windlass schedules list` shows them")]
+    UnknownSchedule { id: String },
 }
 
 impl Error {
@@ -111,6 +117,8 @@ pub fn exit_code(err: &Error) -> ExitCode {
         Error::Resume { .. } => ExitCode::CascadeFailed,
         Error::Artifacts { .. } => ExitCode::Setup,
         Error::Cassette(_) => ExitCode::Setup,
+        Error::Triggers { .. } => ExitCode::InvalidCascade,
+        Error::UnknownSchedule { .. } => ExitCode::CascadeFailed,
     }
 }
 

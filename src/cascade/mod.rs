@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod schema;
 pub mod template;
 pub mod tree;
+pub mod triggers;
 
 pub use diagnostic::{Diagnostic, FileReport, Severity};
 pub use load::{load_file, load_file_in, load_slice, load_str, Loaded};

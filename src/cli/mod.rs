@@ -19,6 +19,7 @@ mod man_sections;
 pub mod orphans;
 pub mod resume;
 pub mod run;
+pub mod schedules;
 pub mod schema;
 pub mod serve;
 pub mod sessions;
@@ -71,6 +72,8 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     /// Queue a run in the store for any worker, and print its session id
     Submit(submit::SubmitArgs),
+    /// Register, list and remove cascades' cron and webhook triggers
+    Schedules(schedules::SchedulesArgs),
     /// Serve the HTTP API and the web page over the store
     Serve(serve::ServeArgs),
     /// Remove the artifacts of finished sessions
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Orphans(args) => args.run(&ctx),
         Command::Worker(args) => args.run(&ctx),
         Command::Submit(args) => args.run(&ctx),
+        Command::Schedules(args) => args.run(&ctx),
         Command::Serve(args) => args.run(&ctx),
         Command::Cleanup(args) => args.run(&ctx),
         Command::Check(args) => args.run(&ctx),

@@ -20,6 +20,9 @@ pub struct Metrics {
     pub released: AtomicU64,
     pub claims_won: AtomicU64,
     pub claims_lost: AtomicU64,
+    /// Cron ticks this worker queued, and those it passed over (catch-up, overlap).
+    pub ticks_fired: AtomicU64,
+    pub ticks_skipped: AtomicU64,
     /// The store answered the last check.
     pub store_up: AtomicBool,
     store_seconds_sum_us: AtomicU64,
@@ -74,6 +77,18 @@ impl Metrics {
         );
         metric("claims_won_total", "counter", "Claims this worker won.", get(&self.claims_won).to_string());
         metric("claims_lost_total", "counter", "Claims another worker won.", get(&self.claims_lost).to_string());
+        metric(
+            "schedule_ticks_fired_total",
+            "counter",
+            "Cron ticks this worker queued.",
+            get(&self.ticks_fired).to_string(),
+        );
+        metric(
+            "schedule_ticks_skipped_total",
+            "counter",
+            "Cron ticks passed over (catch-up policy, or the previous tick still running).",
+            get(&self.ticks_skipped).to_string(),
+        );
         metric(
             "store_up",
             "gauge",

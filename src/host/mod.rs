@@ -11,6 +11,7 @@ pub mod drive;
 pub mod log_rows;
 pub mod logger;
 pub mod metrics;
+pub mod schedules;
 pub mod start;
 pub mod worker;
 

@@ -105,10 +105,22 @@ pub async fn run(
     let mut scanned = false;
     // Sessions lost in a race where nobody may have won: tried once more, after the others.
     let mut raced: HashSet<SessionId> = HashSet::new();
+    let mut ticker = super::schedules::Ticker::default();
     metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        let first_or_looping = !(opts.once && scanned);
+        if !opts.orphans_only && first_or_looping {
+            // Due cron ticks become queued sessions, found by the scan below. A store that
+            // blinks is asked again next time.
+            if let Ok(now) = host.store.now().await {
+                let lease = host.lease.as_secs_f64();
+                if let Err(e) = ticker.fire_due(&*host.store, now, lease, &metrics).await {
+                    (report)(WorkerEvent::Failed { session: "(schedules)".into(), error: e.to_string() });
+                }
+            }
         }
         let mut free = opts.concurrency.saturating_sub(busy.lock().expect("busy").len());
         if free > 0 && !(opts.once && scanned) {

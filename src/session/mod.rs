@@ -12,6 +12,7 @@ pub mod hub;
 pub mod log_tail;
 pub mod mailbox;
 pub mod orphans;
+pub mod schedules;
 pub mod signals;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -68,7 +68,7 @@ impl Signal {
 
 /// A new signal id that sorts by when it was made: the store's clock may have whole seconds
 /// only (ClickHouse), and two messages sent within one second must still arrive in order.
-fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

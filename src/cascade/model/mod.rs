@@ -107,7 +107,8 @@ pub struct ToolCaching {
     pub tools: Map<String, Value>,
 }
 
-/// A `triggers` entry (cron, sensor, webhook, ...): parsed and reported, not scheduled.
+/// A `triggers` entry: `cron` and `webhook` ones run through `windlass schedules add` (see
+/// `crate::session::schedules`); `manual` documents inputs; `sensor` is reported unsupported.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct Trigger {
     #[serde(default)]
@@ -132,4 +133,19 @@ pub struct Trigger {
     pub poll_interval: Option<Value>,
     #[serde(default)]
     pub timeout: Option<Value>,
+    /// Webhook: `hmac:${VARIABLE}`, the environment variable holding the shared secret of
+    /// the `X-Windlass-Signature-256` (or GitHub's `X-Hub-Signature-256`) header.
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// Webhook: a JSON Schema the payload must satisfy.
+    #[serde(default)]
+    pub payload_schema: Option<Value>,
+    /// Cron: what a worker does with ticks missed while no worker ran: `latest` (default,
+    /// fire the newest), `all` (fire each, up to 100), `none` (fire only a tick that is due now).
+    #[serde(default)]
+    pub catch_up: Option<String>,
+    /// Cron: fire a tick while the previous tick's session is still running (default: skip it).
+    #[serde(default, deserialize_with = "lax::bool")]
+    #[schemars(schema_with = "lax::bool_schema")]
+    pub allow_overlap: bool,
 }
