@@ -10,6 +10,7 @@ pub mod http;
 pub mod paused_store;
 pub mod requests;
 pub mod responder;
+pub mod runtimes;
 pub mod sandbox;
 pub mod tcp_relay;
 
