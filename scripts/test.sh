@@ -9,6 +9,10 @@
 #   WINDLASS_TEST_CLICKHOUSE_URL=http://127.0.0.1:<port>   the server (user "default", no password)
 #   WINDLASS_TEST_REQUIRE_CLICKHOUSE=1                     fail, don't skip, when it is unreachable
 #   WINDLASS_TEST_REQUIRE_BROWSER=1                        fail, don't skip, without chromium
+#   WINDLASS_TEST_PANDAS_PYTHON, WINDLASS_TEST_NODE, WINDLASS_TEST_CLOJURE
+#                                                          the data-phase runtimes (a virtual
+#                                                          environment with pandas, node, bb or nbb)
+#   WINDLASS_TEST_REQUIRE_DATA_RUNTIMES=1                  fail, don't skip, without them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,6 +29,15 @@ echo "test.sh: WINDLASS_TEST_CLICKHOUSE_URL=$WINDLASS_TEST_CLICKHOUSE_URL WINDLA
 # missing); the test must then run, not skip.
 scripts/chromium.sh >/dev/null
 export WINDLASS_TEST_REQUIRE_BROWSER=1
+
+# The data-phase runtimes (tests/data_phases.rs): a virtual environment with pandas from PyPI,
+# node, and bb or else nbb from npm, installed under ~/.cache/windlass/runtimes when missing.
+runtimes=$(scripts/data_runtimes.sh)
+mapfile -t runtime_paths <<<"$runtimes"
+export WINDLASS_TEST_PANDAS_PYTHON="${runtime_paths[0]}"
+export WINDLASS_TEST_NODE="${runtime_paths[1]}"
+export WINDLASS_TEST_CLOJURE="${runtime_paths[2]}"
+export WINDLASS_TEST_REQUIRE_DATA_RUNTIMES=1
 
 # `--all-targets` leaves out doctests, so run those first (only for a full run: `--doc` can't be
 # combined with target filters); the last lines of output stay the main suite's summary.

@@ -180,6 +180,30 @@ pub const WINDLASS_ALLOW_SHELL: EnvVar = EnvVar {
     flag: Some("--allow-shell"),
 };
 
+pub const WINDLASS_PYTHON: EnvVar = EnvVar {
+    name: "WINDLASS_PYTHON",
+    default: DefaultValue::Value("python3"),
+    help: "The Python interpreter python_data phases run (a virtual environment's python for pandas)",
+    secret: false,
+    flag: None,
+};
+
+pub const WINDLASS_NODE: EnvVar = EnvVar {
+    name: "WINDLASS_NODE",
+    default: DefaultValue::Value("node"),
+    help: "The Node.js binary js_data phases run",
+    secret: false,
+    flag: None,
+};
+
+pub const WINDLASS_CLOJURE: EnvVar = EnvVar {
+    name: "WINDLASS_CLOJURE",
+    default: DefaultValue::Computed("bb when it is on PATH, else nbb"),
+    help: "The Clojure runner clojure_data phases run: a bb (Babashka) or nbb binary",
+    secret: false,
+    flag: None,
+};
+
 pub const WINDLASS_TOOL_PATH: EnvVar = EnvVar {
     name: "WINDLASS_TOOL_PATH",
     default: DefaultValue::None,
@@ -226,6 +250,9 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_HEARTBEAT_LEASE,
     WINDLASS_MAX_PHASE_VISITS,
     WINDLASS_ALLOW_SHELL,
+    WINDLASS_PYTHON,
+    WINDLASS_NODE,
+    WINDLASS_CLOJURE,
     WINDLASS_TOOL_PATH,
     WINDLASS_API_TOKEN,
     WINDLASS_LIMITS,

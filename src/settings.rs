@@ -59,6 +59,12 @@ pub struct Settings {
     pub allow_shell: bool,
     /// Extra folders searched for cascades used as tools (`WINDLASS_TOOL_PATH`); absolute.
     pub tool_path: Vec<PathBuf>,
+    /// `WINDLASS_PYTHON`: the interpreter of `python_data` phases.
+    pub python: String,
+    /// `WINDLASS_NODE`: the binary of `js_data` phases.
+    pub node: String,
+    /// `WINDLASS_CLOJURE`: the runner of `clojure_data` phases; `None`: `bb`, else `nbb`.
+    pub clojure: Option<String>,
     /// The folder `.env` was read from and relative paths are resolved against.
     pub working_dir: PathBuf,
     /// `WINDLASS_API_TOKEN`: what the HTTP API requires of every request (`crate::serve`).
@@ -185,6 +191,9 @@ impl Settings {
             max_phase_visits: read.with_default(&env::WINDLASS_MAX_PHASE_VISITS, parse::positive_count)?.value,
             allow_shell,
             tool_path: read.tool_path(),
+            python: read.with_default(&env::WINDLASS_PYTHON, |text| Ok(text.to_string()))?.value,
+            node: read.with_default(&env::WINDLASS_NODE, |text| Ok(text.to_string()))?.value,
+            clojure: read.optional(&env::WINDLASS_CLOJURE, Ok)?,
             working_dir: sources.cwd.to_path_buf(),
             api_token: read.optional(&env::WINDLASS_API_TOKEN, parse::api_token)?.map(Secret::new),
             limits: read.optional(&env::WINDLASS_LIMITS, |text| parse::model_limits(&text))?.unwrap_or_default(),

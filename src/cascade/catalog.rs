@@ -13,6 +13,11 @@ pub const BUILTIN_TOOLS: &[(&str, &str)] = &[
     ("fire_signal", "fire a named signal: fire_signal(signal_name, payload)"),
     ("smart_sql_run", "run SQL on a DuckDB database: smart_sql_run(query, db_path)"),
     ("sql_data", "run SQL on the session database and keep the result as table _<phase>"),
+    ("python_data", "run Python over earlier phases' data; `result` is kept as table _<phase> (needs --allow-shell)"),
+    ("js_data", "run JavaScript (node) over earlier phases' data; `result` is kept as table _<phase> (needs --allow-shell)"),
+    ("clojure_data", "run Clojure (bb or nbb) over earlier phases' data; the last value is kept as table _<phase> (needs --allow-shell)"),
+    ("bash_data", "run a bash script over the previous table as CSV; its stdout is kept as table _<phase> (needs --allow-shell)"),
+    ("windlass_data", "run an LLM phase given inline (inputs.phase_yaml or inputs.code); its structured output is kept as table _<phase>"),
     ("research_query", "query the cascade's research database"),
     ("research_execute", "change the cascade's research database"),
     ("read_file", "read a file inside the working folder"),
@@ -33,10 +38,6 @@ pub const DEMO_FUNCTIONS: &[&str] = &["validate_sql", "transform_data", "file_ex
 
 /// Tools of the original project that this build recognises but does not provide.
 pub const UNSUPPORTED_TOOLS: &[(&str, &str)] = &[
-    ("python_data", "polyglot data phases (Python runtime)"),
-    ("js_data", "polyglot data phases (JavaScript runtime)"),
-    ("clojure_data", "polyglot data phases (Clojure runtime)"),
-    ("windlass_data", "polyglot data phases (LLM calls inside SQL)"),
     ("sql_search", "the Elasticsearch schema index"),
     ("sql_query", "external SQL connections"),
     ("list_sql_connections", "external SQL connections"),

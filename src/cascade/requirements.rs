@@ -3,7 +3,7 @@
 
 use super::model::{Cascade, InlineValidator, Phase, Soundings, ValidatorRef};
 
-const SHELL_TOOLS: &[&str] = &["linux_shell", "run_code"];
+const SHELL_TOOLS: &[&str] = &["linux_shell", "run_code", "python_data", "js_data", "clojure_data", "bash_data"];
 
 /// Every place that runs a local subprocess, as readable descriptions.
 pub fn shell_uses(cascade: &Cascade) -> Vec<String> {

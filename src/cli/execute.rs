@@ -48,6 +48,11 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
     opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();
     opts.tool_path = s.tool_path.clone();
+    opts.runtimes = crate::tools::data::Runtimes {
+        python: s.python.clone(),
+        node: s.node.clone(),
+        clojure: s.clojure.clone(),
+    };
     let mut runner = Runner::new(provider, crate::tools::builtin_registry(), opts);
     runner.console = super::console::Terminal::if_interactive();
     runner
@@ -86,7 +91,8 @@ fn models_used(def: &CascadeDef, default_model: &str) -> Vec<String> {
             .inputs
             .values()
             .any(|v| v.to_string().contains("windlass_udf") || v.to_string().contains("windlass_cascade_udf"))
-            || p.for_each_row.as_ref().is_some_and(|f| f.instructions.is_some());
+            || p.for_each_row.as_ref().is_some_and(|f| f.instructions.is_some())
+            || p.tool.as_deref() == Some("windlass_data");
         if p.kind() == Some(PhaseKind::Llm) || p.on_error.is_some() || llm_inside {
             out.push(p.model.clone().unwrap_or_else(|| default_model.to_string()));
         }

@@ -87,6 +87,8 @@ pub struct RunOptions {
     pub tool_path: Vec<PathBuf>,
     pub subprocess_timeout: Duration,
     pub output_cap: usize,
+    /// The interpreters data phases run (`python_data`, `js_data`, `clojure_data`).
+    pub runtimes: crate::tools::data::Runtimes,
 }
 
 impl RunOptions {
@@ -103,6 +105,7 @@ impl RunOptions {
             tool_path: Vec::new(),
             subprocess_timeout: Duration::from_secs(60),
             output_cap: 64 * 1024,
+            runtimes: crate::tools::data::Runtimes::default(),
         }
     }
 

@@ -84,6 +84,10 @@ impl PhaseEnv<'_> {
             output_cap: opts.output_cap,
             secret_env: opts.secret_env.clone(),
             state: state.state.clone(),
+            input: state.input.clone(),
+            outputs: state.outputs.clone(),
+            previous: state.order.last().cloned(),
+            runtimes: opts.runtimes.clone(),
             sql_functions: None,
         }
     }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 /// Every built-in tool of this module, by name.
 pub fn builtin_registry() -> Registry {
-    let tools: [Arc<dyn Tool>; 15] = [
+    let [python, js, clojure] = super::data::CodeData::all().map(|t| Arc::new(t) as Arc<dyn Tool>);
+    let tools: [Arc<dyn Tool>; 19] = [
         Arc::new(SetState),
         Arc::new(RouteTo),
         Arc::new(ReadFile),
@@ -27,6 +28,10 @@ pub fn builtin_registry() -> Registry {
         Arc::new(SmartSqlRun),
         Arc::new(Research::query()),
         Arc::new(Research::execute()),
+        python,
+        js,
+        clojure,
+        Arc::new(super::data::bash::BashData),
     ];
     let mut registry = Registry::new();
     for tool in tools {
@@ -41,7 +46,8 @@ mod tests {
     use crate::cascade::catalog::{BUILTIN_TOOLS, DEMO_FUNCTIONS};
 
     /// Catalog tools registered by other modules (engine, store, SQL).
-    const PROVIDED_ELSEWHERE: &[&str] = &["spawn_cascade", "map_cascade", "ask_human", "await_signal", "fire_signal"];
+    const PROVIDED_ELSEWHERE: &[&str] =
+        &["spawn_cascade", "map_cascade", "ask_human", "await_signal", "fire_signal", "windlass_data"];
 
     #[test]
     fn the_catalog_and_the_registry_agree() {

@@ -27,6 +27,15 @@ pub struct ToolContext {
     pub secret_env: Vec<String>,
     /// A snapshot of the session state when the call was made.
     pub state: Map<String, Value>,
+    /// The session's input (data phases see it as `input`).
+    pub input: Map<String, Value>,
+    /// Every earlier phase's latest output, in the order they first ran (data phases see them
+    /// as `data.<phase>`).
+    pub outputs: Map<String, Value>,
+    /// The phase that ran before this one (`bash_data` reads its table by default).
+    pub previous: Option<String>,
+    /// The interpreters data phases run.
+    pub runtimes: super::data::Runtimes,
     /// Engine functions for SQL on the session database (`windlass_udf`, ...).
     pub sql_functions: Option<std::sync::Arc<dyn super::sql::SqlFunctions>>,
 }

@@ -22,6 +22,10 @@ pub fn context(allow_shell: bool) -> (ToolContext, TempDir) {
         output_cap: 64 * 1024,
         secret_env: Vec::new(),
         state: Default::default(),
+        input: Default::default(),
+        outputs: Default::default(),
+        previous: None,
+        runtimes: Default::default(),
         sql_functions: None,
     };
     (ctx, dir)

@@ -11,6 +11,7 @@ pub mod open_store;
 pub mod paused_store;
 pub mod requests;
 pub mod responder;
+pub mod runtimes;
 pub mod sandbox;
 pub mod tcp_relay;
 

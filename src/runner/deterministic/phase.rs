@@ -23,6 +23,9 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
 
 async fn attempt_all(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
     let name = phase.tool.as_deref().unwrap_or_default();
+    if name == "windlass_data" {
+        return super::windlass_data::run(env, phase, state).await;
+    }
     let tool = tool_specs::resolve(env, &phase.name, name)?;
     let vars = { templating::base(state, SoundingVars::default()) };
     let mut args = Map::new();

@@ -1,0 +1,4 @@
+
+;; ---- end of the phase's code ----
+))
+(windlass-write {:kind "value" :value windlass-result})
