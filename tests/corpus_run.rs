@@ -112,11 +112,20 @@ const DATA_FILES: &[&str] = &[
 /// Data-phase files that cannot complete here, with the reason (each also fails in the original
 /// under the same conditions).
 const DATA_FILES_NOT_RUN: &[(&str, &str)] = &[
-    ("notebook_llm_data_cleaning.yaml", "its Clojure calls the JVM's Character/isUpperCase, which needs bb; nbb is JavaScript"),
+    (
+        "notebook_llm_data_cleaning.yaml",
+        "its Clojure calls the JVM's Character/isUpperCase, which needs bb; nbb is JavaScript",
+    ),
     ("notebook_llm_sentiment.yaml", "its Python draws with matplotlib, which the test environment does not install"),
     ("visualization_demo.yaml", "its Python needs numpy, matplotlib, plotly and PIL images"),
-    ("parent_with_subcascade_test.yaml", "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase"),
-    ("test_subcascade_parent.yaml", "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase"),
+    (
+        "parent_with_subcascade_test.yaml",
+        "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase",
+    ),
+    (
+        "test_subcascade_parent.yaml",
+        "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase",
+    ),
 ];
 
 #[test]
@@ -143,7 +152,11 @@ fn data_phase_files_complete_with_their_runtimes() {
         let path = corpus_dir.join(file);
         let out = sb.run(&["run", path.to_str().unwrap(), "-q", "--input", r#"{"threshold": "2", "min_score": "50"}"#]);
         if out.code != 0 {
-            failures.push(format!("{file}: exit {}\n{}", out.code, out.stderr.lines().take(8).collect::<Vec<_>>().join("\n")));
+            failures.push(format!(
+                "{file}: exit {}\n{}",
+                out.code,
+                out.stderr.lines().take(8).collect::<Vec<_>>().join("\n")
+            ));
         }
     }
     assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), DATA_FILES.len(), failures.join("\n\n"));

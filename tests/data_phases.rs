@@ -171,7 +171,10 @@ fn a_missing_runtime_names_the_phase_and_the_program() {
     let Some(r) = runtimes::find() else { return };
     let mut sb = sandbox(&r);
     sb.set("WINDLASS_NODE", "/nonexistent/node-for-windlass");
-    sb.write("c.yaml", "cascade_id: c\nphases:\n  - name: shaping\n    tool: js_data\n    inputs:\n      code: result = 1\n");
+    sb.write(
+        "c.yaml",
+        "cascade_id: c\nphases:\n  - name: shaping\n    tool: js_data\n    inputs:\n      code: result = 1\n",
+    );
     let out = sb.run(&["run", "c.yaml", "-q"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
@@ -189,7 +192,10 @@ fn code_errors_and_a_missing_result_fail_the_phase_clearly() {
     let out = sb.run(&["run", "raise.yaml", "-q"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("boom") && out.stderr.contains("ValueError: bad rows"), "{}", out.stderr);
-    sb.write("unset.yaml", "cascade_id: c\nphases:\n  - name: quiet\n    tool: js_data\n    inputs:\n      code: const x = 1;\n");
+    sb.write(
+        "unset.yaml",
+        "cascade_id: c\nphases:\n  - name: quiet\n    tool: js_data\n    inputs:\n      code: const x = 1;\n",
+    );
     let out = sb.run(&["run", "unset.yaml", "-q"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("quiet") && out.stderr.contains("must set the variable `result`"), "{}", out.stderr);

@@ -48,11 +48,8 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
     opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();
     opts.tool_path = s.tool_path.clone();
-    opts.runtimes = crate::tools::data::Runtimes {
-        python: s.python.clone(),
-        node: s.node.clone(),
-        clojure: s.clojure.clone(),
-    };
+    opts.runtimes =
+        crate::tools::data::Runtimes { python: s.python.clone(), node: s.node.clone(), clojure: s.clojure.clone() };
     let mut runner = Runner::new(provider, crate::tools::builtin_registry(), opts);
     runner.console = super::console::Terminal::if_interactive();
     runner

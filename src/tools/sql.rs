@@ -302,13 +302,17 @@ pub fn materialize_json(path: &Path, table: &str, rows: &Value) -> Result<(), To
 
 /// The rows of those of `tables` that exist in the database at `path` (a missing file has
 /// none; it is not created).
-pub fn existing_tables(path: &Path, tables: &[String]) -> Result<std::collections::HashMap<String, Vec<Value>>, ToolError> {
+pub fn existing_tables(
+    path: &Path,
+    tables: &[String],
+) -> Result<std::collections::HashMap<String, Vec<Value>>, ToolError> {
     let mut out = std::collections::HashMap::new();
     if tables.is_empty() || !path.is_file() {
         return Ok(out);
     }
     let conn = open(path)?;
-    let mut stmt = conn.prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").map_err(sql_error)?;
+    let mut stmt =
+        conn.prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").map_err(sql_error)?;
     let present: Vec<String> =
         stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_error)?.filter_map(Result::ok).collect();
     for table in tables.iter().filter(|t| present.contains(t)) {

@@ -40,12 +40,15 @@ fn inner_phase(phase: &Phase) -> Result<Phase, RunError> {
         .find_map(|k| phase.inputs.get(*k).map(|v| (*k, v)))
         .ok_or_else(|| fail("windlass_data needs the LLM phase in inputs.phase_yaml (or inputs.code)".into()))?;
     let mut value = match given {
-        Value::String(text) => crate::cascade::tree::parse_yaml(text)
-            .map_err(|d| {
-                let first = d.first().map(|d| format!("line {}: {}", d.line.unwrap_or(0), d.message)).unwrap_or_default();
-                fail(format!("inputs.{key} is not valid YAML: {first}"))
-            })?
-            .value,
+        Value::String(text) => {
+            crate::cascade::tree::parse_yaml(text)
+                .map_err(|d| {
+                    let first =
+                        d.first().map(|d| format!("line {}: {}", d.line.unwrap_or(0), d.message)).unwrap_or_default();
+                    fail(format!("inputs.{key} is not valid YAML: {first}"))
+                })?
+                .value
+        }
         other => other.clone(),
     };
     let Value::Object(map) = &mut value else {

@@ -59,8 +59,9 @@ impl Tool for BashData {
             .unwrap_or(true);
         let mut ctx = ctx.clone();
         if let Some(t) = args::optional_text(&a, "timeout") {
-            ctx.subprocess_timeout = parse_timeout(&t)
-                .ok_or_else(|| ToolError::InvalidArguments(format!("bash_data: timeout `{t}` is not like 30s, 5m or 1h")))?;
+            ctx.subprocess_timeout = parse_timeout(&t).ok_or_else(|| {
+                ToolError::InvalidArguments(format!("bash_data: timeout `{t}` is not like 30s, 5m or 1h"))
+            })?;
         }
         let ctx = &ctx;
 
@@ -108,7 +109,8 @@ impl Tool for BashData {
             blocking(move || load(&db, &target, &output, format)).await?
         };
         drop(work);
-        let mut value = json!({"rows": rows, "columns": columns_of(&rows), "row_count": rows.len(), "type": "dataframe"});
+        let mut value =
+            json!({"rows": rows, "columns": columns_of(&rows), "row_count": rows.len(), "type": "dataframe"});
         if !stderr.is_empty() {
             value["stderr"] = Value::String(stderr);
         }
@@ -121,7 +123,9 @@ fn state_file(ctx: &ToolContext) -> PathBuf {
     ctx.scratch_dir.join(".windlass-data").join("bash-session.sh")
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ToolError> + Send + 'static) -> Result<T, ToolError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ToolError> + Send + 'static,
+) -> Result<T, ToolError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ToolError::Failed(format!("the database task stopped: {e}")))?
 }
 
@@ -135,7 +139,8 @@ fn quote_ident(name: &str) -> String {
 
 /// The input table as CSV with a header (an empty file without one).
 fn export_csv(db: &Path, table: Option<&str>, file: &Path, explicit: bool) -> Result<(), ToolError> {
-    let write_empty = || std::fs::write(file, b"").map_err(|e| ToolError::Failed(format!("write {}: {e}", file.display())));
+    let write_empty =
+        || std::fs::write(file, b"").map_err(|e| ToolError::Failed(format!("write {}: {e}", file.display())));
     let Some(table) = table else { return write_empty() };
     if sql::existing_tables(db, &[table.to_string()])?.is_empty() {
         if explicit {

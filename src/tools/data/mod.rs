@@ -124,13 +124,16 @@ impl CodeData {
             Language::Python => (ctx.runtimes.python.clone(), runners::Runner::Python),
             Language::JavaScript => (ctx.runtimes.node.clone(), runners::Runner::Node),
             Language::Clojure => {
-                let program = ctx.runtimes.clojure.clone().unwrap_or_else(|| {
-                    if on_path("bb") {
-                        "bb".into()
-                    } else {
-                        "nbb".into()
-                    }
-                });
+                let program =
+                    ctx.runtimes.clojure.clone().unwrap_or_else(
+                        || {
+                            if on_path("bb") {
+                                "bb".into()
+                            } else {
+                                "nbb".into()
+                            }
+                        },
+                    );
                 let is_nbb = Path::new(&program).file_name().is_some_and(|n| n.to_string_lossy().starts_with("nbb"));
                 (program, if is_nbb { runners::Runner::Nbb } else { runners::Runner::Babashka })
             }
@@ -164,7 +167,8 @@ impl Workdir {
     fn create(ctx: &ToolContext) -> Result<Self, ToolError> {
         static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = ctx.scratch_dir.join(".windlass-data").join(format!("{}-{}-{call}", safe(&ctx.phase), std::process::id()));
+        let dir =
+            ctx.scratch_dir.join(".windlass-data").join(format!("{}-{}-{call}", safe(&ctx.phase), std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| ToolError::Failed(format!("create the folder {}: {e}", dir.display())))?;
         Ok(Workdir { dir })

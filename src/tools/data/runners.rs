@@ -27,8 +27,12 @@ impl Runner {
         match self {
             Runner::Python => include_str!("runners/python.py").to_string(),
             Runner::Babashka => include_str!("runners/bb_head.clj").to_string(),
-            Runner::Node => format!("{}{code}{}", include_str!("runners/node_head.js"), include_str!("runners/node_tail.js")),
-            Runner::Nbb => format!("{}{code}{}", include_str!("runners/nbb_head.cljs"), include_str!("runners/nbb_tail.cljs")),
+            Runner::Node => {
+                format!("{}{code}{}", include_str!("runners/node_head.js"), include_str!("runners/node_tail.js"))
+            }
+            Runner::Nbb => {
+                format!("{}{code}{}", include_str!("runners/nbb_head.cljs"), include_str!("runners/nbb_tail.cljs"))
+            }
         }
     }
 }

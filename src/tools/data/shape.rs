@@ -11,7 +11,10 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Produced {
     /// A data frame (its columns in order, even when it has no rows).
-    Table { columns: Vec<String>, rows: Vec<Value> },
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Value>,
+    },
     Value(Value),
 }
 
@@ -20,7 +23,9 @@ impl Produced {
     pub fn from_runner(mut v: Value) -> Produced {
         if v.get("kind").and_then(Value::as_str) == Some("table") {
             let columns = match v.get("columns") {
-                Some(Value::Array(c)) => c.iter().map(|c| c.as_str().map(str::to_string).unwrap_or(c.to_string())).collect(),
+                Some(Value::Array(c)) => {
+                    c.iter().map(|c| c.as_str().map(str::to_string).unwrap_or(c.to_string())).collect()
+                }
                 _ => Vec::new(),
             };
             let rows = match v.get_mut("rows").map(Value::take) {
@@ -116,7 +121,10 @@ mod tests {
         let p = Produced::from_value(json!([{"a": 1}, {"b": 2, "a": 3}]));
         assert_eq!(
             p,
-            Produced::Table { columns: vec!["a".into(), "b".into()], rows: vec![json!({"a": 1}), json!({"b": 2, "a": 3})] }
+            Produced::Table {
+                columns: vec!["a".into(), "b".into()],
+                rows: vec![json!({"a": 1}), json!({"b": 2, "a": 3})]
+            }
         );
         assert_eq!(Produced::from_value(json!([1, 2])), Produced::Value(json!([1, 2])));
         assert_eq!(Produced::from_value(json!([])), Produced::Value(json!([])));
@@ -125,7 +133,8 @@ mod tests {
     #[tokio::test]
     async fn a_dict_keeps_its_scalars_and_nested_lists() {
         let (ctx, _dir) = crate::tools::testing::context(true);
-        let out = keep(Produced::Value(json!({"n": 2, "items": [{"x": 1}, {"x": 2}], "tags": ["a"]})), &ctx).await.unwrap();
+        let out =
+            keep(Produced::Value(json!({"n": 2, "items": [{"x": 1}, {"x": 2}], "tags": ["a"]})), &ctx).await.unwrap();
         assert_eq!(out.value["type"], "dict");
         assert_eq!(out.value["result"]["n"], 2);
         assert_eq!(sql::table_rows(&ctx.session_db, "_p").unwrap(), vec![json!({"n": 2})]);
