@@ -6,6 +6,7 @@
 mod args;
 pub mod builtin;
 pub mod context;
+pub mod declarative;
 pub mod demo;
 pub mod files;
 mod paths;

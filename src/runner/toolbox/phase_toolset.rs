@@ -60,7 +60,10 @@ pub fn resolve(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
     if let Some(t) = engine_tool(env, name) {
         return Some(t);
     }
-    let found = env.tool_path.find(name)?;
+    let Some(found) = env.tool_path.find(name) else {
+        let def = env.tool_path.find_tool_file(name)?.def.clone().ok()?;
+        return Some(Arc::new(crate::tools::declarative::DeclarativeTool::new(def)));
+    };
     if !found.has_inputs_schema {
         return None;
     }
