@@ -157,4 +157,13 @@ fn check_names_a_malformed_tool_file_and_its_line() {
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(all.contains("echo_words.tool.yaml:3:"), "{} {all}", tool.display());
     assert!(all.contains("tool `echo_words`"), "{all}");
+
+    // `run` names the file too, rather than calling the tool unavailable.
+    let llm = FakeLlm::start();
+    llm.push(Reply::text("no tool"));
+    let mut sb = sb;
+    sb.set("WINDLASS_BASE_URL", &llm.url());
+    let out = sb.run(&["run", "main.yaml"]);
+    assert!(out.stderr.contains("echo_words.tool.yaml:3:"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not available in this build"), "{}", out.stderr);
 }

@@ -98,10 +98,13 @@ pub fn for_phase(env: &PhaseEnv<'_>, phase: &Phase) -> PhaseTools {
     for name in &phase.tackle.tools {
         match resolve(env, name) {
             Some(t) => out.tools.push(t),
-            None => env.emitter.emit(RunEvent::Warning {
-                phase: Some(phase.name.clone()),
-                message: format!("tool `{name}` is not available in this build; the phase runs without it"),
-            }),
+            None => {
+                let message = match env.tool_path.find_tool_file(name).map(|t| &t.def) {
+                    Some(Err(why)) => format!("tool `{name}`: {why}; the phase runs without it"),
+                    _ => format!("tool `{name}` is not available in this build; the phase runs without it"),
+                };
+                env.emitter.emit(RunEvent::Warning { phase: Some(phase.name.clone()), message })
+            }
         }
     }
     if offers_route_to(&phase.handoffs) {
