@@ -29,7 +29,8 @@
 //! - [`llm`]: the [`llm::Provider`] trait and the OpenAI-compatible client (retries, model
 //!   routing, reasoning suffixes, usage and cost).
 //! - [`tools`]: the [`tools::Tool`] trait and the built-in local tools (state, files,
-//!   subprocesses, DuckDB, demo functions).
+//!   subprocesses, DuckDB, demo functions), and declarative tools (`*.tool.json`/`*.tool.yaml`
+//!   files on the tool path, read by `cascade::tool_file`).
 //! - [`render`]: subscribers of run events: live progress, plain lines, NDJSON, CI annotations.
 //!
 //! - [`store`]: the [`store::Store`] trait, its five tables, and the two backends: the

@@ -14,6 +14,7 @@ pub mod requirements;
 pub mod resolve;
 pub mod schema;
 pub mod template;
+pub mod tool_file;
 pub mod tree;
 pub mod triggers;
 

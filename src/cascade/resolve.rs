@@ -1,6 +1,7 @@
 //! Finding files a cascade refers to: sub-cascades (`ref`, `cascade`, `spawn_cascade`)
 //! and cascades used as tools or validators on the tool search path.
 
+use super::tool_file::{self, ToolFile};
 use super::tree;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ pub struct IndexedCascade {
 pub struct ToolPath {
     dirs: Vec<PathBuf>,
     index: OnceLock<Vec<IndexedCascade>>,
+    tool_files: OnceLock<Vec<ToolFile>>,
 }
 
 impl ToolPath {
@@ -76,7 +78,7 @@ impl ToolPath {
         let mut dirs = vec![cascade_dir.to_path_buf(), cwd.join("tackle"), cwd.join("cascades")];
         dirs.extend(extra.iter().cloned());
         dirs.dedup();
-        ToolPath { dirs, index: OnceLock::new() }
+        ToolPath { dirs, index: OnceLock::new(), tool_files: OnceLock::new() }
     }
 
     pub fn dirs(&self) -> &[PathBuf] {
@@ -91,13 +93,26 @@ impl ToolPath {
     pub fn entries(&self) -> &[IndexedCascade] {
         self.index.get_or_init(|| self.dirs.iter().flat_map(|d| scan_dir(d)).collect())
     }
+
+    /// The first declarative tool file (`*.tool.json`, `*.tool.yaml`) with this name.
+    pub fn find_tool_file(&self, name: &str) -> Option<&ToolFile> {
+        self.tool_files().iter().find(|t| t.name == name)
+    }
+
+    pub fn tool_files(&self) -> &[ToolFile] {
+        self.tool_files.get_or_init(|| self.dirs.iter().flat_map(|d| tool_file::scan_dir(d)).collect())
+    }
 }
 
 fn scan_dir(dir: &Path) -> Vec<IndexedCascade> {
     let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut files: Vec<PathBuf> = read
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)))
+        .filter(|p| {
+            p.is_file()
+                && !tool_file::is_tool_file(p)
+                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e))
+        })
         .collect();
     files.sort();
     files.into_iter().filter_map(|p| index_file(&p)).collect()

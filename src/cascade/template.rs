@@ -92,6 +92,12 @@ const GLOBALS: &[&str] = &[
     "caller",
 ];
 
+/// The process-wide template environment (compiling filters once).
+pub fn shared() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(environment)
+}
+
 /// The one template environment: lenient undefined, the filters the corpus uses.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();

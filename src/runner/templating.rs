@@ -5,12 +5,10 @@ use crate::cascade::template;
 use minijinja::value::Value as JValue;
 use minijinja::Environment;
 use serde_json::{Map, Value};
-use std::sync::OnceLock;
 
 /// The process-wide template environment (compiling filters once).
 pub fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(template::environment)
+    template::shared()
 }
 
 /// Sounding variables (`sounding_index`, `sounding_factor`, `is_sounding`).

@@ -7,6 +7,7 @@ mod args;
 pub mod builtin;
 pub mod context;
 pub mod data;
+pub mod declarative;
 pub mod demo;
 pub mod files;
 mod paths;

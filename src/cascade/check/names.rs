@@ -74,6 +74,11 @@ fn tool_name(ctx: &Ctx<'_>, name: &str, path: &str, usage: ToolUse, out: &mut Ve
                 ),
             )),
             Some(_) => {}
+            None if ctx.tool_path.find_tool_file(name).is_some() => {
+                if let Some(Err(why)) = ctx.tool_path.find_tool_file(name).map(|t| &t.def) {
+                    out.push(ctx.error("bad-tool-file", path, format!("tool `{name}`: {why}")));
+                }
+            }
             None => {
                 let builtins = catalog::BUILTIN_TOOLS.iter().map(|(n, _)| *n);
                 let ids: Vec<&str> = ctx.tool_path.entries().iter().map(|c| c.cascade_id.as_str()).collect();

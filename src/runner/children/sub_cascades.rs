@@ -5,7 +5,6 @@ use crate::cascade::load_file;
 use crate::cascade::model::phase::AsyncTrigger;
 use crate::cascade::model::Phase;
 use crate::cascade::resolve::resolve_reference;
-use crate::llm::Message;
 use crate::runner::emitter::Emitter;
 use crate::runner::error::RunError;
 use crate::runner::event::{RunEvent, RunResult, RunStatus};
@@ -78,10 +77,9 @@ fn child_emitter(env: &PhaseEnv<'_>, phase: &str) -> Result<(String, Emitter), R
     Ok((id, e))
 }
 
-/// Run the phase's `sub_cascades` and start its `on_start` async cascades. Returns context
-/// messages with the children's outputs for the phase's conversation.
-pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<Vec<Message>, RunError> {
-    let mut context = Vec::new();
+/// Run the phase's `sub_cascades` and start its `on_start` async cascades. What the children
+/// produced reaches the phase through its context, not as extra messages.
+pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<(), RunError> {
     for sub in &phase.sub_cascades {
         let def = load_child(env, &phase.name, &sub.reference)?;
         let input = child_input(phase, state, &sub.input_map, sub.context_in)?;
@@ -108,14 +106,29 @@ pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> 
         state.add_usage(result.tokens_in, result.tokens_out, Some(result.cost));
         let cid = def.cascade.cascade_id.clone();
         if sub.context_out {
-            state.state.extend(result.state.clone());
+            join_lineage(state, &result);
             state.outputs.insert(cid.clone(), Value::String(result.output.clone()));
             state.state.insert(format!("output_{cid}"), Value::String(result.output.clone()));
         }
-        context.push(Message::user(format!("Output of sub-cascade `{cid}`:\n{}", result.output)));
     }
     start_async(env, phase, state, AsyncTrigger::OnStart)?;
-    Ok(context)
+    Ok(())
+}
+
+/// `context_out`: the child's phases join the parent's lineage (so `from: all` and references
+/// by name see them, with their outputs' shape), and its state merges into the parent's.
+fn join_lineage(state: &mut RunState, child: &RunResult) {
+    for entry in &child.lineage {
+        let shaped = child
+            .state
+            .get(&format!("output_{}", entry.phase))
+            .cloned()
+            .unwrap_or_else(|| Value::String(entry.output.clone()));
+        state.outputs.insert(entry.phase.clone(), shaped);
+        state.lineage.push(entry.clone());
+        state.order.push(entry.phase.clone());
+    }
+    state.state.extend(child.state.clone());
 }
 
 /// Start the phase's `on_end` async cascades.

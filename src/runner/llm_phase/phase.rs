@@ -31,14 +31,12 @@ pub struct Variant {
     pub replace: Option<String>,
     /// Extra template variables (`error` for an `on_error` handler).
     pub vars: Map<String, Value>,
-    /// Extra context messages (the outputs of the phase's sub-cascades).
-    pub context: Vec<Message>,
 }
 
 /// Run an LLM phase (with soundings when it has them).
 pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Result<PhaseOutcome, RunError> {
-    let context = sub_cascades::before(env, phase, state).await?;
-    let base = Variant { context, ..Variant::default() };
+    sub_cascades::before(env, phase, state).await?;
+    let base = Variant::default();
     let outcome = match &phase.soundings {
         Some(s) => super::soundings::run(env, phase, s, state, &base).await?,
         None => run_variant(env, phase, state, &base).await?,
@@ -127,7 +125,6 @@ pub async fn run_variant(
         messages.push(Message::system(system.join("\n\n")));
     }
     messages.extend(context::build(phase.context.as_ref(), state, &phase.name));
-    messages.extend(variant.context.iter().cloned());
     messages.push(Message::user(instructions));
 
     let max_turns = phase.rules.max_turns();

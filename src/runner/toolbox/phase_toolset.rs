@@ -60,7 +60,10 @@ pub fn resolve(env: &PhaseEnv<'_>, name: &str) -> Option<Arc<dyn Tool>> {
     if let Some(t) = engine_tool(env, name) {
         return Some(t);
     }
-    let found = env.tool_path.find(name)?;
+    let Some(found) = env.tool_path.find(name) else {
+        let def = env.tool_path.find_tool_file(name)?.def.clone().ok()?;
+        return Some(Arc::new(crate::tools::declarative::DeclarativeTool::new(def)));
+    };
     if !found.has_inputs_schema {
         return None;
     }
@@ -95,10 +98,13 @@ pub fn for_phase(env: &PhaseEnv<'_>, phase: &Phase) -> PhaseTools {
     for name in &phase.tackle.tools {
         match resolve(env, name) {
             Some(t) => out.tools.push(t),
-            None => env.emitter.emit(RunEvent::Warning {
-                phase: Some(phase.name.clone()),
-                message: format!("tool `{name}` is not available in this build; the phase runs without it"),
-            }),
+            None => {
+                let message = match env.tool_path.find_tool_file(name).map(|t| &t.def) {
+                    Some(Err(why)) => format!("tool `{name}`: {why}; the phase runs without it"),
+                    _ => format!("tool `{name}` is not available in this build; the phase runs without it"),
+                };
+                env.emitter.emit(RunEvent::Warning { phase: Some(phase.name.clone()), message })
+            }
         }
     }
     if offers_route_to(&phase.handoffs) {
