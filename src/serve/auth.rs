@@ -2,7 +2,7 @@
 //! - with `WINDLASS_API_TOKEN` set, every request but the page's shell, the login and the
 //!   probes (`/health`, `/ready`) needs it: `Authorization: Bearer <token>`, or the HttpOnly
 //!   `SameSite=Strict` cookie that `POST /login` sets (it holds a hash of the token, never
-//!   the token);
+//!   the token); a webhook trigger (`/api/triggers/...`) checks its own sender (`webhooks`);
 //! - without a token (loopback only), requests must name a loopback host, so a web page
 //!   whose DNS name was rebound to 127.0.0.1 is refused;
 //! - state-changing requests from a browser must come from the page's own origin (`Origin`
@@ -47,7 +47,10 @@ fn admit(st: &ApiState, req: &Request) -> Result<(), ApiError> {
         same_origin(headers, host)?;
     }
     let path = req.uri().path();
-    let public = matches!(path, "/" | "/login" | "/logout" | "/health" | "/ready") || path.starts_with("/assets/");
+    // A webhook checks its sender itself (its signature, or this token: `webhooks`).
+    let public = matches!(path, "/" | "/login" | "/logout" | "/health" | "/ready")
+        || path.starts_with("/assets/")
+        || path.starts_with("/api/triggers/");
     match &st.opts.token {
         Some(token) if !public && !authorized(headers, token.expose()) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -91,7 +94,7 @@ fn same_origin(headers: &HeaderMap, host: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
+pub(super) fn authorized(headers: &HeaderMap, token: &str) -> bool {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -21,6 +21,7 @@ pub mod logs;
 pub mod poller;
 pub mod sessions;
 pub mod timeline;
+pub mod webhooks;
 
 use crate::host::metrics::Metrics;
 use crate::settings::Secret;
@@ -68,6 +69,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/sessions/{id}/signal", post(actions::signal))
         .route("/api/sessions/{id}/cancel", post(actions::cancel))
         .route("/api/sessions/{id}/resume", post(actions::resume))
+        .route("/api/triggers/{id}", post(webhooks::fire))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/health", get(health::health))
