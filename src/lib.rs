@@ -38,11 +38,13 @@
 //!   spool for log rows while it is unreachable).
 //! - [`session`]: durable sessions on top of the store: session rows with heartbeats,
 //!   checkpoints, signals (the per-process poller and each session's mailbox), lock-free
-//!   claims with fencing, what `signal`/`cancel`/`resume` change on a session, and what
-//!   `cleanup` removes. Knows nothing of the engine.
+//!   claims with fencing, what `signal`/`cancel`/`resume` change on a session, what
+//!   `cleanup` removes, and the registered cron/webhook triggers (`session::schedules`, whose
+//!   meaning is `cascade::triggers`). Knows nothing of the engine.
 //! - [`host`]: running durable sessions in this process (the one path for `run`, `resume`,
 //!   `orphans --resume` and `worker`): the log subscriber that turns run events into
-//!   `unified_logs` rows, the worker loop and its `/metrics` counters.
+//!   `unified_logs` rows, the worker loop (which also fires due cron ticks, `host::schedules`)
+//!   and its `/metrics` counters.
 //! - [`serve`]: the HTTP side (`windlass serve`, `worker --listen`): the JSON API, Server-Sent
 //!   Events fed by one store poller per process, the embedded web page, token and CSRF
 //!   checks, `/health`, `/ready`, `/metrics`. Calls the same `session` and `host` functions
