@@ -207,7 +207,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -221,7 +221,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
             break
         }
         'windlass;schedules;list' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print them: a table, or every field of each')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr except errors: no progress, no summaries')
@@ -242,7 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
         'windlass;schedules;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -377,7 +377,7 @@ Register-ArgumentCompleter -Native -CommandName 'windlass' -ScriptBlock {
         'windlass;help;schedules' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered triggers with the next time each cron trigger fires')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Stop a registered trigger')
             break
         }
         'windlass;help;schedules;add' {

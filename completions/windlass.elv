@@ -190,7 +190,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
             cand list 'List the registered triggers with the next time each cron trigger fires'
-            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+            cand remove 'Stop a registered trigger'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'windlass;schedules;add'= {
@@ -202,7 +202,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'windlass;schedules;list'= {
-            cand --format 'format'
+            cand --format 'How to print them: a table, or every field of each'
             cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
             cand -q 'Print nothing on stderr except errors: no progress, no summaries'
             cand --quiet 'Print nothing on stderr except errors: no progress, no summaries'
@@ -221,7 +221,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;schedules;help'= {
             cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
             cand list 'List the registered triggers with the next time each cron trigger fires'
-            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+            cand remove 'Stop a registered trigger'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'windlass;schedules;help;add'= {
@@ -334,7 +334,7 @@ set edit:completion:arg-completer[windlass] = {|@words|
         &'windlass;help;schedules'= {
             cand add 'Register the file''s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
             cand list 'List the registered triggers with the next time each cron trigger fires'
-            cand remove 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+            cand remove 'Stop a registered trigger'
         }
         &'windlass;help;schedules;add'= {
         }

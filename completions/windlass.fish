@@ -186,7 +186,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __f
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Register the file\'s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List the registered triggers with the next time each cron trigger fires'
-complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Stop a registered trigger'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from add" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -194,7 +194,7 @@ never\t'Never colour'"
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print nothing on stderr except errors: no progress, no summaries'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from add" -l no-progress -d 'Print plain timestamped lines on stderr instead of the live progress display'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from list" -l format -r -f -a "text\t'Aligned text for people'
+complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from list" -l format -d 'How to print them: a table, or every field of each' -r -f -a "text\t'Aligned text for people'
 json\t'One JSON document (an array of records, or one record)'
 ndjson\t'One JSON record per line'"
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from list" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -211,7 +211,7 @@ complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register the file\'s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the registered triggers with the next time each cron trigger fires'
-complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Stop a registered trigger'
 complete -c windlass -n "__fish_windlass_using_subcommand schedules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c windlass -n "__fish_windlass_using_subcommand serve" -l listen -d 'Address to listen on; anything but loopback needs WINDLASS_API_TOKEN' -r
 complete -c windlass -n "__fish_windlass_using_subcommand serve" -l root -d 'The folder cascades may be submitted from by name [default: the working directory]' -r -F
@@ -288,4 +288,4 @@ complete -c windlass -n "__fish_windlass_using_subcommand help; and not __fish_s
 complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "show" -d 'Show one session: status, phase, heartbeat, owner, cost, tokens, error'
 complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from schedules" -f -a "add" -d 'Register the file\'s `cron` and `webhook` triggers (again: replaces them); every worker sharing the store fires each cron tick once, `windlass serve` takes the webhooks'
 complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from schedules" -f -a "list" -d 'List the registered triggers with the next time each cron trigger fires'
-complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from schedules" -f -a "remove" -d 'Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)'
+complete -c windlass -n "__fish_windlass_using_subcommand help; and __fish_seen_subcommand_from schedules" -f -a "remove" -d 'Stop a registered trigger'

@@ -27,11 +27,15 @@ pub enum SchedulesAction {
     },
     /// List the registered triggers with the next time each cron trigger fires
     List {
+        /// How to print them: a table, or every field of each
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         format: DataFormat,
     },
-    /// Stop a registered trigger (`<cascade_id>.<trigger name>`, as `list` shows it)
-    Remove { id: String },
+    /// Stop a registered trigger
+    Remove {
+        /// `<cascade_id>.<trigger name>`, as `list` shows it
+        id: String,
+    },
 }
 
 impl SchedulesArgs {

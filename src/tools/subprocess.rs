@@ -130,8 +130,9 @@ pub(crate) fn report(captured: &Captured) -> ToolOutput {
 }
 
 /// Takes out every variable that may hold a secret: the names the context lists, the ones the
-/// environment registry marks secret, and by pattern `*_API_KEY` and `WINDLASS_*_PASSWORD`
-/// (keys of other providers, credentials added later).
+/// environment registry marks secret, and by pattern `*_API_KEY`, `*_SECRET` (webhook secrets,
+/// `auth: hmac:${HOOK_SECRET}`) and `WINDLASS_*_PASSWORD` (keys of other providers,
+/// credentials added later).
 fn remove_secrets(command: &mut Command, ctx: &ToolContext) {
     for name in &ctx.secret_env {
         command.env_remove(name);
@@ -148,7 +149,9 @@ fn remove_secrets(command: &mut Command, ctx: &ToolContext) {
 
 fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    upper.ends_with("_API_KEY") || (upper.starts_with("WINDLASS_") && upper.ends_with("_PASSWORD"))
+    upper.ends_with("_API_KEY")
+        || upper.ends_with("_SECRET")
+        || (upper.starts_with("WINDLASS_") && upper.ends_with("_PASSWORD"))
 }
 
 /// Reads until the end, keeping the first `cap` bytes and counting the rest, so the child is
@@ -196,6 +199,7 @@ mod tests {
     fn secret_names_by_pattern() {
         assert!(looks_secret("ANTHROPIC_API_KEY"));
         assert!(looks_secret("WINDLASS_CLICKHOUSE_PASSWORD"));
+        assert!(looks_secret("HOOK_SECRET"), "a webhook secret named as the README says");
         assert!(!looks_secret("PATH"));
         assert!(!looks_secret("WINDLASS_DATA_DIR"));
     }
