@@ -3,10 +3,8 @@
 //! same on every worker, so a tick queued by two workers is one session, claimed once).
 
 use super::metrics::Metrics;
-use super::start::submit;
+use super::start::{stored_definition, submit};
 use super::Limits;
-use crate::cascade::{load_str, Severity};
-use crate::runner::CascadeDef;
 use crate::session::schedules::{self, tick_session, Schedule};
 use crate::session_id::SessionId;
 use crate::store::{SessionStatus, Store, StoreError};
@@ -54,7 +52,7 @@ impl Ticker {
                     Metrics::add(&metrics.ticks_skipped);
                     continue;
                 }
-                let Some(def) = definition(s) else { continue };
+                let Some(def) = stored_definition(&s.definition, PathBuf::from(&s.path)) else { continue };
                 submit(store, &def, id, &s.inputs, &Limits::default(), lease).await?;
                 Metrics::add(&metrics.ticks_fired);
             }
@@ -82,12 +80,4 @@ impl Ticker {
             )
         }))
     }
-}
-
-/// The registered cascade, loaded.
-fn definition(s: &Schedule) -> Option<CascadeDef> {
-    let path = PathBuf::from(&s.path);
-    let loaded = load_str(&s.definition, &path);
-    let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error))?;
-    Some(CascadeDef { cascade, path, text: s.definition.clone() })
 }

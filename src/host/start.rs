@@ -140,10 +140,9 @@ pub async fn from_store(
             ));
         }
     }
-    let loaded = load_str(&stored.definition, &path);
-    let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error));
-    let cascade = cascade.ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
-    let def = Arc::new(CascadeDef { cascade, path, text: stored.definition.clone() });
+    let def = stored_definition(&stored.definition, path)
+        .ok_or_else(|| fail("the stored cascade definition does not load".into()))?;
+    let def = Arc::new(def);
     // A queued session has neither checkpoints nor logs yet.
     let queued = row.status == crate::store::SessionStatus::Queued;
     let checkpoint = if queued { None } else { store.latest_checkpoint(id, 0).await? };
@@ -198,4 +197,12 @@ pub async fn from_store(
         notes,
         ended_in_epoch: checkpoint.as_ref().filter(|_| phase.is_none()).map(|c| c.owner_epoch),
     })
+}
+
+/// A cascade stored as text (a session's definition, a registered trigger's), loaded as it
+/// was then; `None` when it no longer loads without errors.
+pub fn stored_definition(text: &str, path: PathBuf) -> Option<CascadeDef> {
+    let loaded = load_str(text, &path);
+    let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error))?;
+    Some(CascadeDef { cascade, path, text: text.to_string() })
 }

@@ -12,9 +12,9 @@
 
 use super::error::ApiError;
 use super::ApiState;
-use crate::cascade::{load_str, Severity};
 use crate::host::{start, Limits};
-use crate::runner::{ids, CascadeDef};
+use crate::runner::ids;
+use crate::runner::llm_phase::output_schema::schema_errors;
 use crate::session::schedules::{self, Schedule};
 use crate::session_id::SessionId;
 use axum::body::Bytes;
@@ -72,7 +72,12 @@ pub async fn fire(
     }
     let mut input = trigger.inputs.clone();
     input.extend(payload);
-    let def = definition(&trigger)?;
+    let def = start::stored_definition(&trigger.definition, trigger.path.clone().into()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            format!("the cascade registered for {} no longer loads; add it again", trigger.id),
+        )
+    })?;
     start::submit(&*st.store, &def, &session, &input, &Limits::default(), st.opts.lease.as_secs_f64()).await?;
     Ok((StatusCode::CREATED, Json(json!({ "session_id": session }))))
 }
@@ -124,21 +129,9 @@ fn hex(text: &str) -> Option<Vec<u8>> {
 }
 
 fn check_payload(schema: &Value, payload: &Value) -> Result<(), ApiError> {
-    let validator = jsonschema::validator_for(schema).map_err(|e| {
+    let errors = schema_errors(schema, payload, 5).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the trigger's payload_schema is invalid: {e}"))
     })?;
-    let errors: Vec<String> = validator
-        .iter_errors(payload)
-        .take(5)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            if at.is_empty() {
-                e.to_string()
-            } else {
-                format!("{at}: {e}")
-            }
-        })
-        .collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -147,19 +140,6 @@ fn check_payload(schema: &Value, payload: &Value) -> Result<(), ApiError> {
             errors.join("; ")
         )))
     }
-}
-
-fn definition(s: &Schedule) -> Result<CascadeDef, ApiError> {
-    let path = std::path::PathBuf::from(&s.path);
-    let loaded = load_str(&s.definition, &path);
-    let cascade = loaded.cascade.filter(|_| !loaded.diagnostics.iter().any(|d| d.severity == Severity::Error));
-    let cascade = cascade.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            format!("the cascade registered for {} no longer loads; add it again", s.id),
-        )
-    })?;
-    Ok(CascadeDef { cascade, path, text: s.definition.clone() })
 }
 
 #[cfg(test)]

@@ -37,11 +37,22 @@ pub fn validate(schema: &Value, text: &str) -> Result<Value, String> {
     let Some(instance) = extract_json(text) else {
         return Err("the output is not JSON (expected a JSON document, optionally in a ```json block)".into());
     };
-    let validator =
-        jsonschema::validator_for(schema).map_err(|e| format!("the output_schema itself is invalid: {e}"))?;
-    let errors: Vec<String> = validator
-        .iter_errors(&instance)
-        .take(10)
+    let errors =
+        schema_errors(schema, &instance, 10).map_err(|e| format!("the output_schema itself is invalid: {e}"))?;
+    if errors.is_empty() {
+        Ok(instance)
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// Where `instance` breaks `schema`, at most `max` problems, each prefixed with its JSON
+/// pointer; `Err` when the schema itself is not one.
+pub fn schema_errors(schema: &Value, instance: &Value, max: usize) -> Result<Vec<String>, String> {
+    let validator = jsonschema::validator_for(schema).map_err(|e| e.to_string())?;
+    Ok(validator
+        .iter_errors(instance)
+        .take(max)
         .map(|e| {
             let at = e.instance_path().to_string();
             if at.is_empty() {
@@ -50,12 +61,7 @@ pub fn validate(schema: &Value, text: &str) -> Result<Value, String> {
                 format!("{at}: {e}")
             }
         })
-        .collect();
-    if errors.is_empty() {
-        Ok(instance)
-    } else {
-        Err(errors.join("; "))
-    }
+        .collect())
 }
 
 #[cfg(test)]
