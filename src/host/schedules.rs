@@ -8,16 +8,18 @@ use super::Limits;
 use crate::session::schedules::{self, tick_session, Schedule};
 use crate::session_id::SessionId;
 use crate::store::{SessionStatus, Store, StoreError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// How many earlier ticks are looked at for a session still running (no overlap).
 const OVERLAP_LOOKBACK: usize = 20;
 
-/// Ticks this process already fired or passed over, so each is counted once.
+/// The newest tick of each schedule this process already fired or passed over, so each tick
+/// is counted once (the ticks of a schedule are handled oldest first: one number per schedule
+/// says which are done, however long the worker runs).
 #[derive(Default)]
 pub struct Ticker {
-    handled: HashSet<SessionId>,
+    handled: HashMap<String, f64>,
 }
 
 impl Ticker {
@@ -30,21 +32,23 @@ impl Ticker {
         metrics: &Metrics,
     ) -> Result<(), StoreError> {
         for s in schedules::list(store).await?.iter().filter(|s| s.kind == "cron") {
+            let done = self.handled.get(&s.id).copied().unwrap_or(f64::NEG_INFINITY);
+            // Passed-over ticks are all older than the ticks to fire.
             let (fire, skip) = s.due(now);
-            for tick in skip {
-                if self.handled.insert(tick_session(&s.id, tick)) {
-                    Metrics::add(&metrics.ticks_skipped);
-                }
+            for tick in skip.into_iter().filter(|t| *t > done) {
+                Metrics::add(&metrics.ticks_skipped);
+                self.handled.insert(s.id.clone(), tick);
             }
-            let ids: Vec<SessionId> =
-                fire.iter().map(|t| tick_session(&s.id, *t)).filter(|id| !self.handled.contains(id)).collect();
-            if ids.is_empty() {
+            let fire: Vec<(f64, SessionId)> =
+                fire.into_iter().filter(|t| *t > done).map(|t| (t, tick_session(&s.id, t))).collect();
+            if fire.is_empty() {
                 continue;
             }
+            let ids: Vec<SessionId> = fire.iter().map(|(_, id)| id.clone()).collect();
             let existing: HashSet<SessionId> =
                 store.session_states(&ids).await?.into_iter().map(|r| r.session_id).collect();
-            for (tick, id) in fire.iter().zip(ids.iter()) {
-                self.handled.insert(id.clone());
+            for (tick, id) in &fire {
+                self.handled.insert(s.id.clone(), *tick);
                 if existing.contains(id) {
                     continue; // queued by another worker
                 }
