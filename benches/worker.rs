@@ -133,7 +133,8 @@ fn main() {
         println!("{backend}: {}", marks.join(", "));
 
         let store = open_store(&env, &data);
-        let filter = SessionFilter { status: Some(SessionStatus::Completed), cascade_id: None, limit: sessions * 2 };
+        let filter =
+            SessionFilter { status: Some(SessionStatus::Completed), limit: sessions * 2, ..Default::default() };
         let completed = rt.block_on(store.list_sessions(&filter)).unwrap().len();
         println!(
             "{backend}: {sessions} sessions queued in {:.2} s; `worker --once --concurrency {sessions}` with a {} s endpoint: wall {:.2} s, peak RSS {:.1} MB, {completed} completed, {calls} LLM calls",

@@ -360,7 +360,11 @@ fn four_workers_resume_five_orphans(concurrency: &str) {
         }
         let before = llm.request_count();
         llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
-        std::thread::sleep(Duration::from_millis(3500)); // the lease runs out (ClickHouse judges it in whole seconds)
+        // The lease runs out: no fixed sleep, the test goes on as soon as every one is listed.
+        wait_until("the five leases to run out", Duration::from_secs(30), || {
+            let listed = sb.run(&["orphans"]);
+            (0..5).all(|n| listed.stdout.contains(&format!("orphan-{n}")))
+        });
         let listed = sb.run(&["orphans"]);
         assert_eq!(listed.code, 0, "{backend}: {}", listed.stderr);
         for n in 0..5 {
@@ -444,7 +448,7 @@ fn orphans_resume_claims_and_finishes_them_in_this_process() {
         run.kill().unwrap();
         run.wait().unwrap();
         llm.respond_with(|body| Reply::text(format!("done {}", last_user(body))));
-        std::thread::sleep(Duration::from_millis(3500)); // the lease runs out (ClickHouse judges it in whole seconds)
+        wait_until("the lease to run out", Duration::from_secs(30), || sb.run(&["orphans"]).stdout.contains("lost-1"));
         let out = sb.run(&["orphans", "--resume"]);
         assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
         assert!(out.stdout.contains("lost-1"), "{backend}: {}", out.stdout);

@@ -101,12 +101,19 @@ fn orphans_print_each_orphan_as_json() {
         std::thread::sleep(Duration::from_millis(800)); // the session row goes out
         run.kill().unwrap(); // no goodbye: the heartbeat just stops
         run.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(3500)); // the lease runs out (whole seconds on ClickHouse)
-
-        let found = sb.run(&["orphans", "--format", "json"]);
-        assert_eq!(found.code, 0, "{backend}: {}", found.stderr);
-        let list = found.json();
-        let orphan = list.as_array().unwrap().iter().find(|o| o["session_id"] == "lost-1").expect("listed");
+        // The lease runs out: ask until the session is listed (the first listing that finds it
+        // is the one checked), rather than sleeping for a lease and a margin.
+        let t = Instant::now();
+        let orphan = loop {
+            let found = sb.run(&["orphans", "--format", "json"]);
+            assert_eq!(found.code, 0, "{backend}: {}", found.stderr);
+            let listed = found.json().as_array().unwrap().iter().find(|o| o["session_id"] == "lost-1").cloned();
+            if let Some(orphan) = listed {
+                break orphan;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30), "{backend}: lost-1 never became an orphan");
+            std::thread::sleep(Duration::from_millis(100));
+        };
         assert_eq!(orphan["was"], "running", "{backend}: {orphan}");
         assert_eq!((&orphan["cascade_id"], &orphan["current_phase"]), (&"two".into(), &"first".into()), "{backend}");
         assert!(orphan["owner"].as_str().is_some_and(|o| !o.is_empty()), "{backend}: {orphan}");

@@ -322,6 +322,77 @@ fn bad_input_gets_a_json_error_with_the_status_that_fits() {
     assert_eq!(get(&s.addr, "/nope").status, 404);
 }
 
+/// The list's pages through the API, on both backends: following `next_cursor` gives every
+/// session once and in the order of one big page, with the status filter and `since` applied
+/// together with the cursor; a cursor that is not one is a 400.
+#[test]
+fn pages_of_the_session_list_follow_next_cursor_to_the_end() {
+    let llm = FakeLlm::start();
+    llm.respond_with(|_| Reply::text("done"));
+    for (backend, env) in backends() {
+        let sb = sandbox(&llm, &env);
+        sb.write("one.yaml", "cascade_id: one\nphases:\n  - name: a\n    instructions: A\n");
+        for n in 0..3 {
+            let out = sb.run(&["run", "one.yaml", "-q", "--session", &format!("ran-{n}")]);
+            assert_eq!(out.code, 0, "{backend}: {}", out.stderr);
+        }
+        let s = Server::start(&sb, &["serve", "--listen", "127.0.0.1:0"]);
+        for _ in 0..5 {
+            let a = post(&s.addr, "/api/sessions", r#"{"cascade": "one.yaml"}"#);
+            assert_eq!(a.status, 201, "{backend}: {}", a.body);
+        }
+        let ids = |page: &Value| -> Vec<String> {
+            page["sessions"].as_array().unwrap().iter().map(|r| r["session_id"].as_str().unwrap().to_string()).collect()
+        };
+        let whole = get(&s.addr, "/api/sessions?limit=1000").json();
+        assert_eq!(whole["next_cursor"], Value::Null, "{backend}");
+        let all = ids(&whole);
+        assert_eq!(all.len(), 8, "{backend}: {all:?}");
+
+        let follow = |query: &str| -> (Vec<String>, usize) {
+            let (mut seen, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+            loop {
+                let path = match &cursor {
+                    None => format!("/api/sessions?limit=3{query}"),
+                    Some(c) => format!("/api/sessions?limit=3{query}&cursor={}", c.replace('~', "%7E")),
+                };
+                let a = get(&s.addr, &path);
+                assert_eq!(a.status, 200, "{backend} {path}: {}", a.body);
+                let page = a.json();
+                seen.extend(ids(&page));
+                pages += 1;
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_string()),
+                    None => return (seen, pages),
+                }
+                assert!(pages < 10, "{backend}: the pages never end");
+            }
+        };
+        assert_eq!(follow(""), (all.clone(), 3), "{backend}: 3 + 3 + 2, in order, each once");
+        let queued: Vec<String> = all.iter().filter(|id| !id.starts_with("ran-")).cloned().collect();
+        assert_eq!(follow("&status=queued"), (queued, 2), "{backend}");
+
+        // `since` the sixth session's place in the list: it and every session before it.
+        let sort_at = |r: &Value| match r["started_at"].as_f64().unwrap() {
+            at if at > 0.0 => at,
+            _ => r["updated_at"].as_f64().unwrap(),
+        };
+        let rows = whole["sessions"].as_array().unwrap();
+        let at = sort_at(&rows[5]);
+        let expected: Vec<String> =
+            rows.iter().filter(|r| sort_at(r) >= at).map(|r| r["session_id"].as_str().unwrap().to_string()).collect();
+        assert!(expected.len() >= 6, "{backend}: {whole}");
+        let (since, _) = follow(&format!("&since={at}"));
+        assert_eq!(since, expected, "{backend}");
+
+        for bad in ["nonsense", "12~", "inf~ran-1", "1~bad%20id"] {
+            let a = get(&s.addr, &format!("/api/sessions?cursor={bad}"));
+            assert_eq!(a.status, 400, "{backend} {bad}: {}", a.body);
+            assert!(a.body.contains("cursor") || a.body.contains("session id"), "{backend}: {}", a.body);
+        }
+    }
+}
+
 #[test]
 fn a_token_guards_every_route_and_an_exposed_address_needs_one() {
     let llm = FakeLlm::start();

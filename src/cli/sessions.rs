@@ -84,7 +84,12 @@ impl SessionsArgs {
 }
 
 fn list(ctx: &Context, args: SessionsArgs) -> Result<ExitCode, Error> {
-    let filter = SessionFilter { status: args.status, cascade_id: args.cascade.clone(), limit: args.limit as usize };
+    let filter = SessionFilter {
+        status: args.status,
+        cascade_id: args.cascade.clone(),
+        limit: args.limit as usize,
+        ..Default::default()
+    };
     let rows = store_access::block_on(ctx, |store| async move { store.list_sessions(&filter).await })?;
     if !args.format.is_text() {
         let records: Vec<serde_json::Value> = rows.iter().map(record).collect::<Result<_, _>>()?;

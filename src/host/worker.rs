@@ -55,13 +55,13 @@ pub async fn candidates(
     let now = clock.lease_now(store).await?;
     let mut out = Vec::new();
     if !orphans_only {
-        let filter = SessionFilter { status: Some(SessionStatus::Queued), cascade_id: None, limit: SCAN_LIMIT };
+        let filter = SessionFilter { status: Some(SessionStatus::Queued), limit: SCAN_LIMIT, ..Default::default() };
         let mut queued = store.list_sessions(&filter).await?;
         queued.reverse();
         out.extend(queued.into_iter().map(|r| (r, false)));
     }
     for status in [SessionStatus::Orphaned, SessionStatus::Starting, SessionStatus::Running, SessionStatus::Blocked] {
-        let filter = SessionFilter { status: Some(status), cascade_id: None, limit: SCAN_LIMIT };
+        let filter = SessionFilter { status: Some(status), limit: SCAN_LIMIT, ..Default::default() };
         let rows = store.list_sessions(&filter).await?;
         out.extend(rows.into_iter().filter(|r| claim::is_orphan(r, now)).map(|r| (r, true)));
     }

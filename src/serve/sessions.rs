@@ -7,7 +7,7 @@ use super::timeline;
 use super::ApiState;
 use crate::session::claim;
 use crate::settings::HumanDuration;
-use crate::store::{SessionFilter, SessionStateRow, SessionStatus};
+use crate::store::{ListCursor, SessionFilter, SessionStateRow, SessionStatus};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -19,8 +19,6 @@ use std::sync::Arc;
 const PAGE: usize = 50;
 /// The most one page may ask for.
 const MAX_PAGE: usize = 1_000;
-/// The most rows read from the store to find one page (filters and cursors are applied here).
-const MAX_SCAN: usize = 200_000;
 /// The most log rows read for one session's timeline.
 const MAX_LOG_ROWS: usize = 100_000;
 
@@ -35,21 +33,16 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// When a session sorts in the list (newest first): its start, or when it was queued.
-fn sort_at(r: &SessionStateRow) -> f64 {
-    if r.started_at > 0.0 {
-        r.started_at
-    } else {
-        r.updated_at
-    }
+/// A cursor as the API writes it: `<sort_at>~<session_id>` of the page's last row.
+fn cursor_text(c: &ListCursor) -> String {
+    format!("{}~{}", c.sort_at, c.session_id)
 }
 
-/// Where the previous page ended: `<sort_at>~<session_id>`.
-fn after_cursor(cursor: &str, r: &SessionStateRow) -> bool {
-    let Some((at, id)) = cursor.split_once('~') else { return true };
-    let at: f64 = at.parse().unwrap_or(f64::INFINITY);
-    let mine = sort_at(r);
-    mine < at || (mine == at && r.session_id.as_str() > id)
+fn parse_cursor(text: &str) -> Result<ListCursor, ApiError> {
+    let bad = || ApiError::bad_request(format!("`{text}` is not a cursor: use `next_cursor` of the previous page"));
+    let (at, id) = text.split_once('~').ok_or_else(bad)?;
+    let sort_at = at.parse::<f64>().ok().filter(|at| at.is_finite()).ok_or_else(bad)?;
+    Ok(ListCursor { sort_at, session_id: session_id(id)? })
 }
 
 pub async fn list(
@@ -67,8 +60,8 @@ pub async fn list(
     let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(match s.parse::<f64>() {
-            Ok(at) => at,
-            Err(_) => {
+            Ok(at) if at.is_finite() => at,
+            _ => {
                 let back = s.parse::<HumanDuration>().map_err(|why| {
                     ApiError::bad_request(format!("`since` takes epoch seconds or a duration: {why}"))
                 })?;
@@ -76,37 +69,16 @@ pub async fn list(
             }
         }),
     };
-    if let Some(c) = &q.cursor {
-        if c.split_once('~').is_none_or(|(at, _)| at.parse::<f64>().is_err()) {
-            return Err(ApiError::bad_request(format!(
-                "`{c}` is not a cursor: use `next_cursor` of the previous page"
-            )));
-        }
-    }
+    let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
     let limit = q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
     let cascade_id = q.cascade.filter(|c| !c.is_empty());
-    // The store lists newest first with a limit; read more until the page is full or the
-    // store has no more (a cursor deep in the list, or `since`, is found by reading on).
-    let mut scan = limit + 1;
-    let (rows, more) = loop {
-        let filter = SessionFilter { status, cascade_id: cascade_id.clone(), limit: scan };
-        let read = st.store.list_sessions(&filter).await?;
-        let exhausted = read.len() < scan;
-        let past_since = since.is_some_and(|s| read.last().is_some_and(|r| sort_at(r) < s));
-        let page: Vec<SessionStateRow> = read
-            .into_iter()
-            .filter(|r| q.cursor.as_deref().is_none_or(|c| after_cursor(c, r)))
-            .filter(|r| since.is_none_or(|s| sort_at(r) >= s))
-            .take(limit + 1)
-            .collect();
-        if page.len() > limit || exhausted || past_since || scan >= MAX_SCAN {
-            let more = page.len() > limit;
-            break (page.into_iter().take(limit).collect::<Vec<_>>(), more);
-        }
-        scan = (scan * 4).min(MAX_SCAN);
-    };
-    let now = st.store.now().await?;
-    let next = more.then(|| rows.last().map(|r| format!("{}~{}", sort_at(r), r.session_id))).flatten();
+    // The store applies every filter and the cursor, so one read of a page plus one row (to
+    // know whether there is a next page) answers, however deep the page is.
+    let filter = SessionFilter { status, cascade_id, since, after, limit: limit + 1 };
+    let (mut rows, now) = tokio::try_join!(st.store.list_sessions(&filter), st.store.now())?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(|r| cursor_text(&ListCursor::after(r))) } else { None };
     let sessions: Vec<Value> = rows.iter().map(|r| row_json(r, now)).collect();
     Ok(Json(json!({ "sessions": sessions, "next_cursor": next })))
 }

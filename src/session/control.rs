@@ -59,7 +59,7 @@ pub async fn send_named(
 
 /// Fire `name` at every session waiting on it, now and later; also returns how many wait now.
 pub async fn broadcast_named(store: &dyn Store, name: &str, payload: &Value) -> Result<(SignalRow, usize), StoreError> {
-    let filter = SessionFilter { status: Some(SessionStatus::Blocked), cascade_id: None, limit: 100_000 };
+    let filter = SessionFilter { status: Some(SessionStatus::Blocked), limit: 100_000, ..Default::default() };
     let waiting = waiting_for_signal(name);
     let waiters = store.list_sessions(&filter).await?.iter().filter(|r| r.blocked_on == waiting).count();
     let row = signals::named(&signals::broadcast(), name, payload, store.now().await?);

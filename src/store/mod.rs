@@ -44,12 +44,33 @@ pub enum StoreError {
     NotReadOnly(String),
 }
 
-/// Filters for listing sessions.
+/// Filters for listing sessions. Every backend lists newest first by
+/// [`SessionStateRow::sort_at`], then by session id, and applies all of these in the store, so
+/// a page deep in a long list costs one query of `limit` rows.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
     pub status: Option<SessionStatus>,
     pub cascade_id: Option<String>,
+    /// Only sessions whose `sort_at` is at or after this (epoch seconds).
+    pub since: Option<f64>,
+    /// Only sessions after this one in the list's order (where the previous page ended).
+    pub after: Option<ListCursor>,
+    /// At most this many; 0 means no limit.
     pub limit: usize,
+}
+
+/// A place in the newest-first session list: the last row of a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListCursor {
+    pub sort_at: f64,
+    pub session_id: SessionId,
+}
+
+impl ListCursor {
+    /// The cursor that continues after `row`.
+    pub fn after(row: &SessionStateRow) -> ListCursor {
+        ListCursor { sort_at: row.sort_at(), session_id: row.session_id.clone() }
+    }
 }
 
 /// The result of a read-only query: column names and rows of JSON values.

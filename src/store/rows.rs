@@ -180,6 +180,15 @@ pub struct SessionStateRow {
 }
 
 impl SessionStateRow {
+    /// Where the session sorts in a newest-first list: its start, or when it was queued.
+    pub fn sort_at(&self) -> f64 {
+        if self.started_at > 0.0 {
+            self.started_at
+        } else {
+            self.updated_at
+        }
+    }
+
     /// Version 0 of a session's row: owned by nobody (epoch 0), no phase, heartbeat, times,
     /// tokens or cost yet. Callers set the rest (`SessionStateRow { owner, ..SessionStateRow::new(...) }`).
     pub fn new(

@@ -235,12 +235,13 @@ impl Store for ClickHouseStore {
         self.put_all("session_state", rows, "write the session states").await
     }
 
-    /// Newest first: by `started_at`, or `updated_at` for sessions not started yet. A
-    /// `limit` of 0 means no limit.
+    /// Newest first: by `started_at`, or `updated_at` for sessions not started yet
+    /// ([`SessionStateRow::sort_at`]), then by id. A `limit` of 0 means no limit.
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
         // The filters must see each session's newest version only, so they sit outside the
         // de-duplicating subquery: a filter evaluated before de-duplication (on 18.16, a
         // PREWHERE next to FINAL is) matches stale versions.
+        const SORT_AT: &str = "if(started_at > 0, started_at, updated_at)";
         let mut sql = String::from(
             "SELECT ?fields FROM (SELECT * FROM session_state \
              ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE 1",
@@ -251,7 +252,13 @@ impl Store for ClickHouseStore {
         if filter.cascade_id.is_some() {
             sql.push_str(" AND cascade_id = ?");
         }
-        sql.push_str(" ORDER BY if(started_at > 0, started_at, updated_at) DESC, session_id");
+        if filter.since.is_some() {
+            sql.push_str(&format!(" AND {SORT_AT} >= ?"));
+        }
+        if filter.after.is_some() {
+            sql.push_str(&format!(" AND ({SORT_AT} < ? OR ({SORT_AT} = ? AND session_id > ?))"));
+        }
+        sql.push_str(&format!(" ORDER BY {SORT_AT} DESC, session_id"));
         if filter.limit > 0 {
             sql.push_str(" LIMIT ?");
         }
@@ -262,6 +269,12 @@ impl Store for ClickHouseStore {
             }
             if let Some(cascade_id) = &filter.cascade_id {
                 query = query.bind(cascade_id.as_str());
+            }
+            if let Some(since) = filter.since {
+                query = query.bind(since);
+            }
+            if let Some(after) = &filter.after {
+                query = query.bind(after.sort_at).bind(after.sort_at).bind(after.session_id.as_str());
             }
             if filter.limit > 0 {
                 query = query.bind(filter.limit as u64);

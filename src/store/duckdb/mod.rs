@@ -244,21 +244,32 @@ impl Store for DuckStore {
         self.append("write session states", rows, schema::insert_states).await
     }
 
+    /// Newest first: by `started_at`, or `updated_at` for sessions not started yet
+    /// ([`SessionStateRow::sort_at`]), then by id. A `limit` of 0 means no limit.
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionStateRow>, StoreError> {
-        let mut conditions = vec!["TRUE"];
-        let mut values = Vec::new();
+        const SORT_AT: &str = "(CASE WHEN started_at > 0 THEN started_at ELSE updated_at END)";
+        let mut conditions = vec!["TRUE".to_string()];
+        let mut values: Vec<duckdb::types::Value> = Vec::new();
         if let Some(status) = filter.status {
-            conditions.push("status = ?");
-            values.push(status.as_str().to_string());
+            conditions.push("status = ?".into());
+            values.push(status.as_str().to_string().into());
         }
         if let Some(cascade_id) = &filter.cascade_id {
-            conditions.push("cascade_id = ?");
-            values.push(cascade_id.clone());
+            conditions.push("cascade_id = ?".into());
+            values.push(cascade_id.clone().into());
+        }
+        if let Some(since) = filter.since {
+            conditions.push(format!("{SORT_AT} >= ?"));
+            values.push(since.into());
+        }
+        if let Some(after) = &filter.after {
+            conditions.push(format!("({SORT_AT} < ? OR ({SORT_AT} = ? AND session_id > ?))"));
+            values.extend([after.sort_at.into(), after.sort_at.into(), after.session_id.to_string().into()]);
         }
         let sql = format!(
             "SELECT {cols} FROM (SELECT {cols} FROM session_state \
                QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY version DESC, rowid DESC) = 1) \
-             WHERE {} ORDER BY started_at DESC, updated_at DESC, session_id {}",
+             WHERE {} ORDER BY {SORT_AT} DESC, session_id {}",
             conditions.join(" AND "),
             limit(filter.limit),
             cols = schema::STATE_COLUMNS,
