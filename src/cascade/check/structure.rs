@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::cascade::diagnostic::Diagnostic;
-use crate::cascade::model::{ContextSource, Factor, Include, OnError, Phase, PhaseKind};
+use crate::cascade::model::{ContextSource, Factor, Include, OnError, Phase, PhaseKind, Strategy};
 use crate::cascade::tree::{join_index, join_key};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -152,11 +152,23 @@ fn context(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
             ));
         }
     }
-    if let Some(mode) = &spec.mode {
-        if mode != "auto" {
-            let p = join_key(&cpath, "mode");
-            out.push(ctx.warning("unknown-value", &p, format!("context mode `{mode}` is not known; only `auto` is (it is read as `from: [previous]` plus the input)")));
+    for (j, name) in spec.anchors.from_phases.iter().enumerate() {
+        if !SPECIAL_SOURCES.contains(&name.as_str()) && !ctx.is_phase(name) {
+            let p = join_index(&join_key(&join_key(&cpath, "anchors"), "from_phases"), j);
+            out.push(ctx.warning(
+                "unknown-phase",
+                &p,
+                format!("`{p}` anchors `{name}`, which is not a phase of this cascade; it will be skipped"),
+            ));
         }
+    }
+    if spec.is_auto() && spec.selection.strategy == Strategy::Semantic {
+        let p = join_key(&join_key(&cpath, "selection"), "strategy");
+        out.push(ctx.warning(
+            "unsupported-feature",
+            &p,
+            "the `semantic` strategy needs an embeddings endpoint, which this build does not have; the heuristic strategy is used".to_string(),
+        ));
     }
 }
 
