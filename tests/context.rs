@@ -13,7 +13,14 @@ fn m(role: &str, content: &str) -> (String, String) {
 
 /// Run `cascade` with `args` after `run c.yaml -q --format ndjson`; the events.
 fn run(llm: &FakeLlm, cascade: &str, args: &[&str]) -> Vec<Value> {
-    let sb = Sandbox::with_llm(&llm.url());
+    run_with(llm, cascade, args, &[])
+}
+
+fn run_with(llm: &FakeLlm, cascade: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
+    let mut sb = Sandbox::with_llm(&llm.url());
+    for (k, v) in env {
+        sb.set(k, v);
+    }
     sb.write("c.yaml", cascade);
     let mut all = vec!["run", "c.yaml", "-q", "--format", "ndjson"];
     all.extend_from_slice(args);
@@ -240,7 +247,47 @@ fn auto_semantic_without_an_embeddings_endpoint_warns_and_uses_the_heuristic() {
     );
     let warning = events.iter().find(|e| e["event"] == "warning").expect("the fallback is told");
     assert_eq!(warning["phase"], "final");
-    assert!(warning["message"].as_str().unwrap().contains("embeddings"), "{warning}");
+    assert!(warning["message"].as_str().unwrap().contains("WINDLASS_EMBEDDINGS_MODEL"), "{warning}");
+    assert!(reqs.iter().all(|r| r.path.ends_with("/chat/completions")), "no embeddings call");
+}
+
+#[test]
+fn auto_semantic_ranks_by_embeddings_when_a_model_is_set() {
+    let llm = FakeLlm::start();
+    push_three(&llm);
+    // Two dimensions: weather, owls.
+    llm.embed_with(|text| {
+        let t = text.to_lowercase();
+        vec![f32::from(u8::from(t.contains("weather") || t.contains("rain"))), f32::from(u8::from(t.contains("owl")))]
+    });
+    // 22 tokens: both owl messages (similarity 1; 14 + 8). The heuristic would keep the owl
+    // reply and "Summarise." instead.
+    let events = run_with(
+        &llm,
+        &three_then("      anchors: {window: 0, include: [output]}\n      selection: {strategy: semantic, max_tokens: 33}\n"),
+        &[],
+        &[("WINDLASS_EMBEDDINGS_MODEL", "fake/embed")],
+    );
+    let reqs = llm.requests();
+    assert_eq!(reqs.len(), 5);
+    assert!(reqs[3].path.ends_with("/v1/embeddings"), "{}", reqs[3].path);
+    assert_eq!(
+        reqs[3].body,
+        serde_json::json!({"model": "fake/embed", "input": [
+            TASK, "Describe owls.", "Owls hunt at night using silent flight.", "Describe weather.",
+            "Rain tomorrow, sunny later.", "Summarise."
+        ]})
+    );
+    assert_eq!(
+        messages(&reqs[4].body),
+        [
+            m("assistant", ANCHOR_C),
+            m("user", "Describe owls."),
+            m("assistant", "Owls hunt at night using silent flight."),
+            m("user", TASK),
+        ]
+    );
+    assert!(events.iter().all(|e| e["event"] != "warning"), "no fallback");
 }
 
 #[test]
@@ -306,11 +353,11 @@ fn check_reports_wrong_types_in_auto_context_with_their_line() {
 
     sb.write(
         "c.yaml",
-        "cascade_id: c\nphases:\n  - name: a\n    instructions: A.\n    context:\n      mode: auto\n      anchors: {from_phases: [nowhere]}\n      selection: {strategy: semantic}\n",
+        "cascade_id: c\nphases:\n  - name: a\n    instructions: A.\n    context:\n      mode: auto\n      anchors: {from_phases: [nowhere]}\n",
     );
     let out = sb.run(&["check", "c.yaml"]);
     assert_eq!(out.code, 0, "warnings only: {}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("nowhere") && out.stdout.contains("embeddings"), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("c.yaml:7") && out.stdout.contains("nowhere"), "{}{}", out.stdout, out.stderr);
 }
 
 #[test]

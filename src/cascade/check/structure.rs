@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::cascade::diagnostic::Diagnostic;
-use crate::cascade::model::{ContextSource, Factor, Include, OnError, Phase, PhaseKind, Strategy};
+use crate::cascade::model::{ContextSource, Factor, Include, OnError, Phase, PhaseKind};
 use crate::cascade::tree::{join_index, join_key};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -161,14 +161,6 @@ fn context(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
                 format!("`{p}` anchors `{name}`, which is not a phase of this cascade; it will be skipped"),
             ));
         }
-    }
-    if spec.is_auto() && spec.selection.strategy == Strategy::Semantic {
-        let p = join_key(&join_key(&cpath, "selection"), "strategy");
-        out.push(ctx.warning(
-            "unsupported-feature",
-            &p,
-            "the `semantic` strategy needs an embeddings endpoint, which this build does not have; the heuristic strategy is used".to_string(),
-        ));
     }
 }
 

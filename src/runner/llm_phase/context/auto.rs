@@ -16,8 +16,8 @@
 //!
 //! When every candidate fits, all are kept and no strategy runs (so `llm` and `hybrid`
 //! make no model call). `hybrid` gives the model the heuristic's best candidates, up to
-//! twice the budget. `semantic` needs an embeddings endpoint, which this build does not
-//! have: it uses the heuristic and says so in a `warning` event.
+//! twice the budget. `semantic` ranks by embeddings ([`super::semantic`]; without them, the
+//! heuristic, with a `warning` event).
 
 use super::explicit::as_text;
 use super::selection::{self, Candidate, Limits};
@@ -25,7 +25,6 @@ use super::{input_message, output_text, resolve, Current};
 use crate::cascade::model::{AnchorInclude, ContextSpec, Strategy};
 use crate::llm::{Message, Role};
 use crate::runner::error::RunError;
-use crate::runner::event::RunEvent;
 use crate::runner::llm_phase::budget;
 use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
@@ -104,13 +103,7 @@ async fn choose(
     match spec.selection.strategy {
         Strategy::Heuristic => Ok(selection::heuristic(candidates, instructions, limits)),
         Strategy::Semantic => {
-            env.emitter.emit(RunEvent::Warning {
-                phase: Some(current.phase.name.clone()),
-                message: "context selection `semantic` needs an embeddings endpoint, which this build does not have; \
-                          using the heuristic strategy"
-                    .into(),
-            });
-            Ok(selection::heuristic(candidates, instructions, limits))
+            Ok(super::semantic::choose(env, &current.phase.name, candidates, instructions, limits).await)
         }
         Strategy::Llm => {
             let pool: Vec<usize> = (0..candidates.len()).collect();

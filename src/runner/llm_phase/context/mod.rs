@@ -8,12 +8,14 @@
 //! - [`auto`] (`mode: auto`): the anchors (outputs, callouts and errors of
 //!   `anchors.from_phases`, as assistant messages, and the last `anchors.window` earlier
 //!   messages), then earlier messages chosen within `selection.max_tokens` by
-//!   `selection.strategy` ([`selection`] ranks them; [`llm_pick`] asks a model).
+//!   `selection.strategy` ([`selection`] ranks them by a heuristic, [`llm_pick`] asks a
+//!   model, [`semantic`] compares embeddings).
 
 pub mod auto;
 pub mod explicit;
 pub mod llm_pick;
 pub mod selection;
+pub mod semantic;
 
 use crate::cascade::model::{ContextSpec, Phase};
 use crate::llm::Message;
