@@ -121,7 +121,9 @@ fn auto_heuristic_keeps_the_window_and_the_best_scored_messages_within_max_token
     // Ranked: the owl message (keywords owls, night) beats the newer weather reply.
     run(
         &llm,
-        &three_then("      anchors: {window: 1, include: [output]}\n      selection: {strategy: heuristic, max_tokens: 32}\n"),
+        &three_then(
+            "      anchors: {window: 1, include: [output]}\n      selection: {strategy: heuristic, max_tokens: 32}\n",
+        ),
         &["-i", "topic=owls"],
     );
     let reqs = llm.requests();
@@ -142,7 +144,13 @@ fn auto_heuristic_without_a_window_takes_the_best_scores_first() {
     let llm = FakeLlm::start();
     push_three(&llm);
     // 21 tokens: the owl message (score 0.32, 14) then "Summarise." (0.30, 7).
-    run(&llm, &three_then("      anchors: {window: 0, include: [output]}\n      selection: {strategy: heuristic, max_tokens: 32}\n"), &[]);
+    run(
+        &llm,
+        &three_then(
+            "      anchors: {window: 0, include: [output]}\n      selection: {strategy: heuristic, max_tokens: 32}\n",
+        ),
+        &[],
+    );
     assert_eq!(
         messages(&llm.requests()[3].body),
         [
@@ -162,8 +170,13 @@ fn auto_llm_asks_the_model_which_messages_to_keep() {
     push_three(&llm);
     llm.push(Reply::text("[3, 99]"));
     llm.push(Reply::text("final"));
-    let events =
-        run(&llm, &three_then("      anchors: {window: 0, include: [output]}\n      selection: {strategy: llm, max_tokens: 32}\n"), &[]);
+    let events = run(
+        &llm,
+        &three_then(
+            "      anchors: {window: 0, include: [output]}\n      selection: {strategy: llm, max_tokens: 32}\n",
+        ),
+        &[],
+    );
     let reqs = llm.requests();
     assert_eq!(reqs.len(), 5);
     assert_eq!(
@@ -231,7 +244,9 @@ fn auto_semantic_without_an_embeddings_endpoint_warns_and_uses_the_heuristic() {
     push_three(&llm);
     let events = run(
         &llm,
-        &three_then("      anchors: {window: 0, include: [output]}\n      selection: {strategy: semantic, max_tokens: 32}\n"),
+        &three_then(
+            "      anchors: {window: 0, include: [output]}\n      selection: {strategy: semantic, max_tokens: 32}\n",
+        ),
         &[],
     );
     let reqs = llm.requests();
@@ -264,7 +279,9 @@ fn auto_semantic_ranks_by_embeddings_when_a_model_is_set() {
     // reply and "Summarise." instead.
     let events = run_with(
         &llm,
-        &three_then("      anchors: {window: 0, include: [output]}\n      selection: {strategy: semantic, max_tokens: 33}\n"),
+        &three_then(
+            "      anchors: {window: 0, include: [output]}\n      selection: {strategy: semantic, max_tokens: 33}\n",
+        ),
         &[],
         &[("WINDLASS_EMBEDDINGS_MODEL", "fake/embed")],
     );

@@ -58,8 +58,8 @@ impl OpenAiClient {
             return Err(fatal(target.status(status.as_u16(), &headers, &bytes)));
         }
         let bad = |detail: String| LlmError::BadResponse { url: url.clone(), detail: target.clean(&detail) };
-        let answer: Answer =
-            serde_json::from_slice(&bytes).map_err(|err| bad(format!("the answer is not an embeddings list ({err})")))?;
+        let answer: Answer = serde_json::from_slice(&bytes)
+            .map_err(|err| bad(format!("the answer is not an embeddings list ({err})")))?;
         let mut items = answer.data;
         if items.len() != inputs.len() {
             return Err(bad(format!("{} embeddings for {} inputs", items.len(), inputs.len())));

@@ -13,8 +13,8 @@ pub mod soundings;
 pub mod validator;
 
 pub use context::{
-    AnchorInclude, Anchors, ContextMode, ContextSource, ContextSpec, Include, MessagesFilter, Role, Selection, SourceDetail,
-    Strategy,
+    AnchorInclude, Anchors, ContextMode, ContextSource, ContextSpec, Include, MessagesFilter, Role, Selection,
+    SourceDetail, Strategy,
 };
 pub use deterministic::{Backoff, ForEachRow, ForEachRowOnError, OnError, RetrySpec};
 pub use human::{

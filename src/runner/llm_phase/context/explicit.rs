@@ -116,8 +116,11 @@ mod tests {
         let m = build(&spec, &st, "d");
         assert_eq!(m.len(), 1);
         assert!(m[0].content.contains("out-c"));
-        let spec =
-            ContextSpec { from: vec![ContextSource::Name("all".into())], exclude: vec!["b".into()], ..ContextSpec::default() };
+        let spec = ContextSpec {
+            from: vec![ContextSource::Name("all".into())],
+            exclude: vec!["b".into()],
+            ..ContextSpec::default()
+        };
         let m = build(&spec, &st, "d");
         let text: Vec<&str> = m.iter().map(|m| m.content.as_str()).collect();
         assert!(text[0].contains("owls"));

@@ -34,7 +34,8 @@ pub async fn pick(
     let ask = [Message::system(SELECT_PROMPT), Message::user(request(current.instructions, candidates, pool, limits))];
     let caller = Caller { phase: &current.phase.name, sounding_index: current.sounding_index, fallbacks: &[] };
     let resp = llm_call::call(env.runner, env.emitter, state, caller, model, &ask, &[]).await?;
-    let chosen: Vec<usize> = ids(&resp.content).into_iter().filter_map(|id| pool.get(id.checked_sub(1)?).copied()).collect();
+    let chosen: Vec<usize> =
+        ids(&resp.content).into_iter().filter_map(|id| pool.get(id.checked_sub(1)?).copied()).collect();
     Ok(fit(candidates, &chosen, limits))
 }
 
@@ -48,7 +49,13 @@ fn request(instructions: &str, candidates: &[Candidate], pool: &[usize], limits:
             let text: String = c.message.content.chars().take(SUMMARY_CHARS).collect();
             let more = if c.message.content.chars().count() > SUMMARY_CHARS { "…" } else { "" };
             let text = text.replace('\n', " ");
-            format!("[{}] {} in phase `{}`, ~{} tokens: {text}{more}", id + 1, c.message.role.as_str(), c.phase, c.tokens())
+            format!(
+                "[{}] {} in phase `{}`, ~{} tokens: {text}{more}",
+                id + 1,
+                c.message.role.as_str(),
+                c.phase,
+                c.tokens()
+            )
         })
         .collect();
     format!(

@@ -69,7 +69,9 @@ fn resolve<'s>(name: &str, state: &'s RunState, current: &str, spec: &ContextSpe
     let names: Vec<&str> = match name {
         "all" => ran,
         "first" => ran.first().copied().into_iter().collect(),
-        "previous" => state.order.iter().rev().find(|p| p.as_str() != current).map(String::as_str).into_iter().collect(),
+        "previous" => {
+            state.order.iter().rev().find(|p| p.as_str() != current).map(String::as_str).into_iter().collect()
+        }
         name => ran.into_iter().filter(|p| *p == name).collect(),
     };
     names.into_iter().filter(|n| !spec.exclude.iter().any(|e| e == n)).collect()

@@ -45,9 +45,9 @@ const CALLOUT_WEIGHT: f64 = 0.3;
 
 const STOPWORDS: &[&str] = &[
     "about", "after", "also", "been", "before", "being", "between", "both", "each", "from", "have", "here", "into",
-    "just", "like", "make", "more", "most", "much", "only", "other", "over", "should", "some", "such", "than",
-    "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "very", "were", "what",
-    "when", "where", "which", "while", "will", "with", "would", "your",
+    "just", "like", "make", "more", "most", "much", "only", "other", "over", "should", "some", "such", "than", "that",
+    "their", "them", "then", "there", "these", "they", "this", "those", "through", "very", "were", "what", "when",
+    "where", "which", "while", "will", "with", "would", "your",
 ];
 
 /// The keywords of a text.
