@@ -370,11 +370,17 @@ fn check_reports_wrong_types_in_auto_context_with_their_line() {
 
     sb.write(
         "c.yaml",
-        "cascade_id: c\nphases:\n  - name: a\n    instructions: A.\n    context:\n      mode: auto\n      anchors: {from_phases: [nowhere]}\n",
+        "cascade_id: c\nphases:\n  - name: a\n    instructions: A.\n    context:\n      mode: auto\n      anchors: {from_phases: [nowhere]}\n      from: [a]\n",
     );
     let out = sb.run(&["check", "c.yaml"]);
     assert_eq!(out.code, 0, "warnings only: {}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("c.yaml:7") && out.stdout.contains("nowhere"), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("c.yaml:8") && out.stdout.contains("anchors.from_phases"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
 }
 
 #[test]
@@ -406,4 +412,30 @@ fn auto_does_not_repeat_what_an_earlier_phase_was_given_as_context() {
             m("user", "Conclude."),
         ]
     );
+}
+
+#[test]
+fn the_llm_selection_call_is_recorded_and_replayed_by_a_cassette() {
+    let llm = FakeLlm::start();
+    push_three(&llm);
+    llm.push(Reply::text("[3]"));
+    llm.push(Reply::text("FINAL-ANSWER"));
+    let mut sb = Sandbox::with_llm(&llm.url());
+    sb.write(
+        "c.yaml",
+        &three_then(
+            "      anchors: {window: 0, include: [output]}\n      selection: {strategy: llm, max_tokens: 32}\n",
+        ),
+    );
+    let out = sb.run(&["run", "c.yaml", "-q", "--record", "tape.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(llm.request_count(), 5);
+    let tape = std::fs::read_to_string(sb.path().join("tape.yaml")).unwrap();
+    assert_eq!(tape.matches("\n  - hash: ").count(), 5, "the selection call is on the tape:\n{tape}");
+    drop(llm);
+    // Nobody listens there any more: every answer must come from the cassette.
+    sb.set("WINDLASS_BASE_URL", "http://127.0.0.1:9/v1");
+    let out = sb.run(&["run", "c.yaml", "-q", "--replay", "tape.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "FINAL-ANSWER");
 }

@@ -152,6 +152,14 @@ fn context(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
             ));
         }
     }
+    if spec.is_auto() && !spec.from.is_empty() {
+        let p = join_key(&cpath, "from");
+        out.push(ctx.warning(
+            "ignored-key",
+            &p,
+            format!("`{p}` is not used with `mode: auto`; name the phases in `anchors.from_phases`"),
+        ));
+    }
     for (j, name) in spec.anchors.from_phases.iter().enumerate() {
         if !SPECIAL_SOURCES.contains(&name.as_str()) && !ctx.is_phase(name) {
             let p = join_index(&join_key(&join_key(&cpath, "anchors"), "from_phases"), j);
