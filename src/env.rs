@@ -232,6 +232,16 @@ pub const WINDLASS_LIMITS: EnvVar = EnvVar {
     flag: None,
 };
 
+pub const WINDLASS_EMBEDDINGS_MODEL: EnvVar = EnvVar {
+    name: "WINDLASS_EMBEDDINGS_MODEL",
+    default: DefaultValue::None,
+    help: "Embeddings model for `context` selection `strategy: semantic`, asked at \
+           WINDLASS_BASE_URL/embeddings (or OLLAMA_HOST for ollama/ models); unset, semantic \
+           selection uses the heuristic strategy",
+    secret: false,
+    flag: None,
+};
+
 /// The registry: every variable, in the order `.env.example` lists them.
 pub const ALL: &[EnvVar] = &[
     OPENROUTER_API_KEY,
@@ -239,6 +249,7 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_BASE_URL,
     OLLAMA_HOST,
     WINDLASS_DEFAULT_MODEL,
+    WINDLASS_EMBEDDINGS_MODEL,
     WINDLASS_CLICKHOUSE_HOST,
     WINDLASS_CLICKHOUSE_PORT,
     WINDLASS_CLICKHOUSE_DATABASE,

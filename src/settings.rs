@@ -45,6 +45,8 @@ pub struct Settings {
     pub ollama_host: HttpUrl,
     /// The model for phases that name none (`--model`, `WINDLASS_DEFAULT_MODEL`).
     pub default_model: String,
+    /// `WINDLASS_EMBEDDINGS_MODEL`: for `context` selection `strategy: semantic`.
+    pub embeddings_model: Option<String>,
     /// Which store backend, and how to reach it.
     pub store: StoreSettings,
     /// Embedded store, session databases, scratch files (`WINDLASS_DATA_DIR`); absolute.
@@ -181,6 +183,7 @@ impl Settings {
             base_url,
             ollama_host: read.with_default(&env::OLLAMA_HOST, url::parse_ollama_host)?.value,
             default_model,
+            embeddings_model: read.optional(&env::WINDLASS_EMBEDDINGS_MODEL, Ok)?,
             store: read.store()?,
             data_dir: match read.layers.get(&env::WINDLASS_DATA_DIR) {
                 Some(raw) => sources.cwd.join(raw.value),

@@ -44,6 +44,7 @@ pub fn runner(ctx: &Context, max_cost: Option<f64>, client: LlmClient) -> Runner
     let provider = Arc::new(client);
     let mut opts = RunOptions::new(s.default_model.clone(), s.working_dir.clone(), s.data_dir.clone());
     opts.max_phase_visits = s.max_phase_visits;
+    opts.embeddings_model = s.embeddings_model.clone();
     opts.allow_shell = s.allow_shell;
     opts.max_cost = max_cost;
     opts.secret_env = crate::env::secret_names().map(str::to_string).collect();

@@ -11,10 +11,12 @@
 //!   `stream.rs` (streamed answers), `failure.rs` (what each failure means), `retry.rs`
 //!   ([`RetryPolicy`], `Retry-After`), `http.rs` (the shared connection pool), `limits.rs`
 //!   (`WINDLASS_LIMITS`: requests in flight per model prefix, shared by the whole process).
+//! - `embeddings.rs`: `POST {base}/embeddings` for [`Provider::embed`].
 //! - [`cassette`]: recording and replaying model exchanges (a decorator of any provider);
 //!   `request_hash.rs`: [`ChatRequest::hash`], shared with resume.
 
 pub mod cassette;
+mod embeddings;
 mod failure;
 mod http;
 pub mod limits;
@@ -39,6 +41,12 @@ use async_trait::async_trait;
 pub trait Provider: Send + Sync {
     /// One chat completion (retries, if any, happen inside).
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+
+    /// One embedding per input, in input order; `None` when this provider has no embeddings
+    /// (the default, and cassettes: a recorded run and its replay then choose alike).
+    async fn embed(&self, _model: &str, _inputs: &[String]) -> Option<Result<Vec<Vec<f32>>, LlmError>> {
+        None
+    }
 }
 
 /// Make rustls use the `ring` crypto provider. reqwest is built without a provider of its own

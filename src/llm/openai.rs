@@ -25,16 +25,16 @@ pub struct ClientOptions {
 /// A client for one OpenAI-compatible endpoint. Cloning shares the connection pool.
 #[derive(Clone)]
 pub struct OpenAiClient {
-    http: Http,
+    pub(super) http: Http,
     /// `{base}/chat/completions`, credentials in the URL included, for the HTTP client only.
-    chat_url: String,
+    pub(super) chat_url: String,
     /// The same without credentials: the one used in errors.
     shown_url: String,
-    key: Option<Secret>,
+    pub(super) key: Option<Secret>,
     /// `Bearer <key>`, built once and marked sensitive; `Err` when the key cannot be a header.
-    authorization: Option<Result<HeaderValue, ()>>,
+    pub(super) authorization: Option<Result<HeaderValue, ()>>,
     openrouter: bool,
-    options: ClientOptions,
+    pub(super) options: ClientOptions,
 }
 
 impl OpenAiClient {

@@ -81,6 +81,17 @@ impl Provider for LlmClient {
         }
         answer
     }
+
+    async fn embed(&self, model: &str, inputs: &[String]) -> Option<Result<Vec<Vec<f32>>, LlmError>> {
+        let parsed = match model::parse(model) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                let (url, model, detail) = (self.default.url().to_owned(), model.to_owned(), err.to_string());
+                return Some(Err(LlmError::UnknownModel { url, model, detail }));
+            }
+        };
+        Some(self.route(parsed.route).embed_with(parsed.name, inputs).await)
+    }
 }
 
 /// What a request will cost against a tokens-per-minute limit, before the provider says: about

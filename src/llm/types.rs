@@ -12,6 +12,18 @@ pub enum Role {
     Tool,
 }
 
+impl Role {
+    /// The wire name: `system`, `user`, `assistant`, `tool`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        }
+    }
+}
+
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {

@@ -73,6 +73,8 @@ impl CascadeDef {
 pub struct RunOptions {
     /// Model for phases that name none.
     pub default_model: String,
+    /// The embeddings model for `context` selection `strategy: semantic` (none: heuristic).
+    pub embeddings_model: Option<String>,
     pub max_phase_visits: u32,
     pub allow_shell: bool,
     /// Where file tools work and relative references fall back to.
@@ -96,6 +98,7 @@ impl RunOptions {
     pub fn new(default_model: impl Into<String>, working_dir: PathBuf, data_dir: PathBuf) -> Self {
         RunOptions {
             default_model: default_model.into(),
+            embeddings_model: None,
             max_phase_visits: 50,
             allow_shell: false,
             working_dir,

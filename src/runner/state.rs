@@ -20,9 +20,20 @@ pub struct RunState {
     /// Phase names in the order they ran (a phase may appear more than once).
     pub order: Vec<String>,
     pub visits: HashMap<String, u32>,
+    /// Every callout so far, in order (for `context` auto-mode anchors).
+    #[serde(default)]
+    pub callouts: Vec<CalloutRecord>,
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub cost: f64,
+}
+
+/// One labelled piece of a phase's output or messages (`callouts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalloutRecord {
+    pub phase: String,
+    pub label: String,
+    pub content: String,
 }
 
 impl RunState {

@@ -3,7 +3,9 @@
 //! It runs on its own thread and tokio runtime, so sync tests, `#[tokio::test]`s and benches
 //! can all use it, and it outlives any one test runtime. Replies are scripted in order
 //! ([`FakeLlm::push`]); when the script is empty, a responder closure answers if one is set,
-//! else the fallback (`"ok"` unless changed). Every request is recorded.
+//! else the fallback (`"ok"` unless changed). Every request is recorded. `POST .../embeddings`
+//! answers one vector per input ([`FakeLlm::embed_with`]; by default the counts of the letters
+//! a to z), without touching the chat script.
 //!
 //! ```ignore
 //! let llm = FakeLlm::start();
@@ -36,6 +38,7 @@ use std::time::Duration;
 
 type Body = BoxBody<Bytes, Infallible>;
 type Responder = Arc<dyn Fn(&Value) -> Reply + Send + Sync>;
+type Embedder = Arc<dyn Fn(&str) -> Vec<f32> + Send + Sync>;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -160,6 +163,7 @@ struct State {
     script: Mutex<VecDeque<Reply>>,
     responder: Mutex<Option<Responder>>,
     fallback: Mutex<Reply>,
+    embedder: Mutex<Embedder>,
     requests: Mutex<Vec<RecordedRequest>>,
     served: AtomicUsize,
     /// Chat requests being answered now, and the most there ever were at once.
@@ -203,6 +207,7 @@ impl FakeLlm {
             script: Mutex::new(VecDeque::new()),
             responder: Mutex::new(None),
             fallback: Mutex::new(Reply::text("ok")),
+            embedder: Mutex::new(Arc::new(letter_counts)),
             requests: Mutex::new(Vec::new()),
             served: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
@@ -241,6 +246,11 @@ impl FakeLlm {
     /// Answer from the request body once the script is empty (before the fallback).
     pub fn respond_with(&self, responder: impl Fn(&Value) -> Reply + Send + Sync + 'static) {
         *lock(&self.state.responder) = Some(Arc::new(responder));
+    }
+
+    /// How `/embeddings` turns each input text into a vector (default: letter counts).
+    pub fn embed_with(&self, embedder: impl Fn(&str) -> Vec<f32> + Send + Sync + 'static) {
+        *lock(&self.state.embedder) = Arc::new(embedder);
     }
 
     /// The reply once the script is empty and no responder is set (default: `"ok"`).
@@ -314,6 +324,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     lock(&state.requests).push(RecordedRequest { method, path: path.clone(), headers, body: body.clone() });
     state.served.fetch_add(1, Ordering::SeqCst);
 
+    if path.ends_with("/embeddings") {
+        return Ok(embeddings(&state, &body));
+    }
     if !path.ends_with("/chat/completions") {
         return Ok(json_response(404, json!({"error": {"message": format!("no route {path}")}}).to_string(), &[]));
     }
@@ -352,6 +365,32 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         "usage": usage(&reply),
     });
     Ok(json_response(200, answer.to_string(), &reply.headers))
+}
+
+/// An OpenAI-shaped embeddings answer: one vector per `input` (a string or a list of them).
+fn embeddings(state: &State, body: &Value) -> Response<Body> {
+    let inputs: Vec<&str> = match &body["input"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => return json_response(400, json!({"error": {"message": "input must be text"}}).to_string(), &[]),
+    };
+    let embedder = lock(&state.embedder).clone();
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embedder(text)}))
+        .collect();
+    let answer = json!({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 0, "total_tokens": 0}});
+    json_response(200, answer.to_string(), &[])
+}
+
+/// How often each letter a to z occurs in `text` (any case).
+fn letter_counts(text: &str) -> Vec<f32> {
+    let mut counts = vec![0.0; 26];
+    for c in text.chars().filter(char::is_ascii_alphabetic) {
+        counts[(c.to_ascii_lowercase() as u8 - b'a') as usize] += 1.0;
+    }
+    counts
 }
 
 fn json_response(status: u16, body: String, headers: &[(String, String)]) -> Response<Body> {

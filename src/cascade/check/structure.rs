@@ -152,10 +152,22 @@ fn context(ctx: &Ctx<'_>, phase: &Phase, path: &str, out: &mut Vec<Diagnostic>) 
             ));
         }
     }
-    if let Some(mode) = &spec.mode {
-        if mode != "auto" {
-            let p = join_key(&cpath, "mode");
-            out.push(ctx.warning("unknown-value", &p, format!("context mode `{mode}` is not known; only `auto` is (it is read as `from: [previous]` plus the input)")));
+    if spec.is_auto() && !spec.from.is_empty() {
+        let p = join_key(&cpath, "from");
+        out.push(ctx.warning(
+            "ignored-key",
+            &p,
+            format!("`{p}` is not used with `mode: auto`; name the phases in `anchors.from_phases`"),
+        ));
+    }
+    for (j, name) in spec.anchors.from_phases.iter().enumerate() {
+        if !SPECIAL_SOURCES.contains(&name.as_str()) && !ctx.is_phase(name) {
+            let p = join_index(&join_key(&join_key(&cpath, "anchors"), "from_phases"), j);
+            out.push(ctx.warning(
+                "unknown-phase",
+                &p,
+                format!("`{p}` anchors `{name}`, which is not a phase of this cascade; it will be skipped"),
+            ));
         }
     }
 }

@@ -4,7 +4,6 @@ use super::either::string_or_struct;
 use crate::cascade::lax;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct ContextSpec {
@@ -13,21 +12,139 @@ pub struct ContextSpec {
     /// Phase names to leave out (useful with `all`).
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Prepend the cascade's original input.
-    #[serde(default, deserialize_with = "lax::bool")]
-    #[schemars(schema_with = "lax::bool_schema")]
-    pub include_input: bool,
+    /// Put the cascade's original input first (default: true once a phase has a `context`
+    /// block; an empty input is never sent).
+    #[serde(default, deserialize_with = "lax::opt_bool")]
+    #[schemars(schema_with = "lax::opt_bool_schema")]
+    pub include_input: Option<bool>,
     /// Default artifacts for plain-name sources (default: output).
     #[serde(default)]
     pub include: Vec<Include>,
-    /// `auto` (compat): treated as `from: [previous]` plus the input.
+    /// `explicit` (the default: exactly the `from` sources) or `auto` (anchors, then
+    /// earlier messages chosen within `selection.max_tokens`).
     #[serde(default)]
-    pub mode: Option<String>,
-    /// Auto-context options of the original (parsed; `auto` is simplified).
+    pub mode: ContextMode,
+    /// `mode: auto`: what is always included.
     #[serde(default)]
-    pub anchors: Option<Value>,
+    pub anchors: Anchors,
+    /// `mode: auto`: how the rest of the earlier messages is chosen.
     #[serde(default)]
-    pub selection: Option<Value>,
+    pub selection: Selection,
+}
+
+impl ContextSpec {
+    /// Whether the input goes first: `include_input`, true unless set to false.
+    pub fn includes_input(&self) -> bool {
+        self.include_input.unwrap_or(true)
+    }
+
+    pub fn is_auto(&self) -> bool {
+        self.mode == ContextMode::Auto
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextMode {
+    #[default]
+    Explicit,
+    Auto,
+}
+
+/// `mode: auto`: material always included, whatever the selection budget.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+pub struct Anchors {
+    /// The last N earlier messages (default 5).
+    #[serde(default = "default_window", deserialize_with = "lax::count")]
+    #[schemars(schema_with = "lax::count_schema")]
+    pub window: u32,
+    /// Phases whose anchored material is included: names, `all`, `first`, `previous`
+    /// (default `[previous]`).
+    #[serde(default = "default_from_phases")]
+    pub from_phases: Vec<String>,
+    /// What is anchored: `output` (of `from_phases`), `callouts` (of `from_phases`),
+    /// `input`, `errors` (the last phase error). Default: all four.
+    #[serde(default = "default_anchor_include")]
+    pub include: Vec<AnchorInclude>,
+}
+
+impl Default for Anchors {
+    fn default() -> Self {
+        Anchors { window: default_window(), from_phases: default_from_phases(), include: default_anchor_include() }
+    }
+}
+
+fn default_window() -> u32 {
+    5
+}
+
+fn default_from_phases() -> Vec<String> {
+    vec!["previous".into()]
+}
+
+fn default_anchor_include() -> Vec<AnchorInclude> {
+    vec![AnchorInclude::Output, AnchorInclude::Callouts, AnchorInclude::Input, AnchorInclude::Errors]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorInclude {
+    Output,
+    Callouts,
+    Input,
+    Errors,
+}
+
+/// `mode: auto`: choosing earlier messages beyond the anchors.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+pub struct Selection {
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Estimated tokens for the whole context, anchors included (default 30000).
+    #[serde(default = "default_max_tokens", deserialize_with = "lax::count")]
+    #[schemars(schema_with = "lax::count_schema")]
+    pub max_tokens: u32,
+    /// At most this many chosen messages (default 50).
+    #[serde(default = "default_max_messages", deserialize_with = "lax::count")]
+    #[schemars(schema_with = "lax::count_schema")]
+    pub max_messages: u32,
+    /// The model for the `llm` and `hybrid` selection call (default: the phase's model).
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            strategy: Strategy::default(),
+            max_tokens: default_max_tokens(),
+            max_messages: default_max_messages(),
+            model: None,
+        }
+    }
+}
+
+fn default_max_tokens() -> u32 {
+    30_000
+}
+
+fn default_max_messages() -> u32 {
+    50
+}
+
+/// How `mode: auto` ranks the earlier messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Keyword overlap with the phase's instructions, recency, callouts.
+    Heuristic,
+    /// Embedding similarity (needs an embeddings endpoint; else heuristic).
+    Semantic,
+    /// A model call picks from message summaries.
+    Llm,
+    /// Heuristic prefilter, then the model picks.
+    #[default]
+    Hybrid,
 }
 
 /// A context source: a phase name, `all`, `first`, `previous`, or a detailed object.

@@ -12,7 +12,10 @@ pub mod rules;
 pub mod soundings;
 pub mod validator;
 
-pub use context::{ContextSource, ContextSpec, Include, MessagesFilter, Role, SourceDetail};
+pub use context::{
+    AnchorInclude, Anchors, ContextMode, ContextSource, ContextSpec, Include, MessagesFilter, Role, Selection,
+    SourceDetail, Strategy,
+};
 pub use deterministic::{Backoff, ForEachRow, ForEachRowOnError, OnError, RetrySpec};
 pub use human::{
     Audibles, Callouts, DecisionPoints, HumanInput, HumanInputKind, HumanInputSpec, OnTimeout, OutputExtraction,

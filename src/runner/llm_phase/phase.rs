@@ -124,7 +124,13 @@ pub async fn run_variant(
     if !system.is_empty() {
         messages.push(Message::system(system.join("\n\n")));
     }
-    messages.extend(context::build(phase.context.as_ref(), state, &phase.name));
+    let current = context::Current {
+        phase,
+        instructions: &instructions,
+        model: &model,
+        sounding_index: variant.sounding.active.then_some(variant.sounding.index),
+    };
+    messages.extend(context::build(env, current, state).await?);
     messages.push(Message::user(instructions));
 
     let max_turns = phase.rules.max_turns();

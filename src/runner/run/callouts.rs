@@ -5,16 +5,19 @@ use crate::cascade::model::{Callouts, MessagesFilter, Phase};
 use crate::llm::{Message, Role};
 use crate::runner::emitter::Emitter;
 use crate::runner::event::RunEvent;
-use crate::runner::state::RunState;
+use crate::runner::state::{CalloutRecord, RunState};
 use crate::runner::templating::{self, SoundingVars};
 
-/// Emit the phase's callouts: the label (a template) with the tagged content.
-pub fn emit(emitter: &Emitter, phase: &Phase, output: &str, conversation: &[Message], state: &RunState) {
+/// Emit the phase's callouts (the label, a template, with the tagged content) and remember
+/// them in the run state.
+pub fn emit(emitter: &Emitter, phase: &Phase, output: &str, conversation: &[Message], state: &mut RunState) {
     let Some(c) = &phase.callouts else { return };
     let vars = templating::base(state, SoundingVars::default());
     let render = |t: &str| templating::render(t, &vars).unwrap_or_else(|_| t.to_string());
-    let send = |label: String, content: String| {
-        emitter.emit(RunEvent::Callout { phase: phase.name.clone(), label, content });
+    let mut found = Vec::new();
+    let mut send = |label: String, content: String| {
+        emitter.emit(RunEvent::Callout { phase: phase.name.clone(), label: label.clone(), content: content.clone() });
+        found.push(CalloutRecord { phase: phase.name.clone(), label, content });
     };
     match c {
         Callouts::Label(l) => send(render(l), output.to_string()),
@@ -39,6 +42,7 @@ pub fn emit(emitter: &Emitter, phase: &Phase, output: &str, conversation: &[Mess
             }
         }
     }
+    state.callouts.extend(found);
 }
 
 /// A `<decision>` block asks a human to choose. This build asks on a terminal only through

@@ -130,7 +130,8 @@ pub fn uses_conversations(def: &CascadeDef) -> bool {
     def.text.contains("history")
         || def.cascade.phases.iter().any(|p| {
             p.context.as_ref().is_some_and(|c| {
-                c.include.contains(&Include::Messages)
+                c.is_auto()
+                    || c.include.contains(&Include::Messages)
                     || c.from
                         .iter()
                         .any(|s| matches!(s, ContextSource::Detailed(d) if d.include.contains(&Include::Messages)))

@@ -1,38 +1,24 @@
-//! Which earlier material a phase sees: the `context` key (cascade-format.md, Context).
+//! `mode: explicit` (the default): the input, then the `from` sources in source order.
 
+use super::{input_message, output_text, pretty, resolve};
 use crate::cascade::model::{ContextSource, ContextSpec, Include, MessagesFilter, Role as CtxRole, SourceDetail};
 use crate::llm::{Message, Role};
 use crate::runner::state::RunState;
 use serde_json::Value;
 
-/// The context messages for a phase, in order. No context: a clean slate.
-pub fn build(spec: Option<&ContextSpec>, state: &RunState, current: &str) -> Vec<Message> {
-    let Some(spec) = spec else { return Vec::new() };
-    let auto = spec.mode.as_deref() == Some("auto");
-    let mut out = Vec::new();
-    if spec.include_input || auto {
-        out.push(Message::user(format!("Input:\n{}", pretty(&Value::Object(state.input.clone())))));
-    }
-    let mut sources: Vec<SourceDetail> = Vec::new();
+/// The context messages of an explicit `context` block.
+pub fn build(spec: &ContextSpec, state: &RunState, current: &str) -> Vec<Message> {
+    let mut out: Vec<Message> = input_message(spec.includes_input(), state).into_iter().collect();
     let default_include = if spec.include.is_empty() { vec![Include::Output] } else { spec.include.clone() };
-    let plain = |phase: &str| SourceDetail {
-        phase: phase.to_string(),
-        include: default_include.clone(),
-        messages_filter: MessagesFilter::All,
-        as_role: CtxRole::User,
-    };
-    let from: Vec<ContextSource> =
-        if auto && spec.from.is_empty() { vec![ContextSource::Name("previous".into())] } else { spec.from.clone() };
-    // Phases that ran, most recent run last, without repeats, excluding this one.
-    let mut ran: Vec<&str> = Vec::new();
-    for p in state.order.iter().rev() {
-        if p != current && !ran.contains(&p.as_str()) {
-            ran.insert(0, p);
-        }
-    }
-    for source in &from {
+    let mut sources: Vec<SourceDetail> = Vec::new();
+    for source in &spec.from {
         let detail = match source {
-            ContextSource::Name(n) => plain(n),
+            ContextSource::Name(n) => SourceDetail {
+                phase: n.clone(),
+                include: default_include.clone(),
+                messages_filter: MessagesFilter::All,
+                as_role: CtxRole::User,
+            },
             ContextSource::Detailed(d) => {
                 let mut d = d.clone();
                 if d.include.is_empty() {
@@ -41,19 +27,10 @@ pub fn build(spec: Option<&ContextSpec>, state: &RunState, current: &str) -> Vec
                 d
             }
         };
-        let names: Vec<&str> = match detail.phase.as_str() {
-            "all" => ran.clone(),
-            "first" => ran.first().copied().into_iter().collect(),
-            "previous" => {
-                state.order.iter().rev().find(|p| p.as_str() != current).map(String::as_str).into_iter().collect()
+        for name in resolve(&detail.phase, state, current, spec) {
+            if !sources.iter().any(|s| s.phase == name) {
+                sources.push(SourceDetail { phase: name.to_string(), ..detail.clone() });
             }
-            name => ran.iter().copied().filter(|p| *p == name).collect(),
-        };
-        for name in names {
-            if spec.exclude.iter().any(|e| e == name) || sources.iter().any(|s| s.phase == name) {
-                continue;
-            }
-            sources.push(SourceDetail { phase: name.to_string(), ..detail.clone() });
         }
     }
     for s in &sources {
@@ -71,7 +48,7 @@ fn add_source(s: &SourceDetail, state: &RunState, out: &mut Vec<Message>) {
         match inc {
             Include::Output => {
                 if let Some(v) = state.outputs.get(&s.phase) {
-                    out.push(Message::new(role, format!("Output of phase `{}`:\n{}", s.phase, text(v))));
+                    out.push(Message::new(role, output_text(&s.phase, v)));
                 }
             }
             Include::Messages => {
@@ -86,9 +63,7 @@ fn add_source(s: &SourceDetail, state: &RunState, out: &mut Vec<Message>) {
                     }
                 };
                 for m in picked {
-                    // Tool messages lose their call ids out of their conversation: pass them as text.
-                    let role = if m.role == Role::Tool { Role::User } else { m.role };
-                    out.push(Message::new(role, m.content.clone()));
+                    out.push(as_text(m));
                 }
             }
             Include::State => {
@@ -103,15 +78,11 @@ fn add_source(s: &SourceDetail, state: &RunState, out: &mut Vec<Message>) {
     }
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => pretty(other),
-    }
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+/// An earlier message out of its conversation. Tool messages lose their call ids there, so
+/// they are passed as user text.
+pub(super) fn as_text(m: &Message) -> Message {
+    let role = if m.role == Role::Tool { Role::User } else { m.role };
+    Message::new(role, m.content.clone())
 }
 
 #[cfg(test)]
@@ -137,23 +108,38 @@ mod tests {
     #[test]
     fn previous_all_first_and_exclude() {
         let st = state();
-        let spec = ContextSpec { from: vec![ContextSource::Name("previous".into())], ..ContextSpec::default() };
-        let m = build(Some(&spec), &st, "d");
+        let spec = ContextSpec {
+            from: vec![ContextSource::Name("previous".into())],
+            include_input: Some(false),
+            ..ContextSpec::default()
+        };
+        let m = build(&spec, &st, "d");
         assert_eq!(m.len(), 1);
         assert!(m[0].content.contains("out-c"));
         let spec = ContextSpec {
             from: vec![ContextSource::Name("all".into())],
             exclude: vec!["b".into()],
-            include_input: true,
             ..ContextSpec::default()
         };
-        let m = build(Some(&spec), &st, "d");
+        let m = build(&spec, &st, "d");
         let text: Vec<&str> = m.iter().map(|m| m.content.as_str()).collect();
         assert!(text[0].contains("owls"));
         assert!(text[1].contains("out-a") && text[2].contains("out-c") && text.len() == 3, "{text:?}");
-        assert!(build(None, &st, "d").is_empty());
-        let spec = ContextSpec { from: vec![ContextSource::Name("missing".into())], ..ContextSpec::default() };
-        assert!(build(Some(&spec), &st, "d").is_empty());
+        let spec = ContextSpec {
+            from: vec![ContextSource::Name("missing".into())],
+            include_input: Some(false),
+            ..ContextSpec::default()
+        };
+        assert!(build(&spec, &st, "d").is_empty());
+    }
+
+    #[test]
+    fn an_empty_input_is_not_sent() {
+        let mut st = state();
+        st.input.clear();
+        let spec = ContextSpec { from: vec![ContextSource::Name("previous".into())], ..ContextSpec::default() };
+        let m = build(&spec, &st, "d");
+        assert_eq!(m.len(), 1, "{m:?}");
     }
 
     #[test]
@@ -166,9 +152,10 @@ mod tests {
                 messages_filter: MessagesFilter::AssistantOnly,
                 as_role: CtxRole::System,
             })],
+            include_input: Some(false),
             ..ContextSpec::default()
         };
-        let m = build(Some(&spec), &st, "d");
+        let m = build(&spec, &st, "d");
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].role, Role::Assistant);
         assert_eq!(m[0].content, "out-a");
