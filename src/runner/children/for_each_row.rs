@@ -150,5 +150,5 @@ pub async fn run(
         "table": result_table,
         "outputs": outputs,
     });
-    Ok(PhaseOutcome { output: summary.to_string(), value: Some(summary), ..PhaseOutcome::default() })
+    Ok(PhaseOutcome::shaped(summary))
 }
