@@ -22,9 +22,13 @@ mod support;
 use regex::Regex;
 use serde_json::{json, Map, Value};
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 use support::corpus::{feature_tags, fixtures, table, INPUT};
+use support::requests::all_text;
 use support::responder::{self, PARAGRAPH};
-use support::{FakeLlm, Sandbox};
+use support::waiting::{show, wait_until};
+use support::{FakeLlm, Outcome, Reply, Sandbox};
 use windlass::llm::cassette::file::yaml_text;
 
 /// How a case's requests are listed.
@@ -47,14 +51,30 @@ const NOT_LOCAL: &[(&str, &str)] = &[
     ("TC", "its files (tool_caching_demo, advanced_features_combo) need SQL connections and a schema index"),
 ];
 
+/// Who answers the cascade's questions to a human.
+#[derive(Clone, Copy)]
+enum Human {
+    /// Nobody: the fake never calls `ask_human`, so the requests show it offered only.
+    Absent,
+    /// The fake calls `ask_human` once per phase that offers it, and the test answers each
+    /// question with `windlass signal` ([`ANSWERS`], in turn).
+    Answers,
+}
+
+/// What the test answers, in turn, when [`Human::Answers`].
+const ANSWERS: &[&str] = &["Human says: lighthouses", "Human says: curious children"];
+
 macro_rules! cases {
-    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident;)*) => {
+    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident $(, $human:ident)?;)*) => {
         /// (file, the tags its snapshot stands for).
         const CASES: &[(&str, &[&str])] = &[$(($file, &[$($tag),*])),*];
         $(
             #[test]
             fn $name() {
-                snapshot(stringify!($name), $file, Order::$order);
+                #[allow(unused_mut, unused_assignments)]
+                let mut human = Human::Absent;
+                $(human = Human::$human;)?
+                snapshot(stringify!($name), $file, Order::$order, human);
             }
         )*
     };
@@ -75,7 +95,7 @@ cases! {
     ward_comprehensive_flow: "ward_comprehensive_flow.yaml", ["W"], Arrival;
     context_demo_parent: "context_demo_parent.yaml", ["SUB"], Arrival;
     side_effect_flow: "side_effect_flow.yaml", ["ASYNC"], Sorted;
-    hitl_choice_demo: "hitl_choice_demo.yaml", ["HITL"], Arrival;
+    hitl_choice_demo: "hitl_choice_demo.yaml", ["HITL"], Arrival, Answers;
     decision_point_demo: "decision_point_demo.yaml", ["DP"], Arrival;
     audible_demo: "audible_demo.yaml", ["AUD"], Arrival;
     callouts_demo: "callouts_demo.yaml", ["CO"], Arrival;
@@ -139,10 +159,13 @@ fn the_normaliser_takes_out_what_varies_run_to_run() {
 }
 
 /// Run a corpus file against the cooperative fake and compare its requests with the snapshot.
-fn snapshot(name: &str, file: &str, order: Order) {
+fn snapshot(name: &str, file: &str, order: Order, human: Human) {
     let Some(dir) = support::corpus::dir() else { return };
     let llm = FakeLlm::start();
-    llm.respond_with(responder::cooperative);
+    match human {
+        Human::Absent => llm.respond_with(responder::cooperative),
+        Human::Answers => llm.respond_with(asks_the_human),
+    }
     let mut sb = Sandbox::with_llm(&llm.url());
     sb.set("WINDLASS_LIMITS", "*=1");
     if needs_runtimes(&dir, file) {
@@ -151,7 +174,11 @@ fn snapshot(name: &str, file: &str, order: Order) {
     }
     fixtures(&sb);
     let path = dir.join(file);
-    let out = sb.run(&["run", path.to_str().unwrap(), "--allow-shell", "-q", "--session", SESSION, "--input", INPUT]);
+    let args = ["run", path.to_str().unwrap(), "--allow-shell", "-q", "--session", SESSION, "--input", INPUT];
+    let out = match human {
+        Human::Absent => sb.run(&args),
+        Human::Answers => run_answering(&sb, &llm, &args),
+    };
     assert_eq!(out.code, 0, "{file}: {}", out.stderr);
     let norm = Normaliser::new(sb.path(), &dir);
     let mut requests: Vec<Value> = llm
@@ -169,6 +196,45 @@ fn snapshot(name: &str, file: &str, order: Order) {
     }, {
         insta::assert_snapshot!(name, trim_line_ends(&yaml_text(&Value::Array(requests))));
     });
+}
+
+/// The cooperative fake, except that a request offering `ask_human` before any answer came
+/// back calls it.
+fn asks_the_human(body: &Value) -> Reply {
+    let text = all_text(body);
+    if text.contains("- ask_human:") && !text.contains("Human says:") {
+        return Reply::text(
+            "```json\n{\"tool\": \"ask_human\", \"arguments\": {\"question\": \"What would you like?\"}}\n```",
+        );
+    }
+    responder::cooperative(body)
+}
+
+/// Run `args` and answer each question to a human with the next of [`ANSWERS`].
+fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str]) -> Outcome {
+    let started = Instant::now();
+    let mut child = sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut answers = ANSWERS.iter();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run did not end within a minute");
+        if show(sb, SESSION, "status") == "blocked" {
+            let answer = answers.next().expect("more questions than ANSWERS");
+            let asked = llm.request_count();
+            let sent = sb.run(&["signal", SESSION, answer]);
+            assert_eq!(sent.code, 0, "{}", sent.stderr);
+            // The answer goes back to the model in the next request.
+            wait_until("the request with the answer", Duration::from_secs(30), || llm.request_count() > asked);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(answers.next().is_none(), "not every answer was asked for");
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
 }
 
 /// Blank lines of literal blocks carry their indent: trailing blanks go (git and editors drop them).
