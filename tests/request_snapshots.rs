@@ -51,30 +51,36 @@ const NOT_LOCAL: &[(&str, &str)] = &[
     ("TC", "its files (tool_caching_demo, advanced_features_combo) need SQL connections and a schema index"),
 ];
 
-/// Who answers the cascade's questions to a human.
+/// What, outside the run, answers a session that waits.
 #[derive(Clone, Copy)]
-enum Human {
-    /// Nobody: the fake never calls `ask_human`, so the requests show it offered only.
-    Absent,
-    /// The fake calls `ask_human` once per phase that offers it, and the test answers each
-    /// question with `windlass signal` ([`ANSWERS`], in turn).
-    Answers,
+enum Outside {
+    /// Nothing: the fake calls no tool that waits (the requests show the tools offered only).
+    Nothing,
+    /// A human: the fake calls `ask_human` once per phase that offers it, and the test answers
+    /// each question with `windlass signal SESSION ANSWER` ([`ANSWERS`], in turn).
+    Human,
+    /// A signal: the fake calls `await_signal` for `test_event` once per phase that offers it,
+    /// and the test fires it with `windlass signal --name test_event --payload` [`PAYLOAD`].
+    Signal,
 }
 
-/// What the test answers, in turn, when [`Human::Answers`].
+/// What the test answers, in turn, for [`Outside::Human`].
 const ANSWERS: &[&str] = &["Human says: lighthouses", "Human says: curious children"];
 
+/// The payload of the signal fired for [`Outside::Signal`].
+const PAYLOAD: &str = r#"{"batch": 42, "from": "the test"}"#;
+
 macro_rules! cases {
-    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident $(, $human:ident)?;)*) => {
+    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident $(, $outside:ident)?;)*) => {
         /// (file, the tags its snapshot stands for).
         const CASES: &[(&str, &[&str])] = &[$(($file, &[$($tag),*])),*];
         $(
             #[test]
             fn $name() {
                 #[allow(unused_mut, unused_assignments)]
-                let mut human = Human::Absent;
-                $(human = Human::$human;)?
-                snapshot(stringify!($name), $file, Order::$order, human);
+                let mut outside = Outside::Nothing;
+                $(outside = Outside::$outside;)?
+                snapshot(stringify!($name), $file, Order::$order, outside);
             }
         )*
     };
@@ -95,12 +101,12 @@ cases! {
     ward_comprehensive_flow: "ward_comprehensive_flow.yaml", ["W"], Arrival;
     context_demo_parent: "context_demo_parent.yaml", ["SUB"], Arrival;
     side_effect_flow: "side_effect_flow.yaml", ["ASYNC"], Sorted;
-    hitl_choice_demo: "hitl_choice_demo.yaml", ["HITL"], Arrival, Answers;
+    hitl_choice_demo: "hitl_choice_demo.yaml", ["HITL"], Arrival, Human;
     decision_point_demo: "decision_point_demo.yaml", ["DP"], Arrival;
     audible_demo: "audible_demo.yaml", ["AUD"], Arrival;
     callouts_demo: "callouts_demo.yaml", ["CO"], Arrival;
     scratchpad_demo: "scratchpad_demo.yaml", ["OX"], Arrival;
-    signal_producer_delayed: "signal_producer_delayed.yaml", ["SIG"], Arrival;
+    signal_quick_test: "signal_quick_test.yaml", ["SIG"], Arrival, Signal;
     test_sql_mapping: "test_sql_mapping.yaml", ["SQL", "DET", "FER"], Sorted;
     scheduled_etl_demo: "scheduled_etl_demo.yaml", ["ROUTE", "R2", "TRIG"], Arrival;
     manifest_complex_flow: "manifest_complex_flow.yaml", ["MAN"], Arrival;
@@ -159,12 +165,18 @@ fn the_normaliser_takes_out_what_varies_run_to_run() {
 }
 
 /// Run a corpus file against the cooperative fake and compare its requests with the snapshot.
-fn snapshot(name: &str, file: &str, order: Order, human: Human) {
+fn snapshot(name: &str, file: &str, order: Order, outside: Outside) {
     let Some(dir) = support::corpus::dir() else { return };
     let llm = FakeLlm::start();
-    match human {
-        Human::Absent => llm.respond_with(responder::cooperative),
-        Human::Answers => llm.respond_with(asks_the_human),
+    match outside {
+        Outside::Nothing => llm.respond_with(responder::cooperative),
+        Outside::Human => llm.respond_with(|body| {
+            calls_once(body, "ask_human", json!({"question": "What would you like?"}), "Human says:")
+        }),
+        Outside::Signal => llm.respond_with(|body| {
+            let args = json!({"signal_name": "test_event", "timeout": "2m", "description": "Quick signal test"});
+            calls_once(body, "await_signal", args, "the test")
+        }),
     }
     let mut sb = Sandbox::with_llm(&llm.url());
     sb.set("WINDLASS_LIMITS", "*=1");
@@ -175,9 +187,9 @@ fn snapshot(name: &str, file: &str, order: Order, human: Human) {
     fixtures(&sb);
     let path = dir.join(file);
     let args = ["run", path.to_str().unwrap(), "--allow-shell", "-q", "--session", SESSION, "--input", INPUT];
-    let out = match human {
-        Human::Absent => sb.run(&args),
-        Human::Answers => run_answering(&sb, &llm, &args),
+    let out = match outside {
+        Outside::Nothing => sb.run(&args),
+        _ => run_answering(&sb, &llm, &args, outside),
     };
     assert_eq!(out.code, 0, "{file}: {}", out.stderr);
     let norm = Normaliser::new(sb.path(), &dir);
@@ -198,36 +210,44 @@ fn snapshot(name: &str, file: &str, order: Order, human: Human) {
     });
 }
 
-/// The cooperative fake, except that a request offering `ask_human` before any answer came
-/// back calls it.
-fn asks_the_human(body: &Value) -> Reply {
+/// The cooperative fake, except that a request offering `tool` calls it with `arguments`
+/// (in the text form the tool prompt asks for) until `answered` appears in the conversation.
+fn calls_once(body: &Value, tool: &str, arguments: Value, answered: &str) -> Reply {
     let text = all_text(body);
-    if text.contains("- ask_human:") && !text.contains("Human says:") {
-        return Reply::text(
-            "```json\n{\"tool\": \"ask_human\", \"arguments\": {\"question\": \"What would you like?\"}}\n```",
-        );
+    if text.contains(&format!("- {tool}:")) && !text.contains(answered) {
+        return Reply::text(format!("```json\n{}\n```", json!({"tool": tool, "arguments": arguments})));
     }
     responder::cooperative(body)
 }
 
-/// Run `args` and answer each question to a human with the next of [`ANSWERS`].
-fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str]) -> Outcome {
+/// Run `args`, answering each time the session waits: the next of [`ANSWERS`] for a human, or
+/// the named signal with [`PAYLOAD`].
+fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str], outside: Outside) -> Outcome {
     let started = Instant::now();
     let mut child = sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut answers = ANSWERS.iter();
+    let mut fired = 0;
     while child.try_wait().unwrap().is_none() {
         assert!(started.elapsed() < Duration::from_secs(60), "the run did not end within a minute");
         if show(sb, SESSION, "status") == "blocked" {
-            let answer = answers.next().expect("more questions than ANSWERS");
             let asked = llm.request_count();
-            let sent = sb.run(&["signal", SESSION, answer]);
+            let sent = match outside {
+                Outside::Signal => {
+                    fired += 1;
+                    sb.run(&["signal", "--name", "test_event", "--payload", PAYLOAD])
+                }
+                _ => sb.run(&["signal", SESSION, answers.next().expect("more questions than ANSWERS")]),
+            };
             assert_eq!(sent.code, 0, "{}", sent.stderr);
             // The answer goes back to the model in the next request.
             wait_until("the request with the answer", Duration::from_secs(30), || llm.request_count() > asked);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(answers.next().is_none(), "not every answer was asked for");
+    match outside {
+        Outside::Signal => assert_eq!(fired, 1, "the session waited on a signal {fired} times"),
+        _ => assert!(answers.next().is_none(), "not every answer was asked for"),
+    }
     let out = child.wait_with_output().unwrap();
     Outcome {
         code: out.status.code().unwrap_or(-1),
