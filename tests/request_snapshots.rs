@@ -46,41 +46,49 @@ const NOT_LOCAL: &[(&str, &str)] = &[
     ("MEM", "memory needs an embeddings endpoint, which the fake does not serve"),
     ("RAG", "no corpus file carries the tag, and rag needs an embeddings endpoint and an index"),
     ("PARETO", "no corpus file carries the tag"),
-    ("ONERR", "no corpus file carries the tag (deterministic on_error is covered in run_engine.rs)"),
-    ("TB", "its files (token_budget_summarize_demo, advanced_features_combo) need SQL connections and a schema index"),
-    ("TC", "its files (tool_caching_demo, advanced_features_combo) need SQL connections and a schema index"),
+    ("ONERR", "no corpus file carries the tag"),
+    ("TC", "its files cache sql_query and sql_search results, which need SQL connections and a schema index"),
 ];
 
-/// What, outside the run, answers a session that waits.
+/// How the fake answers, and what answers a session that waits.
 #[derive(Clone, Copy)]
-enum Outside {
-    /// Nothing: the fake calls no tool that waits (the requests show the tools offered only).
-    Nothing,
+enum Script {
+    /// The cooperative fake: it calls no tool that waits (the requests show such tools offered
+    /// only), and nothing outside answers.
+    Cooperative,
     /// A human: the fake calls `ask_human` once per phase that offers it, and the test answers
     /// each question with `windlass signal SESSION ANSWER` ([`ANSWERS`], in turn).
     Human,
     /// A signal: the fake calls `await_signal` for `test_event` once per phase that offers it,
     /// and the test fires it with `windlass signal --name test_event --payload` [`PAYLOAD`].
     Signal,
+    /// Nothing waits, but the fake answers the default model at length ([`long_answer`]), so
+    /// a conversation of a few turns outgrows a `token_budget`.
+    Verbose,
 }
 
-/// What the test answers, in turn, for [`Outside::Human`].
+/// Twenty stock paragraphs: about 3,300 estimated tokens (written `[LONG ANSWER]`).
+fn long_answer() -> String {
+    vec![PARAGRAPH; 20].join("\n")
+}
+
+/// What the test answers, in turn, for [`Script::Human`].
 const ANSWERS: &[&str] = &["Human says: lighthouses", "Human says: curious children"];
 
-/// The payload of the signal fired for [`Outside::Signal`].
+/// The payload of the signal fired for [`Script::Signal`].
 const PAYLOAD: &str = r#"{"batch": 42, "from": "the test"}"#;
 
 macro_rules! cases {
-    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident $(, $outside:ident)?;)*) => {
+    ($($name:ident: $file:literal, [$($tag:literal),*], $order:ident $(, $script:ident)?;)*) => {
         /// (file, the tags its snapshot stands for).
         const CASES: &[(&str, &[&str])] = &[$(($file, &[$($tag),*])),*];
         $(
             #[test]
             fn $name() {
                 #[allow(unused_mut, unused_assignments)]
-                let mut outside = Outside::Nothing;
-                $(outside = Outside::$outside;)?
-                snapshot(stringify!($name), $file, Order::$order, outside);
+                let mut script = Script::Cooperative;
+                $(script = Script::$script;)?
+                snapshot(stringify!($name), $file, Order::$order, script);
             }
         )*
     };
@@ -112,6 +120,7 @@ cases! {
     manifest_complex_flow: "manifest_complex_flow.yaml", ["MAN"], Arrival;
     model_override_test: "model_override_test.yaml", ["MO", "PAR"], Arrival;
     research_db_demo: "research_db_demo.yaml", ["RDB"], Arrival;
+    token_budget_summarize_demo: "token_budget_summarize_demo.yaml", ["TB"], Arrival, Verbose;
     test_dynamic_soundings: "test_dynamic_soundings.yaml", ["DYNF"], Arrival;
 }
 
@@ -165,15 +174,19 @@ fn the_normaliser_takes_out_what_varies_run_to_run() {
 }
 
 /// Run a corpus file against the cooperative fake and compare its requests with the snapshot.
-fn snapshot(name: &str, file: &str, order: Order, outside: Outside) {
+fn snapshot(name: &str, file: &str, order: Order, script: Script) {
     let Some(dir) = support::corpus::dir() else { return };
     let llm = FakeLlm::start();
-    match outside {
-        Outside::Nothing => llm.respond_with(responder::cooperative),
-        Outside::Human => llm.respond_with(|body| {
+    match script {
+        Script::Cooperative => llm.respond_with(responder::cooperative),
+        Script::Human => llm.respond_with(|body| {
             calls_once(body, "ask_human", json!({"question": "What would you like?"}), "Human says:")
         }),
-        Outside::Signal => llm.respond_with(|body| {
+        Script::Verbose => llm.respond_with(|body| match body["model"] == "test/model" {
+            true => Reply::text(long_answer()),
+            false => responder::cooperative(body),
+        }),
+        Script::Signal => llm.respond_with(|body| {
             let args = json!({"signal_name": "test_event", "timeout": "2m", "description": "Quick signal test"});
             calls_once(body, "await_signal", args, "the test")
         }),
@@ -187,9 +200,9 @@ fn snapshot(name: &str, file: &str, order: Order, outside: Outside) {
     fixtures(&sb);
     let path = dir.join(file);
     let args = ["run", path.to_str().unwrap(), "--allow-shell", "-q", "--session", SESSION, "--input", INPUT];
-    let out = match outside {
-        Outside::Nothing => sb.run(&args),
-        _ => run_answering(&sb, &llm, &args, outside),
+    let out = match script {
+        Script::Cooperative | Script::Verbose => sb.run(&args),
+        _ => run_answering(&sb, &llm, &args, script),
     };
     assert_eq!(out.code, 0, "{file}: {}", out.stderr);
     let norm = Normaliser::new(sb.path(), &dir);
@@ -222,7 +235,7 @@ fn calls_once(body: &Value, tool: &str, arguments: Value, answered: &str) -> Rep
 
 /// Run `args`, answering each time the session waits: the next of [`ANSWERS`] for a human, or
 /// the named signal with [`PAYLOAD`].
-fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str], outside: Outside) -> Outcome {
+fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str], script: Script) -> Outcome {
     let started = Instant::now();
     let mut child = sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut answers = ANSWERS.iter();
@@ -231,8 +244,8 @@ fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str], outside: Outside) -
         assert!(started.elapsed() < Duration::from_secs(60), "the run did not end within a minute");
         if show(sb, SESSION, "status") == "blocked" {
             let asked = llm.request_count();
-            let sent = match outside {
-                Outside::Signal => {
+            let sent = match script {
+                Script::Signal => {
                     fired += 1;
                     sb.run(&["signal", "--name", "test_event", "--payload", PAYLOAD])
                 }
@@ -244,8 +257,8 @@ fn run_answering(sb: &Sandbox, llm: &FakeLlm, args: &[&str], outside: Outside) -
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    match outside {
-        Outside::Signal => assert_eq!(fired, 1, "the session waited on a signal {fired} times"),
+    match script {
+        Script::Signal => assert_eq!(fired, 1, "the session waited on a signal {fired} times"),
         _ => assert!(answers.next().is_none(), "not every answer was asked for"),
     }
     let out = child.wait_with_output().unwrap();
@@ -300,7 +313,7 @@ impl Normaliser {
     }
 
     fn text(&self, s: &str) -> String {
-        let mut s = s.replace(PARAGRAPH, "[PARAGRAPH]");
+        let mut s = s.replace(&long_answer(), "[LONG ANSWER]").replace(PARAGRAPH, "[PARAGRAPH]");
         for (p, label) in &self.paths {
             s = s.replace(p.as_str(), label);
         }
