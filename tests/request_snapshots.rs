@@ -6,16 +6,25 @@
 //! Each file runs against the cooperative fake (`support::responder`), as `corpus_run.rs` runs
 //! them, with one call in flight at a time (`WINDLASS_LIMITS='*=1'`) so the order is the
 //! engine's, not the scheduler's. Files whose requests come from sessions running side by side
-//! (async cascades, cascade soundings, `for_each_row` children) are kept sorted instead. What varies from run to run is normalised: the
-//! sandbox and corpus paths, session ids, timestamps, dates, durations and random ids; the fake's
-//! long stock answer is written `[PARAGRAPH]`.
+//! (async cascades, cascade soundings, `for_each_row` children) are listed sorted instead. Where
+//! a tag's feature only shows when something happens, the fake makes it happen ([`Script`]): it
+//! calls `ask_human` and the test answers by `windlass signal` (HITL), it calls `await_signal`
+//! and the test fires the signal (SIG), it answers at length so a `token_budget` is reached (TB).
+//!
+//! What varies from run to run is normalised: the sandbox and corpus paths, session ids,
+//! timestamps, dates, durations, random ids and temporary paths; the fake's stock answer is
+//! written `[PARAGRAPH]`.
 //!
 //! A mismatch fails with insta's diff. To review or accept changes: `cargo insta review` (with
 //! cargo-insta installed), or `INSTA_UPDATE=always cargo test --test request_snapshots` and read
 //! the diff in git. Under `CI=true` a mismatch always fails and nothing is written.
 //!
-//! Tags not snapshotted here, with the reason ([`NOT_LOCAL`]): a test below checks that every tag
-//! of the README's legend is either covered by a case or listed there.
+//! Tags not snapshotted, with the reason (kept in [`NOT_LOCAL`]; a test checks that every tag of
+//! the README's legend is covered by a case or listed there):
+//! - MEM: memory needs an embeddings endpoint, which the fake does not serve.
+//! - RAG, PARETO, ONERR: no corpus file carries the tag.
+//! - TC: its files cache `sql_query` and `sql_search` results, which need SQL connections and a
+//!   schema index.
 
 mod support;
 
