@@ -10,25 +10,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::backends::{backends, sandbox};
 use support::requests::{all_text, last_user};
+use support::waiting::{show, wait_until};
 use support::{FakeLlm, Reply, Sandbox};
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !done() {
-        assert!(t.elapsed() < limit, "gave up after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The value of one field of `sessions show`.
-fn show(sb: &Sandbox, session: &str, field: &str) -> String {
-    let out = sb.run(&["sessions", "show", session]);
-    out.stdout
-        .lines()
-        .find(|l| l.starts_with(field) && l[field.len()..].starts_with("  "))
-        .map(|l| l[field.len()..].trim().to_string())
-        .unwrap_or_default()
-}
 
 fn spawn(sb: &Sandbox, args: &[&str]) -> Child {
     sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()

@@ -6,18 +6,12 @@ mod support;
 use std::path::Path;
 use windlass::cascade::check::{check_file, CheckOptions};
 
-/// (file, class) from the corpus README's table.
+/// (file, class) of the README table's class A and B files.
 fn classes(corpus_dir: &Path) -> Vec<(String, char)> {
-    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
-    readme
-        .lines()
-        .filter_map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            let file = cells.get(1)?;
-            let class = cells.get(2)?;
-            (file.ends_with(".yaml") && (*class == "A" || *class == "B"))
-                .then(|| (file.to_string(), class.chars().next().unwrap()))
-        })
+    support::corpus::table(corpus_dir)
+        .into_iter()
+        .filter(|(_, class, _)| class == "A" || class == "B")
+        .map(|(file, class, _)| (file, class.chars().next().unwrap()))
         .collect()
 }
 

@@ -3,20 +3,8 @@
 
 mod support;
 
-use std::path::Path;
+use support::corpus::{fixtures, table, INPUT};
 use support::{responder, FakeLlm, Sandbox};
-
-/// (file, class, feature tags) from the corpus README's table.
-fn table(corpus_dir: &Path) -> Vec<(String, String, String)> {
-    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
-    readme
-        .lines()
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split('|').map(str::trim).collect();
-            (c.len() > 4 && c[1].ends_with(".yaml")).then(|| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
-        })
-        .collect()
-}
 
 fn needs_human_or_signal(tags: &str) -> bool {
     tags.split_whitespace().any(|t| t == "HITL" || t == "SIG")
@@ -27,27 +15,6 @@ const INTERACTIVE: &[(&str, &str)] = &[(
     "research_cockpit_demo.yaml",
     "an interactive cockpit (ui_mode: research_cockpit) whose only handoff is itself: without a human it loops until WINDLASS_MAX_PHASE_VISITS stops it, as the spec requires",
 )];
-
-/// One input for every file: fields the corpus's templates use, long enough for its input
-/// wards.
-const INPUT: &str =
-    r#"{"topic": "the tides of the North Sea and how they shape coastal life", "depth": "medium", "name": "Ada"}"#;
-
-/// Fixtures the corpus refers to outside itself (the original repository's paths).
-fn fixtures(sb: &Sandbox) {
-    sb.write(
-        "examples/prompts/sentiment.j2",
-        "Classify the sentiment of the previous output: {{ outputs.echo_phase }}\n",
-    );
-    sb.write(
-        "tackle/analyze_customer.yaml",
-        "cascade_id: analyze_customer\ninputs_schema:\n  customer_name: name\nphases:\n  - name: analyze\n    instructions: 'Analyze {{ input.customer_name }}.'\n",
-    );
-    sb.write(
-        "tackle/fraud_assessment_with_soundings.yaml",
-        "cascade_id: fraud_assessment\ninputs_schema:\n  customer_name: name\nphases:\n  - name: assess_risk\n    instructions: 'Assess {{ input.customer_name }}.'\n    output_schema:\n      type: object\n      required: [risk_score, risk_level]\n      properties:\n        risk_score: {type: number}\n        risk_level: {type: string}\n    soundings:\n      factor: 3\n",
-    );
-}
 
 #[test]
 fn class_a_files_without_humans_or_signals_complete() {

@@ -168,7 +168,7 @@ fn two_sql_data_phases_share_the_session_database() {
     // No LLM phase: no key needed even on the default endpoint.
     let out = sb.run(&["run", "c.yaml", "-q", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let second: Value = serde_json::from_str(out.json()["output"].as_str().unwrap()).unwrap();
+    let second = out.json()["output"].clone();
     assert_eq!(second["rows"][0]["total"], 43);
     assert_eq!(second["table"], "_second");
 }
@@ -188,7 +188,7 @@ fn windlass_udf_calls_the_model_from_sql() {
     );
     let out = sb.run(&["run", "c.yaml", "-q", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let rows: Value = serde_json::from_str(out.json()["output"].as_str().unwrap()).unwrap();
+    let rows = out.json()["output"].clone();
     let loud: Vec<&str> = rows["rows"].as_array().unwrap().iter().map(|r| r["loud"].as_str().unwrap()).collect();
     assert_eq!(loud, ["ADA", "ADA", "BOB"]);
     assert_eq!(llm.request_count(), 2, "each distinct value is asked once");

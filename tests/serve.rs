@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use support::backends::{backends, sandbox};
 use support::http::{get, post, request, Sse};
 use support::requests::all_text;
+use support::waiting::wait_until;
 use support::{FakeLlm, Reply, Sandbox};
 
 /// A `serve` or `worker --listen` process: its address, and its stderr collected as it runs.
@@ -68,14 +69,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !done() {
-        assert!(t.elapsed() < limit, "gave up after {limit:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -226,8 +226,11 @@ fn print_result(result: &RunResult, format: OutputFormat) -> Result<(), Error> {
                 for e in &result.errors {
                     eprintln!("windlass: error: session {}: {e}", result.session_id);
                 }
-            } else if !result.output.is_empty() {
-                writeln!(out, "{}", result.output.trim_end_matches('\n')).map_err(Error::Stdout)?;
+            } else {
+                let text = crate::runner::state::output_text(&result.output);
+                if !text.is_empty() {
+                    writeln!(out, "{}", text.trim_end_matches('\n')).map_err(Error::Stdout)?;
+                }
             }
         }
         OutputFormat::Json => {

@@ -92,6 +92,6 @@ async fn prepare(
     }
     eprintln!("windlass: session {id} had finished its last phase; marking it completed");
     crate::host::already_ended::complete(store, &start, *row, owner).await?;
-    println!("{}", start.state.last_output());
+    println!("{}", start.state.last_output_text());
     Ok(None)
 }

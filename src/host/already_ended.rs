@@ -20,7 +20,7 @@ pub async fn complete(store: &dyn Store, start: &Start, row: SessionStateRow, ow
         depth: 0,
         event: RunEvent::CascadeFinished {
             status: RunStatus::Completed,
-            output: state.last_output(),
+            output: state.last_output_text(),
             error: None,
             tokens_in: state.tokens_in,
             tokens_out: state.tokens_out,

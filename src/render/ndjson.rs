@@ -63,7 +63,7 @@ mod tests {
             session_id: "s1".into(),
             cascade_id: "demo".into(),
             status: RunStatus::Error,
-            output: String::new(),
+            output: Value::String(String::new()),
             state: Default::default(),
             lineage: Vec::new(),
             errors: vec!["model said no".into()],

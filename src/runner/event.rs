@@ -268,7 +268,8 @@ pub struct RunResult {
     pub session_id: String,
     pub cascade_id: String,
     pub status: RunStatus,
-    pub output: String,
+    /// The last phase's output, with its shape (outputs keep their shape).
+    pub output: Value,
     pub state: serde_json::Map<String, Value>,
     pub lineage: Vec<LineageEntry>,
     pub errors: Vec<String>,
@@ -284,5 +285,7 @@ pub struct RunResult {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LineageEntry {
     pub phase: String,
-    pub output: String,
+    /// The phase's output: its text, or the value a deterministic, data or tool phase returned
+    /// (a checkpoint written when this was always text still reads).
+    pub output: Value,
 }

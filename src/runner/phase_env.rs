@@ -31,6 +31,18 @@ pub struct PhaseOutcome {
     pub conversation: Vec<crate::llm::Message>,
 }
 
+impl PhaseOutcome {
+    /// The outcome of a phase whose output is a value (a deterministic, data or tool phase):
+    /// its text is [`crate::runner::state::output_text`] of it.
+    pub fn shaped(value: Value) -> PhaseOutcome {
+        PhaseOutcome {
+            output: crate::runner::state::output_text(&value),
+            value: Some(value),
+            ..PhaseOutcome::default()
+        }
+    }
+}
+
 /// Async children still running, awaited (or reported) when the session ends.
 pub type Children = Arc<Mutex<Vec<(String, JoinHandle<RunResult>)>>>;
 

@@ -1,5 +1,5 @@
-//! Where the compatibility corpus is: tests that need it call [`dir`] and return early when it
-//! gives `None`.
+//! Where the compatibility corpus is, what its README says about each file, and what running
+//! its files needs. Tests that need it call [`dir`] and return early when it gives `None`.
 //!
 //! The corpus (the original project's example cascades and the README table that classes them)
 //! lives beside the repository, not in it, so a clone on its own does not have it. Outside CI
@@ -45,4 +45,44 @@ pub fn dir() -> Option<PathBuf> {
 /// `CI=true` (as CI services set it; `1` too): absence of the corpus fails rather than skips.
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// (file, class, feature tags) from the corpus README's table.
+pub fn table(corpus_dir: &Path) -> Vec<(String, String, String)> {
+    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
+    readme
+        .lines()
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('|').map(str::trim).collect();
+            (c.len() > 4 && c[1].ends_with(".yaml")).then(|| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
+        })
+        .collect()
+}
+
+/// The feature tags the README's legend defines (`Feature tags: CTX selective context, ...`).
+pub fn feature_tags(corpus_dir: &Path) -> Vec<String> {
+    let readme = std::fs::read_to_string(corpus_dir.join("README.md")).expect("corpus README");
+    let legend = readme.lines().find_map(|l| l.strip_prefix("Feature tags:")).expect("a `Feature tags:` line");
+    legend.split(',').filter_map(|item| item.split_whitespace().next()).map(str::to_string).collect()
+}
+
+/// One input for every file: fields the corpus's templates use, long enough for its input
+/// wards.
+pub const INPUT: &str =
+    r#"{"topic": "the tides of the North Sea and how they shape coastal life", "depth": "medium", "name": "Ada"}"#;
+
+/// Fixtures the corpus refers to outside itself (the original repository's paths).
+pub fn fixtures(sb: &super::Sandbox) {
+    sb.write(
+        "examples/prompts/sentiment.j2",
+        "Classify the sentiment of the previous output: {{ outputs.echo_phase }}\n",
+    );
+    sb.write(
+        "tackle/analyze_customer.yaml",
+        "cascade_id: analyze_customer\ninputs_schema:\n  customer_name: name\nphases:\n  - name: analyze\n    instructions: 'Analyze {{ input.customer_name }}.'\n",
+    );
+    sb.write(
+        "tackle/fraud_assessment_with_soundings.yaml",
+        "cascade_id: fraud_assessment\ninputs_schema:\n  customer_name: name\nphases:\n  - name: assess_risk\n    instructions: 'Assess {{ input.customer_name }}.'\n    output_schema:\n      type: object\n      required: [risk_score, risk_level]\n      properties:\n        risk_score: {type: number}\n        risk_level: {type: string}\n    soundings:\n      factor: 3\n",
+    );
 }

@@ -14,6 +14,7 @@ pub mod responder;
 pub mod runtimes;
 pub mod sandbox;
 pub mod tcp_relay;
+pub mod waiting;
 
 pub use fake_llm::{FakeLlm, RecordedRequest, Reply};
 pub use sandbox::{Outcome, Sandbox};

@@ -125,16 +125,7 @@ impl Tape {
     pub fn render(&self, secrets: &[String]) -> String {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         scrub(&mut value, secrets);
-        let mut yaml = String::new();
-        let mut emitter = yaml_rust2::YamlEmitter::new(&mut yaml);
-        emitter.multiline_strings(true);
-        let emitted = emitter.dump(&to_yaml(&value)).is_ok();
-        let yaml = yaml.strip_prefix("---\n").unwrap_or(&yaml).to_string();
-        // YAML that does not read back as the same value (an odd string the emitter gets
-        // wrong) is not worth a corrupt cassette: JSON is YAML too, and always exact.
-        let exact = emitted && crate::cascade::tree::parse_yaml(&yaml).map(|d| d.value == value).unwrap_or(false);
-        let body = if exact { yaml } else { serde_json::to_string_pretty(&value).unwrap_or_default() };
-        format!("{HEADER}{}\n", body.trim_end())
+        format!("{HEADER}{}\n", yaml_text(&value).trim_end())
     }
 
     /// Write atomically (a temporary file renamed over the old one), so a run stopped while
@@ -163,6 +154,24 @@ fn scrub(value: &mut Value, secrets: &[String]) {
         Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, secrets)),
         Value::Object(map) => map.values_mut().for_each(|v| scrub(v, secrets)),
         _ => {}
+    }
+}
+
+/// `value` as YAML for people to read, multi-line strings as literal blocks. YAML that does not
+/// read back as the same value (an odd string the emitter gets wrong) is not worth a corrupt
+/// file: then it is pretty JSON, which is YAML too and always exact. (Also the text of the
+/// request snapshots in tests/request_snapshots.rs.)
+pub fn yaml_text(value: &Value) -> String {
+    let mut yaml = String::new();
+    let mut emitter = yaml_rust2::YamlEmitter::new(&mut yaml);
+    emitter.multiline_strings(true);
+    let emitted = emitter.dump(&to_yaml(value)).is_ok();
+    let yaml = yaml.strip_prefix("---\n").unwrap_or(&yaml).to_string();
+    let exact = emitted && crate::cascade::tree::parse_yaml(&yaml).map(|d| d.value == *value).unwrap_or(false);
+    if exact {
+        yaml
+    } else {
+        serde_json::to_string_pretty(value).unwrap_or_default()
     }
 }
 

@@ -89,7 +89,7 @@ impl Tool for CascadeTool {
             )));
         }
         Ok(ToolOutput {
-            text: result.output.clone(),
+            text: crate::runner::state::output_text(&result.output),
             value: json!({"output": result.output, "state": result.state}),
             effects: Vec::new(),
         })

@@ -8,14 +8,14 @@ use crate::runner::error::RunError;
 use crate::runner::event::RunStatus;
 use crate::runner::llm_call::{self, Caller};
 use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
-use crate::runner::state::RunState;
+use crate::runner::state::{output_text, RunState};
 use crate::runner::templating::{self, SoundingVars};
 use crate::tools::sql::{self, RowResult};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Map, Value};
 
-/// A row's output and child state, or why it failed.
-type RowOutcome = Result<(String, Value), String>;
+/// A row's output (with its shape) and child state, or why it failed.
+type RowOutcome = Result<(Value, Value), String>;
 
 pub async fn run(
     env: &PhaseEnv<'_>,
@@ -88,7 +88,7 @@ pub async fn run(
                             let msgs = [Message::user(prompt)];
                             llm_call::call(env.runner, env.emitter, &mut st, caller, &model, &msgs, &[])
                                 .await
-                                .map(|r| (r.content, Value::Null))
+                                .map(|r| (Value::String(r.content), Value::Null))
                                 .map_err(|e| e.to_string())
                         }
                     }
@@ -101,20 +101,25 @@ pub async fn run(
         stream::iter(jobs).buffer_unordered(spec.max_parallel.unwrap_or(5).max(1) as usize).collect().await;
     results.sort_by_key(|(i, _, _)| *i);
     let mut rows_out = Vec::new();
+    let mut outputs = Vec::new();
     let mut errors = Vec::new();
     for (index, r, st) in &results {
         state.tokens_in += st.tokens_in.saturating_sub(snapshot.tokens_in);
         state.tokens_out += st.tokens_out.saturating_sub(snapshot.tokens_out);
         state.cost += (st.cost - snapshot.cost).max(0.0);
         match r {
-            Ok((output, child_state)) => rows_out.push(RowResult {
-                index: *index,
-                status: "success".into(),
-                output: output.clone(),
-                state: child_state.to_string(),
-                error: None,
-            }),
+            Ok((output, child_state)) => {
+                outputs.push(output.clone());
+                rows_out.push(RowResult {
+                    index: *index,
+                    status: "success".into(),
+                    output: output_text(output),
+                    state: child_state.to_string(),
+                    error: None,
+                });
+            }
             Err(e) => {
+                outputs.push(Value::String(String::new()));
                 errors.push(format!("row {index}: {e}"));
                 rows_out.push(RowResult {
                     index: *index,
@@ -143,7 +148,7 @@ pub async fn run(
         "succeeded": total - errors.len(),
         "failed": errors.len(),
         "table": result_table,
-        "outputs": rows_out.iter().map(|r| r.output.clone()).collect::<Vec<_>>(),
+        "outputs": outputs,
     });
-    Ok(PhaseOutcome { output: summary.to_string(), value: Some(summary), ..PhaseOutcome::default() })
+    Ok(PhaseOutcome::shaped(summary))
 }

@@ -128,7 +128,7 @@ impl Tool for SpawnCascade {
         if args.get("wait").and_then(Value::as_bool).unwrap_or(false) {
             let r = self.0.run(ctx, def, input).await?;
             return Ok(ToolOutput {
-                text: r.output.clone(),
+                text: crate::runner::state::output_text(&r.output),
                 value: json!({"session_id": r.session_id, "output": r.output}),
                 effects: vec![],
             });

@@ -107,8 +107,8 @@ pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> 
         let cid = def.cascade.cascade_id.clone();
         if sub.context_out {
             join_lineage(state, &result);
-            state.outputs.insert(cid.clone(), Value::String(result.output.clone()));
-            state.state.insert(format!("output_{cid}"), Value::String(result.output.clone()));
+            state.outputs.insert(cid.clone(), result.output.clone());
+            state.state.insert(format!("output_{cid}"), result.output.clone());
         }
     }
     start_async(env, phase, state, AsyncTrigger::OnStart)?;
@@ -119,12 +119,7 @@ pub async fn before(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> 
 /// by name see them, with their outputs' shape), and its state merges into the parent's.
 fn join_lineage(state: &mut RunState, child: &RunResult) {
     for entry in &child.lineage {
-        let shaped = child
-            .state
-            .get(&format!("output_{}", entry.phase))
-            .cloned()
-            .unwrap_or_else(|| Value::String(entry.output.clone()));
-        state.outputs.insert(entry.phase.clone(), shaped);
+        state.outputs.insert(entry.phase.clone(), entry.output.clone());
         state.lineage.push(entry.clone());
         state.order.push(entry.phase.clone());
     }

@@ -10,7 +10,7 @@ use crate::runner::phase_env::{PhaseEnv, PhaseOutcome};
 use crate::runner::state::RunState;
 use crate::runner::templating::{self, SoundingVars};
 use crate::runner::toolbox::phase_toolset::{self, PhaseTools};
-use crate::tools::{Effect, ToolOutput};
+use crate::tools::ToolOutput;
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
 
@@ -129,24 +129,16 @@ fn finish(
         tools: Vec::new(),
         route_targets: phase.handoffs.iter().map(|h| h.target().to_string()).collect(),
     };
-    let has_route = output.effects.iter().any(|e| matches!(e, Effect::Route { .. }));
     let routing_value = routing_value(&output.value);
     let value = output.value.clone();
     let text = phase_toolset::apply_effects(output, &tools, state, env.emitter, &phase.name, &mut route)
         .map_err(|e| RunError::phase(&phase.name, e))?;
-    let (output_text, shaped) = match &value {
-        Value::String(_) | Value::Null => (text, None),
-        other if has_route => (other.to_string(), Some(other.clone())),
-        other => (serde_json::to_string(other).unwrap_or(text), Some(other.clone())),
+    // A text result is the text the effects leave; any other value is the output itself.
+    let outcome = match value {
+        Value::String(_) | Value::Null => PhaseOutcome { output: text, ..PhaseOutcome::default() },
+        other => PhaseOutcome::shaped(other),
     };
-    Ok(PhaseOutcome {
-        output: output_text,
-        value: shaped,
-        route,
-        routing_value,
-        on_error: None,
-        conversation: Vec::new(),
-    })
+    Ok(PhaseOutcome { route, routing_value, ..outcome })
 }
 
 /// The value `routing` matches on: `_route`, else `status`.

@@ -105,11 +105,7 @@ impl UdfEngine {
         let mut st = RunState::default();
         st.add_usage(result.tokens_in, result.tokens_out, Some(result.cost));
         self.add_usage(&st);
-        let outputs: Map<String, Value> = result
-            .lineage
-            .iter()
-            .map(|l| (l.phase.clone(), serde_json::from_str(&l.output).unwrap_or(Value::String(l.output.clone()))))
-            .collect();
+        let outputs: Map<String, Value> = result.lineage.iter().map(|l| (l.phase.clone(), l.output.clone())).collect();
         Some(
             json!({
                 "session_id": result.session_id,

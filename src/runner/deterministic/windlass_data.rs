@@ -24,12 +24,7 @@ pub async fn run(env: &PhaseEnv<'_>, phase: &Phase, state: &mut RunState) -> Res
     };
     let ctx = env.tool_context(&phase.name, state);
     let kept = shape::keep(produced, &ctx).await.map_err(|e| RunError::phase(&phase.name, e.to_string()))?;
-    Ok(PhaseOutcome {
-        output: serde_json::to_string(&kept.value).unwrap_or_default(),
-        value: Some(kept.value),
-        conversation: outcome.conversation,
-        ..PhaseOutcome::default()
-    })
+    Ok(PhaseOutcome { conversation: outcome.conversation, ..PhaseOutcome::shaped(kept.value) })
 }
 
 /// The LLM phase the inputs describe, named like the phase that holds it.

@@ -72,7 +72,7 @@ async fn rounds(
         for step in 1..=reforge.steps.unwrap_or(1) {
             if let Some(t) = &reforge.threshold {
                 let u = Use { phase: PHASE, role: "reforge:threshold", mode: t.mode.as_deref() };
-                if validators::check(env, &t.validator, &winner.last_output(), totals, u).await.valid {
+                if validators::check(env, &t.validator, &winner.last_output_text(), totals, u).await.valid {
                     break;
                 }
             }
@@ -86,7 +86,7 @@ async fn rounds(
             let mut refined = input.clone();
             refined.insert(
                 "_refinement_context".into(),
-                Value::String(format!("{honing}\n\nPrevious best result:\n{}", winner.last_output())),
+                Value::String(format!("{honing}\n\nPrevious best result:\n{}", winner.last_output_text())),
             );
             best = attempts(env, &refined, reforge.factor_per_step.unwrap_or(2).max(1), totals).await?;
             best.insert(0, winner);
@@ -118,7 +118,7 @@ async fn attempts(
                 phase: PHASE.into(),
                 index: i,
                 ok: r.is_ok(),
-                output: r.as_ref().map(|_| state.last_output()).unwrap_or_else(|e| e.to_string()),
+                output: r.as_ref().map(|_| state.last_output_text()).unwrap_or_else(|e| e.to_string()),
             });
             r.map(|_| state)
         }
@@ -151,7 +151,7 @@ async fn pick(
     if candidates.len() == 1 {
         return Ok(candidates.remove(0));
     }
-    let outputs: Vec<String> = candidates.iter().map(RunState::last_output).collect();
+    let outputs: Vec<String> = candidates.iter().map(RunState::last_output_text).collect();
     let listing = soundings::listing(outputs.iter().map(String::as_str));
     let instructions = s.evaluator_instructions.as_deref().unwrap_or("Pick the best attempt.");
     let messages = soundings::evaluator_messages(instructions, listing, candidates.len());

@@ -234,7 +234,7 @@ pub(crate) fn finish(
     let error = failure.as_ref().map(ToString::to_string);
     emitter.emit(RunEvent::CascadeFinished {
         status,
-        output: output.clone(),
+        output: crate::runner::state::output_text(&output),
         error: error.clone(),
         tokens_in: state.tokens_in,
         tokens_out: state.tokens_out,

@@ -181,7 +181,7 @@ async fn cascade_validator(env: &PhaseEnv<'_>, path: &std::path::Path, content: 
     if result.status != RunStatus::Completed {
         return Verdict::fail(format!("validator cascade failed: {}", result.errors.join("; ")));
     }
-    from_text(&result.output)
+    from_text(&crate::runner::state::output_text(&result.output))
 }
 
 /// A verdict from a JSON value: `{valid, reason}`, or a plain boolean.
