@@ -2,12 +2,13 @@
 # The runtimes of the data-phase tests (tests/data_phases.rs), installed outside the clone when
 # missing:
 #
-#   scripts/data_runtimes.sh    print three lines: a Python with pandas (a virtual environment
+#   scripts/data_runtimes.sh    print three lines: a Python with pandas, matplotlib, plotly and
+#                               Pillow (the packages the corpus's data phases import; a virtual environment
 #                               under the cache folder), node, and a Clojure runner (bb when
 #                               installed, else nbb from npm under the cache folder)
 #
-# apt-get installs python3-venv, nodejs and npm only when they are missing; pip installs pandas
-# from PyPI into the virtual environment only when it does not import there yet. The cache
+# apt-get installs python3-venv, nodejs and npm only when they are missing; pip installs the
+# packages from PyPI into the virtual environment only when they do not import there yet. The cache
 # folder is $WINDLASS_RUNTIME_CACHE, default ~/.cache/windlass/runtimes.
 set -euo pipefail
 
@@ -39,6 +40,10 @@ if ! "$venv/bin/python" -c 'import pandas' >/dev/null 2>&1; then
     rm -rf "$venv"
     python3 -m venv "$venv" >&2
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pandas >&2
+fi
+if ! "$venv/bin/python" -c 'import matplotlib, plotly, PIL' >/dev/null 2>&1; then
+    say "installing matplotlib, plotly and Pillow into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check matplotlib plotly pillow >&2
 fi
 
 if command -v bb >/dev/null 2>&1; then

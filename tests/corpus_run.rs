@@ -74,6 +74,8 @@ const DATA_FILES: &[&str] = &[
     "map_with_soundings_demo.yaml",
     "test_dynamic_soundings.yaml",
     "test_ansi_output.yaml",
+    "notebook_llm_sentiment.yaml",
+    "visualization_demo.yaml",
 ];
 
 /// Data-phase files that cannot complete here, with the reason (each also fails in the original
@@ -83,8 +85,6 @@ const DATA_FILES_NOT_RUN: &[(&str, &str)] = &[
         "notebook_llm_data_cleaning.yaml",
         "its Clojure calls the JVM's Character/isUpperCase, which needs bb; nbb is JavaScript",
     ),
-    ("notebook_llm_sentiment.yaml", "its Python draws with matplotlib, which the test environment does not install"),
-    ("visualization_demo.yaml", "its Python needs numpy, matplotlib, plotly and PIL images"),
     (
         "parent_with_subcascade_test.yaml",
         "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase",
