@@ -220,4 +220,19 @@ fn data_phases_need_allow_shell_and_never_see_secrets() {
     for secret in ["OPENROUTER_API_KEY", "WINDLASS_CLICKHOUSE_PASSWORD", "OTHER_API_KEY"] {
         assert!(!names.iter().any(|n| n == secret), "{secret} reached the child: {names:?}");
     }
+
+    // The variable that holds the cascade's webhook secret, though its name looks harmless;
+    // the same name is passed on when no trigger names it.
+    sb.set("GITHUB_HOOK", "hook-secret-for-the-test");
+    let hooked = format!(
+        "cascade_id: c\ntriggers:\n  - name: push\n    type: webhook\n    auth: hmac:${{GITHUB_HOOK}}\n{}",
+        "phases:\n  - name: env\n    tool: python_data\n    inputs:\n      code: |\n        import os\n        result = {'names': sorted(os.environ)}\n"
+    );
+    let names_of = |doc: serde_json::Value| doc["state"]["output_env"]["result"]["names"].as_array().unwrap().clone();
+    let plain = names_of(run_ok(&sb, "c.yaml", &[]));
+    assert!(plain.iter().any(|n| n == "GITHUB_HOOK"), "{plain:?}");
+    sb.write("hooked.yaml", &hooked);
+    let names = names_of(run_ok(&sb, "hooked.yaml", &[]));
+    assert!(!names.iter().any(|n| n == "GITHUB_HOOK"), "the webhook secret reached the child: {names:?}");
+    assert!(names.iter().any(|n| n == "PATH"), "{names:?}");
 }

@@ -79,6 +79,14 @@ impl PhaseEnv<'_> {
         phase.model.clone().unwrap_or_else(|| self.runner.opts.default_model.clone())
     }
 
+    /// The variables a subprocess never sees: the process's secret ones, and the variables that
+    /// hold this cascade's webhook secrets (`auth: hmac:${VAR}`), whatever they are named.
+    fn secret_env(&self) -> Vec<String> {
+        let webhook_secrets =
+            self.def.cascade.triggers.iter().filter_map(|t| crate::cascade::triggers::secret_env(t).ok().flatten());
+        self.runner.opts.secret_env.iter().cloned().chain(webhook_secrets).collect()
+    }
+
     /// The tool context for calls made by `phase`.
     pub fn tool_context(&self, phase: &str, state: &RunState) -> ToolContext {
         let opts = &self.runner.opts;
@@ -94,7 +102,7 @@ impl PhaseEnv<'_> {
             allow_shell: opts.allow_shell,
             subprocess_timeout: opts.subprocess_timeout,
             output_cap: opts.output_cap,
-            secret_env: opts.secret_env.clone(),
+            secret_env: self.secret_env(),
             state: state.state.clone(),
             input: state.input.clone(),
             outputs: state.outputs.clone(),
