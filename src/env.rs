@@ -139,6 +139,28 @@ pub const WINDLASS_CLICKHOUSE_SECURE: EnvVar = EnvVar {
     flag: None,
 };
 
+pub const WINDLASS_CLICKHOUSE_CLUSTER: EnvVar = EnvVar {
+    name: "WINDLASS_CLICKHOUSE_CLUSTER",
+    default: DefaultValue::None,
+    help: "Name of a replicated ClickHouse setup (letters, digits, _): tables are created as \
+           Replicated*MergeTree in ZooKeeper under /clickhouse/windlass/<cluster>/<database>/<table> \
+           with the server's {replica} macro, on each replica a process connects to; claims, \
+           session rows, checkpoints and signals are written with an insert quorum and read with \
+           sequential consistency, log rows replicate asynchronously",
+    secret: false,
+    flag: None,
+};
+
+pub const WINDLASS_CLICKHOUSE_INSERT_QUORUM: EnvVar = EnvVar {
+    name: "WINDLASS_CLICKHOUSE_INSERT_QUORUM",
+    default: DefaultValue::Computed("2 when WINDLASS_CLICKHOUSE_CLUSTER is set, else unused"),
+    help: "Replicas that must hold a claim, session row, checkpoint or signal before its insert \
+           counts (insert_quorum; a majority of the replicas, 1 turns the quorum off); only with \
+           WINDLASS_CLICKHOUSE_CLUSTER",
+    secret: false,
+    flag: None,
+};
+
 pub const WINDLASS_DATA_DIR: EnvVar = EnvVar {
     name: "WINDLASS_DATA_DIR",
     default: DefaultValue::Computed("the platform data directory, e.g. ~/.local/share/windlass"),
@@ -245,6 +267,8 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_CLICKHOUSE_USER,
     WINDLASS_CLICKHOUSE_PASSWORD,
     WINDLASS_CLICKHOUSE_SECURE,
+    WINDLASS_CLICKHOUSE_CLUSTER,
+    WINDLASS_CLICKHOUSE_INSERT_QUORUM,
     WINDLASS_DATA_DIR,
     WINDLASS_HEARTBEAT_INTERVAL,
     WINDLASS_HEARTBEAT_LEASE,

@@ -18,6 +18,7 @@ pub fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn S
                 user: "default".into(),
                 password: Secret::new(""),
                 secure: false,
+                replication: None,
             };
             Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
         }
