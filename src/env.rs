@@ -142,10 +142,10 @@ pub const WINDLASS_CLICKHOUSE_SECURE: EnvVar = EnvVar {
 pub const WINDLASS_CLICKHOUSE_CLUSTER: EnvVar = EnvVar {
     name: "WINDLASS_CLICKHOUSE_CLUSTER",
     default: DefaultValue::None,
-    help: "Name of a replicated ClickHouse setup (letters, digits, _): tables are created as \
-           Replicated*MergeTree in ZooKeeper under /clickhouse/windlass/<cluster>/<database>/<table> \
-           with the server's {replica} macro, on each replica a process connects to; claims, \
-           session rows, checkpoints and signals are written with an insert quorum and read with \
+    help: "Cluster of the ClickHouse servers' remote_servers to use as a replicated store \
+           (letters, digits, _): tables are created ON CLUSTER as Replicated*MergeTree (ZooKeeper \
+           path /clickhouse/windlass/<cluster>/<database>/<table>, the servers' {replica} macro); \
+           claims, session rows, checkpoints and signals are inserted with a quorum and read with \
            sequential consistency, log rows replicate asynchronously",
     secret: false,
     flag: None,
