@@ -40,17 +40,19 @@ use windlass::store::{SessionFilter, SessionStatus};
 
 const LATENCY: Duration = Duration::from_secs(2);
 
+/// Name-value pairs: a backend's environment, or the replicas' (host, port) its workers take
+/// turns on.
+type Env = Vec<(String, String)>;
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
     let measuring = std::env::args().any(|a| a == "--bench");
     let default = if measuring { 1000 } else { 20 };
     let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let workers: usize =
-        std::env::var("WINDLASS_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let workers: usize = std::env::var("WINDLASS_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
     let llm = Arc::new(FakeLlm::start());
     llm.set_fallback(Reply::text("done").with_delay(LATENCY));
-    // (name, environment, the replicas' (host, port) the workers take turns on)
-    let mut backends: Vec<(&str, Vec<(String, String)>, Vec<(String, String)>)> = Vec::new();
+    let mut backends: Vec<(&str, Env, Env)> = Vec::new();
     if std::env::var("WINDLASS_BENCH_SKIP_DUCKDB").as_deref() != Ok("1") {
         backends.push(("duckdb", Vec::new(), Vec::new()));
     }

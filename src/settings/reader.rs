@@ -3,7 +3,8 @@
 
 use super::lookup::{Layers, Origin, Raw};
 use super::{
-    parse, redact_credentials, ClickHouseSettings, Replication, Secret, SettingsError, StoreSettings, DEFAULT_INSERT_QUORUM,
+    parse, redact_credentials, ClickHouseSettings, Replication, Secret, SettingsError, StoreSettings,
+    DEFAULT_INSERT_QUORUM,
 };
 use crate::env::{self, EnvVar};
 use std::path::{Path, PathBuf};

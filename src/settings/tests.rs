@@ -213,8 +213,9 @@ fn a_cluster_makes_the_store_replicated_with_a_quorum_of_two() {
     assert_eq!(store(three), replicated(3));
     let err = store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "a/b")).unwrap_err();
     assert!(err.contains("WINDLASS_CLICKHOUSE_CLUSTER=a/b") && err.contains("letters, digits"), "{err}");
-    let err = store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "p").env("WINDLASS_CLICKHOUSE_INSERT_QUORUM", "0"))
-        .unwrap_err();
+    let err =
+        store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "p").env("WINDLASS_CLICKHOUSE_INSERT_QUORUM", "0"))
+            .unwrap_err();
     assert!(err.contains("WINDLASS_CLICKHOUSE_INSERT_QUORUM=0"), "{err}");
 }
 

@@ -130,8 +130,13 @@ pub fn test_cluster(test: &str) -> Option<TestCluster> {
     let urls = std::env::var(REPLICAS_VAR).ok().filter(|u| !u.trim().is_empty());
     let name = std::env::var(CLUSTER_VAR).ok().filter(|u| !u.trim().is_empty());
     let (Some(urls), Some(name)) = (urls, name) else {
-        assert!(!required, "{REQUIRE_VAR}=1 but {REPLICAS_VAR} or {CLUSTER_VAR} is not set (scripts/test.sh sets them)");
-        eprintln!("note: skipping {test}: {REPLICAS_VAR} and {CLUSTER_VAR} are not set (scripts/test.sh starts a cluster)");
+        assert!(
+            !required,
+            "{REQUIRE_VAR}=1 but {REPLICAS_VAR} or {CLUSTER_VAR} is not set (scripts/test.sh sets them)"
+        );
+        eprintln!(
+            "note: skipping {test}: {REPLICAS_VAR} and {CLUSTER_VAR} are not set (scripts/test.sh starts a cluster)"
+        );
         return None;
     };
     let mut replicas = Vec::new();

@@ -33,7 +33,9 @@ pub fn completed(sb: &Sandbox, prefix: &str) -> u64 {
     rows.as_array()
         .map(|rows| {
             rows.iter()
-                .filter(|r| r["status"] == "completed" && r["session_id"].as_str().is_some_and(|s| s.starts_with(prefix)))
+                .filter(|r| {
+                    r["status"] == "completed" && r["session_id"].as_str().is_some_and(|s| s.starts_with(prefix))
+                })
                 .count() as u64
         })
         .unwrap_or(0)

@@ -127,9 +127,18 @@ mod tests {
         assert!(matches!(c("Code: 252, e.displayText() = DB::Exception: Too many parts"), Failure::Unreachable(_)));
         assert!(matches!(c("Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"), Failure::Refused(_)));
         assert!(matches!(c("503 Service Unavailable"), Failure::Unreachable(_)));
-        assert!(matches!(c("Code: 286, e.displayText() = DB::Exception: Quorum for previous write"), Failure::Contended(_)));
-        assert!(matches!(c("Code: 285, e.displayText() = DB::Exception: Number of alive replicas"), Failure::Unreachable(_)));
-        assert!(matches!(c("Code: 289, e.displayText() = DB::Exception: Replica doesn't have part"), Failure::Unreachable(_)));
+        assert!(matches!(
+            c("Code: 286, e.displayText() = DB::Exception: Quorum for previous write"),
+            Failure::Contended(_)
+        ));
+        assert!(matches!(
+            c("Code: 285, e.displayText() = DB::Exception: Number of alive replicas"),
+            Failure::Unreachable(_)
+        ));
+        assert!(matches!(
+            c("Code: 289, e.displayText() = DB::Exception: Replica doesn't have part"),
+            Failure::Unreachable(_)
+        ));
         assert!(matches!(c("403 Forbidden"), Failure::Refused(_)));
     }
 }

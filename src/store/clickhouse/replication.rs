@@ -61,8 +61,10 @@ impl ClickHouseStore {
             return Ok(());
         }
         let cluster = replication.cluster.as_str();
-        let mut statements =
-            vec![("the database".to_string(), format!("CREATE DATABASE IF NOT EXISTS {} ON CLUSTER {cluster}", self.database))];
+        let mut statements = vec![(
+            "the database".to_string(),
+            format!("CREATE DATABASE IF NOT EXISTS {} ON CLUSTER {cluster}", self.database),
+        )];
         for (table, ddl) in schema::create_tables(&self.database, Some(cluster)) {
             let ddl = ddl.replacen(
                 &format!("CREATE TABLE IF NOT EXISTS {table} ("),

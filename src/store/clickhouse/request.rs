@@ -108,7 +108,9 @@ impl ClickHouseStore {
         rows: &[T],
         action: &str,
     ) -> Result<(), StoreError> {
-        self.run(|| async move { self.insert_with(&self.durable, table, &[rows]).await }).await.map_err(self.fail(action))
+        self.run(|| async move { self.insert_with(&self.durable, table, &[rows]).await })
+            .await
+            .map_err(self.fail(action))
     }
 }
 
