@@ -11,7 +11,9 @@
 //!   with an `insert_quorum_timeout` below the request timeout, so an insert returns only once
 //!   the row is on a quorum of replicas. Their reads go through the `consistent` client
 //!   (`select_sequential_consistency=1`): a replica that lacks the latest quorum write refuses
-//!   to answer (code 289, retried) rather than answering from the past. Together: a row whose
+//!   to answer (code 289, retried) rather than answering from the past. (Such a read skips
+//!   rows inserted without the quorum after the latest quorum insert, so every insert into
+//!   these tables goes through `durable`.) Together: a row whose
 //!   insert returned is seen by every later decisive read on any replica, which is the one
 //!   property the claim protocol (session/claim.rs) and the fencing reads need of a store.
 //! - Log rows are inserted without a quorum and replicate asynchronously: a row on a replica
