@@ -30,6 +30,12 @@
 //! a claim whose claimer never started, which the protocol already tolerates (it holds others
 //! off for at most a lease, and never beats a claim that counted).
 //!
+//! Deleting sessions (`windlass cleanup`, `ALTER TABLE ... DELETE`): 18.16 does not mutate a
+//! table's latest quorum-inserted part until a later quorum insert into that table supersedes
+//! it, so on an idle cluster the delete waits for the next writes (the store gives up after a
+//! minute and says the rows go when the server has finished; on a cluster with running
+//! workers the next heartbeat moves it on).
+//!
 //! 18.16 allows one pending quorum insert per table: a concurrent one is refused with 286
 //! ([`Failure::Contended`](super::error::Failure)), and the store retries it after a short
 //! random pause for up to the request timeout. Quorum writes are therefore serialised per
