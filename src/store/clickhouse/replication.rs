@@ -13,9 +13,12 @@
 //!   (`select_sequential_consistency=1`): a replica that lacks the latest quorum write refuses
 //!   to answer (code 289, retried) rather than answering from the past. (Such a read skips
 //!   rows inserted without the quorum after the latest quorum insert, so every insert into
-//!   these tables goes through `durable`.) Together: a row whose
-//!   insert returned is seen by every later decisive read on any replica, which is the one
-//!   property the claim protocol (session/claim.rs) and the fencing reads need of a store.
+//!   these tables goes through `durable`.) Together: a row whose insert returned is seen by
+//!   every later decisive read on any replica, which is the one property the claim protocol
+//!   (session/claim.rs) and the fencing reads need of a store.
+//! - Replicated tables drop a block identical to one inserted before (`insert_deduplicate`).
+//!   Every row here is idempotent (a retry, a re-sent spool batch), so that changes nothing
+//!   a reader sees.
 //! - Log rows are inserted without a quorum and replicate asynchronously: a row on a replica
 //!   that is down shows on the others when it is back. They decide nothing (readers
 //!   de-duplicate them), and the spool keeps them while the replica is unreachable.
@@ -27,8 +30,8 @@
 //! after its retries, and every caller treats it so: a checkpoint is retried (rows are
 //! idempotent, and a retried block is de-duplicated by the replicated table), and a claim
 //! whose insert failed is withdrawn and not run; if the claim row turns up later anyway, it is
-//! a claim whose claimer never started, which the protocol already tolerates (it holds others
-//! off for at most a lease, and never beats a claim that counted).
+//! a claim whose claimer never started, which the protocol already tolerates (it makes no
+//! second runner; at worst the others lose that round and hold off for a lease).
 //!
 //! Deleting sessions (`windlass cleanup`, `ALTER TABLE ... DELETE`): 18.16 does not mutate a
 //! table's latest quorum-inserted part until a later quorum insert into that table supersedes
