@@ -6,7 +6,8 @@
 //! - every session completed, and logged its end exactly once; no checkpointed phase ran
 //!   again; every repeated model call repeats one that was in flight during the outage
 //!   (tests/support/invariants.rs, shared with tests/chaos.rs);
-//! - after `SYSTEM SYNC REPLICA`, both replicas hold the same rows: no log row was lost.
+//! - after `SYSTEM SYNC REPLICA`, both replicas hold the same rows: no log row was lost;
+//! - `windlass cleanup --logs` deletes every row of the sessions on both replicas.
 //!
 //! Needs the cluster of `scripts/clickhouse_cluster.sh` (`scripts/test.sh` starts it and sets
 //! `WINDLASS_TEST_CLICKHOUSE_REPLICAS` and `WINDLASS_TEST_CLICKHOUSE_CLUSTER`); it skips with a
@@ -179,6 +180,23 @@ fn workers_on_two_replicas_run_each_session_once_while_one_replica_restarts() {
     let repeated = assert_repeats_explained("replicated", &calls, &outage, started);
     assert_eq!(calls.len() as u64 - repeated, sessions * 2, "every phase was asked");
     println!("{sessions} sessions, {repeated} repeated calls, {:?}", started.elapsed());
+
+    // `cleanup --logs` deletes the sessions' rows on both replicas, and the marker rows that
+    // let 18.16 finish the deletes are not sessions. (The store's clock has whole seconds on
+    // 18.16: wait until the last session finished at least 0 s ago by it.)
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = sb.run(&["cleanup", "--older-than", "0s", "--logs"]);
+    assert_eq!(out.code, 0, "cleanup: {}", out.stderr);
+    for replica in [&a, &b] {
+        for table in tables {
+            on_replica(replica, &format!("SYSTEM SYNC REPLICA {database}.{table}"));
+            let left =
+                on_replica(replica, &format!("SELECT count() FROM {database}.{table} WHERE session_id LIKE 'rep-%'"));
+            assert_eq!(left.trim(), "0", "{table} on {replica:?} still has rows of deleted sessions");
+        }
+    }
+    let listed = sb.run(&["sessions", "--format", "json"]);
+    assert_eq!(listed.stdout.trim(), "[]", "{}", listed.stderr);
 
     // Dropping replicated tables can take 18.16 most of a minute; the server goes on with it
     // when the test has ended, so it is not waited for.

@@ -264,7 +264,7 @@ impl Store for ClickHouseStore {
         // PREWHERE next to FINAL is) matches stale versions.
         let mut sql = String::from(
             "SELECT ?fields FROM (SELECT * FROM session_state \
-             ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE 1",
+             ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE session_id != ''",
         );
         if filter.status.is_some() {
             sql.push_str(" AND status = ?");
@@ -395,6 +395,7 @@ impl Store for ClickHouseStore {
                     .map_err(self.fail(&format!("delete sessions from {table}")))?;
             }
         }
+        self.supersede_quorum_parts().await?;
         self.wait_for_mutations().await
     }
 }

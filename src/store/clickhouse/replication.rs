@@ -35,10 +35,12 @@
 //!
 //! Deleting sessions (`windlass cleanup`, `ALTER TABLE ... DELETE`): 18.16 does not mutate a
 //! table's latest quorum-inserted part until a later quorum insert into that table supersedes
-//! it, so on an idle cluster the delete waits for the next writes (the store gives up after a
-//! minute and says the rows go when the server has finished; on a cluster with running
-//! workers the next heartbeat moves it on).
-//!
+//! it. So after the deletes the store inserts, with the quorum and without de-duplication, a
+//! marker row whose `session_id` is empty into each quorum table: its block comes after the
+//! delete (which therefore cannot touch it), and no read of the store sees it (reads name
+//! session ids, `list_sessions` leaves the empty id out, and the marker signal is dated 0).
+//! Markers share one key per table, so merges keep one of each; `windlass sql` shows it.
+
 //! 18.16 allows one pending quorum insert per table: a concurrent one is refused with 286
 //! ([`Failure::Contended`](super::error::Failure)), and the store retries it after a short
 //! random pause for up to the request timeout. Quorum writes are therefore serialised per
@@ -53,6 +55,9 @@ use super::error::Failure;
 use super::{created, schema, ClickHouseOptions, ClickHouseStore};
 use crate::settings::Replication;
 use crate::store::{StoreError, TABLES};
+
+/// The tables written with the quorum (all but the log).
+const QUORUM_TABLES: [&str; 4] = ["session_state", "cascade_sessions", "checkpoints", "signals"];
 
 /// How long an `ON CLUSTER` statement waits for the other replicas; once one did not answer
 /// in time, the remaining statements do not wait (they run there when it is back).
@@ -100,6 +105,25 @@ impl ClickHouseStore {
                     return Err(self.fail(&format!("create {what} on cluster {cluster}"))(failure));
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl ClickHouseStore {
+    /// After `ALTER TABLE ... DELETE`: a quorum marker row in each quorum table, so the server
+    /// mutates the part that was the latest quorum part (see the module docs). Does nothing
+    /// without a quorum.
+    pub(super) async fn supersede_quorum_parts(&self) -> Result<(), StoreError> {
+        if self.replication.as_ref().is_none_or(|r| r.insert_quorum < 2) {
+            return Ok(());
+        }
+        let marker = self.durable.clone().with_setting("insert_deduplicate", "0");
+        for table in QUORUM_TABLES {
+            let sql = format!("INSERT INTO {table} (session_id) VALUES ('')");
+            self.run(|| marker.query(&sql).execute())
+                .await
+                .map_err(self.fail(&format!("finish deleting sessions from {table}")))?;
         }
         Ok(())
     }
