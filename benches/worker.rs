@@ -1,7 +1,9 @@
-//! One worker holding many concurrent sessions that each wait on a slow model endpoint.
+//! Workers holding many concurrent sessions that each wait on a slow model endpoint.
 //!
 //!     cargo bench --bench worker
 //!     WINDLASS_BENCH_SESSIONS=1000 WINDLASS_BENCH_CLICKHOUSE_URL=http://127.0.0.1:8123 cargo bench --bench worker
+//!     WINDLASS_BENCH_WORKERS=4 WINDLASS_BENCH_SESSIONS=4000 WINDLASS_BENCH_CLICKHOUSE_URL=http://127.0.0.1:8123 \
+//!       WINDLASS_BENCH_CLICKHOUSE_REPLICAS=$(scripts/clickhouse_cluster.sh status) cargo bench --bench worker
 //!
 //! Queues `WINDLASS_BENCH_SESSIONS` (default 1,000) one-phase sessions in the store (what
 //! `windlass submit` writes, written in-process so 1,000 process starts are not measured),
@@ -11,6 +13,14 @@
 //! checkpoints, final rows) and its peak RSS. Targets (issue 6): under 5 s, under 300 MB.
 //! Runs on the embedded DuckDB store, and on ClickHouse too when
 //! `WINDLASS_BENCH_CLICKHOUSE_URL` is set.
+//!
+//! `WINDLASS_BENCH_WORKERS` (default 1) runs that many workers at once, each with a
+//! concurrency of its share of the sessions; the wall time is until the last one exits, the
+//! RSS the largest. Issue 14's target: four workers, 4,000 sessions, one ClickHouse within
+//! 8 s. `WINDLASS_BENCH_CLICKHOUSE_REPLICAS` (comma-separated URLs of one cluster's replicas,
+//! `WINDLASS_BENCH_CLICKHOUSE_CLUSTER` its name, default `windlass`) adds a run on the
+//! replicated store, the workers split across the replicas: target within 2x of one server.
+//! `WINDLASS_BENCH_SKIP_DUCKDB=1` leaves the DuckDB run out (its workers share one file lock).
 
 #[path = "../tests/support/fake_llm.rs"]
 mod fake_llm;
@@ -30,27 +40,55 @@ use windlass::store::{SessionFilter, SessionStatus};
 
 const LATENCY: Duration = Duration::from_secs(2);
 
+/// Name-value pairs: a backend's environment, or the replicas' (host, port) its workers take
+/// turns on.
+type Env = Vec<(String, String)>;
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
     let measuring = std::env::args().any(|a| a == "--bench");
     let default = if measuring { 1000 } else { 20 };
     let sessions: usize = std::env::var("WINDLASS_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let workers: usize = std::env::var("WINDLASS_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
     let llm = Arc::new(FakeLlm::start());
     llm.set_fallback(Reply::text("done").with_delay(LATENCY));
-    let mut backends: Vec<(&str, Vec<(String, String)>)> = vec![("duckdb", Vec::new())];
-    if let Ok(url) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_URL") {
-        let rest = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut backends: Vec<(&str, Env, Env)> = Vec::new();
+    if std::env::var("WINDLASS_BENCH_SKIP_DUCKDB").as_deref() != Ok("1") {
+        backends.push(("duckdb", Vec::new(), Vec::new()));
+    }
+    let database = format!("wl_bench_{}", std::process::id());
+    let host_port = |url: &str| {
+        let rest = url.trim().trim_start_matches("http://").trim_end_matches('/');
         let (host, port) = rest.split_once(':').unwrap_or((rest, "8123"));
+        (host.to_string(), port.to_string())
+    };
+    if let Ok(url) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_URL") {
+        let (host, port) = host_port(&url);
         backends.push((
             "clickhouse",
             vec![
-                ("WINDLASS_CLICKHOUSE_HOST".into(), host.into()),
-                ("WINDLASS_CLICKHOUSE_PORT".into(), port.into()),
-                ("WINDLASS_CLICKHOUSE_DATABASE".into(), format!("wl_bench_{}", std::process::id())),
+                ("WINDLASS_CLICKHOUSE_HOST".into(), host.clone()),
+                ("WINDLASS_CLICKHOUSE_PORT".into(), port.clone()),
+                ("WINDLASS_CLICKHOUSE_DATABASE".into(), database.clone()),
             ],
+            vec![(host, port)],
         ));
     }
-    for (backend, env) in backends {
+    if let Ok(urls) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_REPLICAS") {
+        let replicas: Vec<(String, String)> = urls.split(',').map(host_port).collect();
+        let cluster = std::env::var("WINDLASS_BENCH_CLICKHOUSE_CLUSTER").unwrap_or_else(|_| "windlass".into());
+        backends.push((
+            "clickhouse-cluster",
+            vec![
+                ("WINDLASS_CLICKHOUSE_HOST".into(), replicas[0].0.clone()),
+                ("WINDLASS_CLICKHOUSE_PORT".into(), replicas[0].1.clone()),
+                ("WINDLASS_CLICKHOUSE_DATABASE".into(), format!("{database}_replicated")),
+                ("WINDLASS_CLICKHOUSE_CLUSTER".into(), cluster),
+            ],
+            replicas,
+        ));
+    }
+    for (backend, env, replicas) in backends {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let file = dir.path().join("one.yaml");
@@ -88,22 +126,30 @@ fn main() {
         drop(store);
         let before = llm.request_count();
 
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_windlass"));
-        cmd.args(["worker", "--once", "--concurrency", &sessions.to_string(), "-q"])
-            .current_dir(dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("WINDLASS_DATA_DIR", &data)
-            .env("WINDLASS_BASE_URL", llm.url())
-            .env("WINDLASS_DEFAULT_MODEL", "test/model")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
+        let share = sessions.div_ceil(workers).to_string();
         let t = Instant::now();
-        let child = cmd.spawn().unwrap();
+        let children: Vec<_> = (0..workers)
+            .map(|n| {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_windlass"));
+                cmd.args(["worker", "--once", "--concurrency", &share, "-q"])
+                    .current_dir(dir.path())
+                    .env_clear()
+                    .env("PATH", std::env::var("PATH").unwrap_or_default())
+                    .env("HOME", dir.path())
+                    .env("WINDLASS_DATA_DIR", &data)
+                    .env("WINDLASS_BASE_URL", llm.url())
+                    .env("WINDLASS_DEFAULT_MODEL", "test/model")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::inherit());
+                for (k, v) in &env {
+                    cmd.env(k, v);
+                }
+                if let Some((host, port)) = (!replicas.is_empty()).then(|| &replicas[n % replicas.len()]) {
+                    cmd.env("WINDLASS_CLICKHOUSE_HOST", host).env("WINDLASS_CLICKHOUSE_PORT", port);
+                }
+                cmd.spawn().unwrap()
+            })
+            .collect();
         // When the calls reach the endpoint: claims and start-up before, the rest after.
         let watch = {
             let llm = llm.clone();
@@ -118,15 +164,19 @@ fn main() {
                 marks
             })
         };
-        let pid = child.id() as libc::pid_t;
-        let mut status = 0;
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: wait4 on our own child, writing into values we own.
-        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let mut peak_rss = 0;
+        for child in children {
+            let pid = child.id() as libc::pid_t;
+            let mut status = 0;
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: wait4 on our own child, writing into values we own.
+            let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            assert_eq!(waited, pid);
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "a worker failed: {status}");
+            std::mem::forget(child);
+            peak_rss = peak_rss.max(usage.ru_maxrss);
+        }
         let wall = t.elapsed();
-        assert_eq!(waited, pid);
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the worker failed: {status}");
-        std::mem::forget(child);
         let calls = llm.request_count() - before;
         let marks = watch.join().unwrap();
         let marks: Vec<String> = marks.iter().map(|(n, at)| format!("call {n} at {:.2} s", at.as_secs_f64())).collect();
@@ -137,13 +187,13 @@ fn main() {
             SessionFilter { status: Some(SessionStatus::Completed), limit: sessions * 2, ..Default::default() };
         let completed = rt.block_on(store.list_sessions(&filter)).unwrap().len();
         println!(
-            "{backend}: {sessions} sessions queued in {:.2} s; `worker --once --concurrency {sessions}` with a {} s endpoint: wall {:.2} s, peak RSS {:.1} MB, {completed} completed, {calls} LLM calls",
+            "{backend}: {sessions} sessions queued in {:.2} s; {workers} x `worker --once --concurrency {share}` with a {} s endpoint: wall {:.2} s, peak RSS {:.1} MB, {completed} completed, {calls} LLM calls",
             queue_time.as_secs_f64(),
             LATENCY.as_secs(),
             wall.as_secs_f64(),
-            usage.ru_maxrss as f64 / 1024.0,
+            peak_rss as f64 / 1024.0,
         );
-        if backend == "clickhouse" {
+        if backend.starts_with("clickhouse") {
             // Every INSERT makes a part; batched writes keep them few (issue 14: bounded).
             let sql = "SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts \
                        WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table";

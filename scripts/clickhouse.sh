@@ -16,6 +16,8 @@
 #   WINDLASS_CH_HTTP_PORT      preferred HTTP port (default 8123; the next free port from 18123 if taken)
 #   WINDLASS_CH_TCP_PORT       preferred native port (default 19000, not 9000, to avoid a system server)
 #   WINDLASS_CH_START_TIMEOUT  seconds to wait for the server to answer (default 60)
+#   WINDLASS_CH_EXTRA_CONFIG   XML elements added to the server's config (scripts/clickhouse_cluster.sh
+#                              passes ZooKeeper, macros and interserver ports for a replica)
 #
 # Written for Debian's clickhouse-server 18.16 (XML config with a <yandex> root); newer servers
 # accept the same config. No init system is needed: the server binary is started directly.
@@ -151,6 +153,7 @@ write_config() {
     <max_concurrent_queries>100</max_concurrent_queries>
     <mark_cache_size>268435456</mark_cache_size>
     <uncompressed_cache_size>268435456</uncompressed_cache_size>
+${WINDLASS_CH_EXTRA_CONFIG:-}
 </yandex>
 EOF
     cat >"$USERS" <<'EOF'
@@ -323,7 +326,7 @@ main() {
         exec 9>&-
         exec clickhouse-client --host 127.0.0.1 --port "$tcp" "$@"
         ;;
-    -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown command '$cmd' (start, stop, status, url, reset, client)" ;;
     esac
 }

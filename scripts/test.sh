@@ -7,7 +7,9 @@
 #
 # Exported for the tests:
 #   WINDLASS_TEST_CLICKHOUSE_URL=http://127.0.0.1:<port>   the server (user "default", no password)
-#   WINDLASS_TEST_REQUIRE_CLICKHOUSE=1                     fail, don't skip, when it is unreachable
+#   WINDLASS_TEST_REQUIRE_CLICKHOUSE=1                     fail, don't skip, when it (or the cluster) is unreachable
+#   WINDLASS_TEST_CLICKHOUSE_REPLICAS=http://..:P1,http://..:P2  two replicas and a ZooKeeper
+#   WINDLASS_TEST_CLICKHOUSE_CLUSTER=windlass              (scripts/clickhouse_cluster.sh)
 #   WINDLASS_TEST_REQUIRE_BROWSER=1                        fail, don't skip, without chromium
 #   WINDLASS_TEST_PANDAS_PYTHON, WINDLASS_TEST_NODE, WINDLASS_TEST_CLOJURE
 #                                                          the data-phase runtimes (a virtual
@@ -24,6 +26,13 @@ url=$(scripts/clickhouse.sh start)
 export WINDLASS_TEST_CLICKHOUSE_URL="$url"
 export WINDLASS_TEST_REQUIRE_CLICKHOUSE=1
 echo "test.sh: WINDLASS_TEST_CLICKHOUSE_URL=$WINDLASS_TEST_CLICKHOUSE_URL WINDLASS_TEST_REQUIRE_CLICKHOUSE=1 CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-./target}" >&2
+
+# Two replicas and a ZooKeeper for the replicated store (tests/replicated.rs); set -e fails the
+# run when they cannot start.
+replicas=$(scripts/clickhouse_cluster.sh start)
+export WINDLASS_TEST_CLICKHOUSE_REPLICAS="$replicas"
+export WINDLASS_TEST_CLICKHOUSE_CLUSTER=windlass
+echo "test.sh: WINDLASS_TEST_CLICKHOUSE_REPLICAS=$replicas WINDLASS_TEST_CLICKHOUSE_CLUSTER=windlass" >&2
 
 # Debian's Chromium and chromedriver for the browser test of the web page (apt-installed when
 # missing); the test must then run, not skip.

@@ -139,6 +139,28 @@ pub const WINDLASS_CLICKHOUSE_SECURE: EnvVar = EnvVar {
     flag: None,
 };
 
+pub const WINDLASS_CLICKHOUSE_CLUSTER: EnvVar = EnvVar {
+    name: "WINDLASS_CLICKHOUSE_CLUSTER",
+    default: DefaultValue::None,
+    help: "Cluster of the ClickHouse servers' remote_servers to use as a replicated store \
+           (letters, digits, _): tables are created ON CLUSTER as Replicated*MergeTree (ZooKeeper \
+           path /clickhouse/windlass/<cluster>/<database>/<table>, the servers' {replica} macro); \
+           claims, session rows, checkpoints and signals are inserted with a quorum and read with \
+           sequential consistency, log rows replicate asynchronously",
+    secret: false,
+    flag: None,
+};
+
+pub const WINDLASS_CLICKHOUSE_INSERT_QUORUM: EnvVar = EnvVar {
+    name: "WINDLASS_CLICKHOUSE_INSERT_QUORUM",
+    default: DefaultValue::Computed("2 when WINDLASS_CLICKHOUSE_CLUSTER is set, else unused"),
+    help: "Replicas that must hold a claim, session row, checkpoint or signal before its insert \
+           counts (insert_quorum; a majority of the replicas, 1 turns the quorum off); only with \
+           WINDLASS_CLICKHOUSE_CLUSTER",
+    secret: false,
+    flag: None,
+};
+
 pub const WINDLASS_DATA_DIR: EnvVar = EnvVar {
     name: "WINDLASS_DATA_DIR",
     default: DefaultValue::Computed("the platform data directory, e.g. ~/.local/share/windlass"),
@@ -256,6 +278,8 @@ pub const ALL: &[EnvVar] = &[
     WINDLASS_CLICKHOUSE_USER,
     WINDLASS_CLICKHOUSE_PASSWORD,
     WINDLASS_CLICKHOUSE_SECURE,
+    WINDLASS_CLICKHOUSE_CLUSTER,
+    WINDLASS_CLICKHOUSE_INSERT_QUORUM,
     WINDLASS_DATA_DIR,
     WINDLASS_HEARTBEAT_INTERVAL,
     WINDLASS_HEARTBEAT_LEASE,

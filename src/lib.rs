@@ -35,7 +35,8 @@
 //!
 //! - [`store`]: the [`store::Store`] trait, its five tables, and the two backends: the
 //!   embedded DuckDB file (shared between processes by hand-over) and ClickHouse (with a local
-//!   spool for log rows while it is unreachable).
+//!   spool for log rows while it is unreachable; one server, or replicas of a cluster with
+//!   quorum writes and consistent reads when `WINDLASS_CLICKHOUSE_CLUSTER` is set).
 //! - [`session`]: durable sessions on top of the store: session rows with heartbeats,
 //!   checkpoints, signals (the per-process poller and each session's mailbox), lock-free
 //!   claims with fencing, what `signal`/`cancel`/`resume` change on a session, what

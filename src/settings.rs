@@ -109,6 +109,21 @@ pub struct ClickHouseSettings {
     pub password: Secret,
     /// HTTPS instead of HTTP.
     pub secure: bool,
+    /// Replication, when the server is one replica of several (`WINDLASS_CLICKHOUSE_CLUSTER`).
+    pub replication: Option<Replication>,
+}
+
+/// `insert_quorum` when `WINDLASS_CLICKHOUSE_CLUSTER` is set and the quorum is not: both
+/// replicas of a two-replica setup (a majority of two is two).
+pub const DEFAULT_INSERT_QUORUM: u32 = 2;
+
+/// A replicated ClickHouse store: Replicated tables, quorum inserts, consistent reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replication {
+    /// Names the tables' ZooKeeper paths, with the database.
+    pub cluster: String,
+    /// `insert_quorum` of the durable tables; 1 means none.
+    pub insert_quorum: u32,
 }
 
 impl ClickHouseSettings {

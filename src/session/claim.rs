@@ -17,6 +17,16 @@
 //! `withdrawn` row) instead of counting it. Two claims that both count therefore see each
 //! other, and both pick the same smallest owner. A withdrawn claim never wins; a claimer
 //! that lost to one reads once more after it had time to be withdrawn.
+//!
+//! On a replicated store (`WINDLASS_CLICKHOUSE_CLUSTER`) "landed" means "on a quorum of
+//! replicas": claims are quorum inserts and the reads here are sequentially consistent, so
+//! claimers on different replicas see each other's claims as if they shared one server. An
+//! insert that fails may still have reached one replica and surface later (an ambiguous
+//! quorum failure): the claimer counts it as not written, withdraws it (best effort) and does
+//! not run the session. A claim that surfaces late is then a claim whose claimer never
+//! started, which the rules above already allow for: it cannot make a second runner (its
+//! claimer does not run), and at worst it makes the others lose that round and hold off for
+//! a lease.
 
 use super::clock::Clock;
 use super::signals::{self, kind};
@@ -257,10 +267,15 @@ async fn round(
     }
     let inserting = clock.instant();
     let rows: Vec<SignalRow> = trying.iter().map(|(_, e, r)| signals::claim(&r.session_id, owner, *e, now)).collect();
-    store.put_signals(&rows).await?;
+    let back: Vec<SignalRow> =
+        trying.iter().map(|(_, e, r)| signals::withdrawn(&r.session_id, owner, *e, now)).collect();
+    if let Err(e) = store.put_signals(&rows).await {
+        // The claims may have been written after all (see the module docs): take them back,
+        // if the store lets us, so they hold nobody off.
+        let _ = store.put_signals(&back).await;
+        return Err(e);
+    }
     if clock.elapsed(started) > CLAIM_WITHIN {
-        let back: Vec<SignalRow> =
-            trying.iter().map(|(_, e, r)| signals::withdrawn(&r.session_id, owner, *e, now)).collect();
         store.put_signals(&back).await?;
         return Ok(trying.iter().map(|(slot, _, _)| *slot).collect());
     }

@@ -53,6 +53,15 @@ pub fn database_name(text: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// A cluster name: it goes into the tables' ZooKeeper paths.
+pub fn cluster_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("use letters, digits and underscores, like windlass".to_owned());
+    }
+    Ok(name.to_owned())
+}
+
 /// A whole number of at least 1.
 pub fn positive_count(text: &str) -> Result<u32, String> {
     match text.trim().parse::<u32>() {

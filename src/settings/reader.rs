@@ -2,7 +2,10 @@
 //! [`SettingsError`] that names the variable and where its value came from.
 
 use super::lookup::{Layers, Origin, Raw};
-use super::{parse, redact_credentials, ClickHouseSettings, Secret, SettingsError, StoreSettings};
+use super::{
+    parse, redact_credentials, ClickHouseSettings, Replication, Secret, SettingsError, StoreSettings,
+    DEFAULT_INSERT_QUORUM,
+};
 use crate::env::{self, EnvVar};
 use std::path::{Path, PathBuf};
 
@@ -91,6 +94,10 @@ impl Reader<'_> {
         let database = self.with_default(&env::WINDLASS_CLICKHOUSE_DATABASE, parse::database_name)?.value;
         let user = self.with_default(&env::WINDLASS_CLICKHOUSE_USER, |text| Ok(text.to_owned()))?.value;
         let password = self.optional(&env::WINDLASS_CLICKHOUSE_PASSWORD, Ok)?.unwrap_or_default();
+        let cluster = self.optional(&env::WINDLASS_CLICKHOUSE_CLUSTER, |text| parse::cluster_name(&text))?;
+        let quorum = self.optional(&env::WINDLASS_CLICKHOUSE_INSERT_QUORUM, |text| parse::positive_count(&text))?;
+        let replication =
+            cluster.map(|cluster| Replication { cluster, insert_quorum: quorum.unwrap_or(DEFAULT_INSERT_QUORUM) });
         Ok(match host {
             Some(host) => StoreSettings::ClickHouse(ClickHouseSettings {
                 host,
@@ -99,6 +106,7 @@ impl Reader<'_> {
                 user,
                 password: Secret::new(password),
                 secure,
+                replication,
             }),
             None => StoreSettings::Embedded,
         })

@@ -200,6 +200,26 @@ fn clickhouse_when_a_host_is_set() {
 }
 
 #[test]
+fn a_cluster_makes_the_store_replicated_with_a_quorum_of_two() {
+    let store = |fixture: Fixture| match fixture.env("WINDLASS_CLICKHOUSE_HOST", "ch.internal").resolve() {
+        Ok(Settings { store: StoreSettings::ClickHouse(ch), .. }) => Ok(ch.replication),
+        Ok(_) => panic!("expected ClickHouse"),
+        Err(e) => Err(e.to_string()),
+    };
+    assert_eq!(store(Fixture::new()), Ok(None));
+    let replicated = |quorum| Ok(Some(Replication { cluster: "prod".into(), insert_quorum: quorum }));
+    assert_eq!(store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "prod")), replicated(2));
+    let three = Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "prod").env("WINDLASS_CLICKHOUSE_INSERT_QUORUM", "3");
+    assert_eq!(store(three), replicated(3));
+    let err = store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "a/b")).unwrap_err();
+    assert!(err.contains("WINDLASS_CLICKHOUSE_CLUSTER=a/b") && err.contains("letters, digits"), "{err}");
+    let err =
+        store(Fixture::new().env("WINDLASS_CLICKHOUSE_CLUSTER", "p").env("WINDLASS_CLICKHOUSE_INSERT_QUORUM", "0"))
+            .unwrap_err();
+    assert!(err.contains("WINDLASS_CLICKHOUSE_INSERT_QUORUM=0"), "{err}");
+}
+
+#[test]
 fn paths_are_made_absolute_against_the_working_dir() {
     let fixture = Fixture::new().env("WINDLASS_DATA_DIR", "state").env("WINDLASS_TOOL_PATH", "tools::/opt/tackle");
     let settings = fixture.resolve().unwrap();

@@ -37,6 +37,7 @@ pub fn test_server(test: &str) -> Option<ClickHouseSettings> {
         user: "default".into(),
         password: Secret::new(""),
         secure,
+        replication: None,
     })
 }
 
@@ -107,4 +108,52 @@ fn unique_database(test: &str) -> String {
         test.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(40).collect();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("wl_test_{clean}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+pub const REPLICAS_VAR: &str = "WINDLASS_TEST_CLICKHOUSE_REPLICAS";
+pub const CLUSTER_VAR: &str = "WINDLASS_TEST_CLICKHOUSE_CLUSTER";
+
+/// The replicated test cluster (`scripts/clickhouse_cluster.sh`, started by `scripts/test.sh`).
+#[derive(Debug, Clone)]
+pub struct TestCluster {
+    /// The cluster's name in the servers' `remote_servers`.
+    pub name: String,
+    /// Each replica's `host:port` (HTTP).
+    pub replicas: Vec<(String, u16)>,
+}
+
+/// The replicated cluster of `WINDLASS_TEST_CLICKHOUSE_REPLICAS` (comma-separated URLs) and
+/// `WINDLASS_TEST_CLICKHOUSE_CLUSTER`, every replica answering; `None` (with a note) when they
+/// are not set, which fails instead under `WINDLASS_TEST_REQUIRE_CLICKHOUSE=1`.
+pub fn test_cluster(test: &str) -> Option<TestCluster> {
+    let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
+    let urls = std::env::var(REPLICAS_VAR).ok().filter(|u| !u.trim().is_empty());
+    let name = std::env::var(CLUSTER_VAR).ok().filter(|u| !u.trim().is_empty());
+    let (Some(urls), Some(name)) = (urls, name) else {
+        assert!(
+            !required,
+            "{REQUIRE_VAR}=1 but {REPLICAS_VAR} or {CLUSTER_VAR} is not set (scripts/test.sh sets them)"
+        );
+        eprintln!(
+            "note: skipping {test}: {REPLICAS_VAR} and {CLUSTER_VAR} are not set (scripts/test.sh starts a cluster)"
+        );
+        return None;
+    };
+    let mut replicas = Vec::new();
+    for url in urls.split(',') {
+        let (host, port, _) =
+            parse_url(url.trim()).unwrap_or_else(|| panic!("{REPLICAS_VAR}: {url} is not http://host:port"));
+        if let Err(why) = answers(&host, port, false) {
+            assert!(!required, "{REQUIRE_VAR}=1 but the replica {url} does not answer: {why}");
+            eprintln!("note: skipping {test}: the replica {url} does not answer: {why}");
+            return None;
+        }
+        replicas.push((host, port));
+    }
+    Some(TestCluster { name, replicas })
+}
+
+/// A fresh database name for a test (not created yet).
+pub fn fresh_database(test: &str) -> String {
+    unique_database(test)
 }

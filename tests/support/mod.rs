@@ -7,6 +7,7 @@ pub mod clickhouse;
 pub mod corpus;
 pub mod fake_llm;
 pub mod http;
+pub mod invariants;
 pub mod open_store;
 pub mod paused_store;
 pub mod requests;

@@ -1,9 +1,9 @@
 //! The store a bench's `windlass` processes use, opened from the same environment: ClickHouse
-//! when it names a host, else the embedded DuckDB file under `data`. Shared by the benches that
+//! when it names a host (replicated when it names a cluster), else the embedded DuckDB file under `data`. Shared by the benches that
 //! drive the real binary (`worker`, `serve`) and the tests that set a store up in-process.
 
 use std::sync::Arc;
-use windlass::settings::{ClickHouseSettings, Secret};
+use windlass::settings::{ClickHouseSettings, Replication, Secret, DEFAULT_INSERT_QUORUM};
 use windlass::store::{ClickHouseStore, DuckStore, Store};
 
 pub fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn Store> {
@@ -18,6 +18,8 @@ pub fn open_store(env: &[(String, String)], data: &std::path::Path) -> Arc<dyn S
                 user: "default".into(),
                 password: Secret::new(""),
                 secure: false,
+                replication: get("WINDLASS_CLICKHOUSE_CLUSTER")
+                    .map(|cluster| Replication { cluster, insert_quorum: DEFAULT_INSERT_QUORUM }),
             };
             Arc::new(ClickHouseStore::connect(&settings, &data.join("spool")).unwrap())
         }

@@ -8,6 +8,10 @@ pub enum Failure {
     /// momentarily overloaded. The request may or may not have been applied: re-sending is
     /// the cure (rows carry deterministic ids, readers de-duplicate).
     Unreachable(String),
+    /// A replicated table refused a quorum insert because the previous one has not reached
+    /// its quorum yet (18.16 allows one at a time per table). Nothing was written: try again
+    /// soon.
+    Contended(String),
     /// The server could not parse or type-check the data. Re-sending the same rows fails
     /// the same way, so a spooled batch that fails like this is set aside.
     Poison(String),
@@ -42,7 +46,17 @@ const TRANSIENT_CODES: &[u32] = &[
     210, // NETWORK_ERROR
     241, // MEMORY_LIMIT_EXCEEDED
     252, // TOO_MANY_PARTS (18.16's parts_to_throw_insert is 300)
+    // Replication (WINDLASS_CLICKHOUSE_CLUSTER): a replica or ZooKeeper is away for now.
+    225, // NO_ZOOKEEPER
+    242, // TABLE_IS_READ_ONLY (the replica lost its ZooKeeper session)
+    285, // TOO_FEW_LIVE_REPLICAS (for the insert quorum; nothing was written)
+    289, // REPLICA_IS_NOT_IN_QUORUM (a consistent read on a replica that lags the quorum)
+    319, // UNKNOWN_STATUS_OF_INSERT (the row may or may not have been written)
+    999, // KEEPER_EXCEPTION
 ];
+
+/// UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: [`Failure::Contended`].
+const CONTENDED_CODE: u32 = 286;
 
 /// Classify an error of the `clickhouse` crate.
 pub fn classify(err: &::clickhouse::error::Error) -> Failure {
@@ -62,6 +76,7 @@ fn classify_response(body: &str, detail: String) -> Failure {
     match exception_code(body) {
         Some(code) if POISON_CODES.contains(&code) => Failure::Poison(detail),
         Some(code) if TRANSIENT_CODES.contains(&code) => Failure::Unreachable(detail),
+        Some(CONTENDED_CODE) => Failure::Contended(detail),
         Some(_) => Failure::Refused(detail),
         // No ClickHouse exception: an HTTP status from the server or a proxy in front of it.
         // 5xx (bad gateway, unavailable, gateway timeout) is a blink; the rest is a refusal.
@@ -112,6 +127,18 @@ mod tests {
         assert!(matches!(c("Code: 252, e.displayText() = DB::Exception: Too many parts"), Failure::Unreachable(_)));
         assert!(matches!(c("Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"), Failure::Refused(_)));
         assert!(matches!(c("503 Service Unavailable"), Failure::Unreachable(_)));
+        assert!(matches!(
+            c("Code: 286, e.displayText() = DB::Exception: Quorum for previous write"),
+            Failure::Contended(_)
+        ));
+        assert!(matches!(
+            c("Code: 285, e.displayText() = DB::Exception: Number of alive replicas"),
+            Failure::Unreachable(_)
+        ));
+        assert!(matches!(
+            c("Code: 289, e.displayText() = DB::Exception: Replica doesn't have part"),
+            Failure::Unreachable(_)
+        ));
         assert!(matches!(c("403 Forbidden"), Failure::Refused(_)));
     }
 }

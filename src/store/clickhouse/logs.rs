@@ -50,7 +50,7 @@ impl ClickHouseStore {
         }
         match self.attempt(self.insert("unified_logs", &[rows])).await {
             Ok(()) => Ok(()),
-            Err(Failure::Unreachable(_)) => self.spool_rows(rows).await,
+            Err(Failure::Unreachable(_) | Failure::Contended(_)) => self.spool_rows(rows).await,
             Err(Failure::Poison(detail)) => {
                 let spool = self.spool.clone();
                 let (batch, reason) = (rows.to_vec(), detail.clone());

@@ -10,6 +10,10 @@
 //! - Log inserts go through a local [`Spool`] when the server is away
 //!   ([`ClickHouseStore::flush_spool`]); checkpoints and session rows do not: their failure
 //!   is the caller's to see.
+//! - With replication (`WINDLASS_CLICKHOUSE_CLUSTER`, [`Replication`]) the tables are
+//!   `Replicated`, session rows, checkpoints and signals are inserted with `insert_quorum`
+//!   and read with `select_sequential_consistency=1`, and log rows replicate asynchronously
+//!   (replication.rs says why that is enough).
 //! - Credentials live only in the crate's client (sent as headers); they are in no error,
 //!   `Debug` output or [`Store::describe`].
 
@@ -17,6 +21,7 @@ mod error;
 mod json;
 mod logs;
 mod mutations;
+mod replication;
 mod request;
 mod schema;
 
@@ -30,7 +35,7 @@ use ::clickhouse::Client;
 use async_trait::async_trait;
 
 use crate::session_id::SessionId;
-use crate::settings::ClickHouseSettings;
+use crate::settings::{ClickHouseSettings, Replication};
 use crate::store::spool::Spool;
 use crate::store::{
     is_read_only, CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow,
@@ -62,6 +67,13 @@ impl Default for ClickHouseOptions {
 pub struct ClickHouseStore {
     /// Requests against the store's database.
     client: Client,
+    /// Inserts of session rows, checkpoints and signals: `client`, with the insert quorum
+    /// when replicated.
+    durable: Client,
+    /// Reads of session rows, checkpoints and signals: `client`, sequentially consistent when
+    /// replicated.
+    consistent: Client,
+    replication: Option<Replication>,
     /// Requests that must not name a database (creating it).
     server: Client,
     url: String,
@@ -111,10 +123,21 @@ impl ClickHouseStore {
             server = server.with_password(settings.password.expose());
         }
         let client = server.clone().with_database(&settings.database);
+        if let Some(cluster) = settings.replication.as_ref().map(|r| &r.cluster).filter(|c| !is_plain_name(c)) {
+            return Err(StoreError::Rejected {
+                store: url,
+                action: "use the cluster".into(),
+                detail: format!("{cluster:?} is not a cluster name (letters, digits and _ only)"),
+            });
+        }
+        let (durable, consistent) = replication::clients(&client, settings.replication.as_ref(), &options);
         let spool_dir = spool_dir.join(spool_folder(settings));
         let spool = Spool::open(&spool_dir).map_err(spool_error)?;
         Ok(ClickHouseStore {
             client,
+            durable,
+            consistent,
+            replication: settings.replication.clone(),
             server,
             url,
             database: settings.database.clone(),
@@ -162,17 +185,15 @@ impl Store for ClickHouseStore {
     }
 
     async fn init(&self) -> Result<(), StoreError> {
-        // Another process creating the same objects at the same moment may win the race;
-        // "already exists" is then success.
-        let created = |result: Result<(), Failure>| match result {
-            Err(Failure::Refused(detail)) if matches!(exception_code(&detail), Some(57 | 82)) => Ok(()),
-            other => other,
-        };
+        if self.replication.is_some() {
+            self.create_on_cluster().await?;
+        }
         let database = Identifier(&self.database);
         created(self.run(|| self.server.query("CREATE DATABASE IF NOT EXISTS ?").bind(database).execute()).await)
             .map_err(self.fail("create the database"))?;
-        for (table, ddl) in schema::CREATE_TABLES {
-            created(self.run(|| self.client.query_raw(ddl).execute()).await)
+        let cluster = self.replication.as_ref().map(|r| r.cluster.as_str());
+        for (table, ddl) in schema::create_tables(&self.database, cluster) {
+            created(self.run(|| self.client.query_raw(&ddl).execute()).await)
                 .map_err(self.fail(&format!("create the table {table}")))?;
         }
         Ok(())
@@ -220,7 +241,7 @@ impl Store for ClickHouseStore {
         // Parts may not have merged yet: pick the newest version explicitly.
         let sql = "SELECT ?fields FROM session_state WHERE session_id = ? \
                    ORDER BY version DESC, updated_at DESC LIMIT 1";
-        self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<SessionStateRow>())
+        self.run(|| self.consistent.query(sql).bind(session_id).fetch_optional::<SessionStateRow>())
             .await
             .map_err(self.fail("read the session state"))
     }
@@ -244,7 +265,7 @@ impl Store for ClickHouseStore {
         const SORT_AT: &str = "if(started_at > 0, started_at, updated_at)";
         let mut sql = String::from(
             "SELECT ?fields FROM (SELECT * FROM session_state \
-             ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE 1",
+             ORDER BY version DESC, updated_at DESC LIMIT 1 BY session_id) WHERE session_id != ''",
         );
         if filter.status.is_some() {
             sql.push_str(" AND status = ?");
@@ -263,7 +284,7 @@ impl Store for ClickHouseStore {
             sql.push_str(" LIMIT ?");
         }
         self.run(|| {
-            let mut query = self.client.query(&sql);
+            let mut query = self.consistent.query(&sql);
             if let Some(status) = filter.status {
                 query = query.bind(status.as_str());
             }
@@ -295,7 +316,7 @@ impl Store for ClickHouseStore {
 
     async fn cascade_session(&self, session_id: &SessionId) -> Result<Option<CascadeSessionRow>, StoreError> {
         let sql = "SELECT ?fields FROM cascade_sessions FINAL WHERE session_id = ? LIMIT 1";
-        self.run(|| self.client.query(sql).bind(session_id).fetch_optional::<CascadeSessionRow>())
+        self.run(|| self.consistent.query(sql).bind(session_id).fetch_optional::<CascadeSessionRow>())
             .await
             .map_err(self.fail("read the cascade of the session"))
     }
@@ -321,7 +342,7 @@ impl Store for ClickHouseStore {
     ) -> Result<Option<CheckpointRow>, StoreError> {
         let sql = "SELECT ?fields FROM checkpoints WHERE session_id = ? AND owner_epoch >= ? \
                    ORDER BY seq DESC, owner_epoch DESC LIMIT 1";
-        self.run(|| self.client.query(sql).bind(session_id).bind(min_epoch).fetch_optional::<CheckpointRow>())
+        self.run(|| self.consistent.query(sql).bind(session_id).bind(min_epoch).fetch_optional::<CheckpointRow>())
             .await
             .map_err(self.fail("read the checkpoint"))
     }
@@ -332,7 +353,7 @@ impl Store for ClickHouseStore {
 
     async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {
         let sql = "SELECT ?fields FROM signals FINAL WHERE session_id = ? ORDER BY created_at, signal_id, kind";
-        self.run(|| self.client.query(sql).bind(session_id).fetch_all::<SignalRow>())
+        self.run(|| self.consistent.query(sql).bind(session_id).fetch_all::<SignalRow>())
             .await
             .map_err(self.fail("read the signals"))
     }
@@ -354,7 +375,7 @@ impl Store for ClickHouseStore {
 
     async fn signals_since(&self, after: f64) -> Result<Vec<SignalRow>, StoreError> {
         let sql = "SELECT ?fields FROM signals WHERE created_at > ? ORDER BY created_at, signal_id, kind";
-        self.run(|| self.client.query(sql).bind(after).fetch_all::<SignalRow>())
+        self.run(|| self.consistent.query(sql).bind(after).fetch_all::<SignalRow>())
             .await
             .map_err(self.fail("read the signals"))
     }
@@ -387,7 +408,18 @@ impl Store for ClickHouseStore {
                     .map_err(self.fail(&format!("delete sessions from {table}")))?;
             }
         }
+        self.supersede_quorum_parts().await?;
         self.wait_for_mutations().await
+    }
+}
+
+/// Another process creating the same objects at the same moment may win the race: "already
+/// exists" (of the database, the table, or on a replicated store the table's replica in
+/// ZooKeeper) is then success.
+fn created(result: Result<(), Failure>) -> Result<(), Failure> {
+    match result {
+        Err(Failure::Refused(detail)) if matches!(exception_code(&detail), Some(57 | 82 | 253)) => Ok(()),
+        other => other,
     }
 }
 
@@ -415,6 +447,7 @@ mod tests {
             user: "alice".into(),
             password: Secret::new("hunter2-secret"),
             secure: true,
+            replication: None,
         }
     }
 

@@ -26,7 +26,9 @@ impl ClickHouseStore {
         }
     }
 
-    /// A request tried up to `attempts` times while the server is unreachable.
+    /// A request tried up to `attempts` times while the server is unreachable, and again
+    /// after a short random pause while it is [`Failure::Contended`], for up to the request
+    /// timeout.
     pub(super) async fn run<T, F, Fut>(&self, mut request: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
@@ -34,8 +36,12 @@ impl ClickHouseStore {
     {
         let mut delay = Duration::from_millis(100);
         let mut tries = 1;
+        let started = std::time::Instant::now();
         loop {
             match self.attempt(request()).await {
+                Err(Failure::Contended(_)) if started.elapsed() < self.options.request_timeout => {
+                    tokio::time::sleep(Duration::from_millis(fastrand::u64(2..30))).await;
+                }
                 Err(Failure::Unreachable(_)) if tries < self.options.attempts => {
                     tokio::time::sleep(delay).await;
                     delay *= 3;
@@ -49,23 +55,35 @@ impl ClickHouseStore {
     /// Turns a failure into the trait's error, naming what was being done.
     pub(super) fn fail<'a>(&'a self, action: &'a str) -> impl FnOnce(Failure) -> StoreError + 'a {
         move |failure| match failure {
-            Failure::Unreachable(detail) => StoreError::Unavailable { store: self.describe(), detail },
+            Failure::Unreachable(detail) | Failure::Contended(detail) => {
+                StoreError::Unavailable { store: self.describe(), detail }
+            }
             Failure::Poison(detail) | Failure::Refused(detail) => {
                 StoreError::Rejected { store: self.describe(), action: action.into(), detail }
             }
         }
     }
 
-    /// One INSERT of all `parts` (RowBinary).
+    /// One INSERT of all `parts` (RowBinary), without a quorum (log rows).
     pub(super) async fn insert<T: RowOwned + RowWrite>(
         &self,
+        table: &str,
+        parts: &[&[T]],
+    ) -> ::clickhouse::error::Result<()> {
+        self.insert_with(&self.client, table, parts).await
+    }
+
+    /// One INSERT of all `parts` through `client`.
+    async fn insert_with<T: RowOwned + RowWrite>(
+        &self,
+        client: &::clickhouse::Client,
         table: &str,
         parts: &[&[T]],
     ) -> ::clickhouse::error::Result<()> {
         if parts.iter().all(|part| part.is_empty()) {
             return Ok(());
         }
-        let mut insert = self.client.insert::<T>(table).await?;
+        let mut insert = client.insert::<T>(table).await?;
         for row in parts.iter().flat_map(|part| part.iter()) {
             insert.write(row).await?;
         }
@@ -90,7 +108,9 @@ impl ClickHouseStore {
         rows: &[T],
         action: &str,
     ) -> Result<(), StoreError> {
-        self.run(|| async move { self.insert(table, &[rows]).await }).await.map_err(self.fail(action))
+        self.run(|| async move { self.insert_with(&self.durable, table, &[rows]).await })
+            .await
+            .map_err(self.fail(action))
     }
 }
 

@@ -6,6 +6,13 @@
 //! insert (the spool re-sends whole batches) collapses into one row when parts merge; until
 //! then, readers de-duplicate (`FINAL`, or `LIMIT 1 BY`/`ORDER BY ... LIMIT 1`).
 //!
+//! With replication (`WINDLASS_CLICKHOUSE_CLUSTER`, [`create_tables`]) every engine becomes
+//! its `Replicated` twin with the same arguments after the ZooKeeper path
+//! (`/clickhouse/windlass/<cluster>/<database>/<table>`) and the server's `{replica}` macro.
+//! Each process creates the tables on the replica it talks to (`IF NOT EXISTS`), not
+//! `ON CLUSTER`: a worker must start while another replica is down, and 18.16's distributed
+//! DDL waits for every host of the cluster.
+//!
 //! Column names and order follow `rows.rs` field for field; inserts name their columns, so the
 //! order only matters to people reading `DESCRIBE`.
 
@@ -110,9 +117,40 @@ pub const CREATE_TABLES: [(&str, &str); 5] = [
     ),
 ];
 
+/// The `CREATE TABLE` statements for a store in `database`, replicated when `cluster` is set.
+pub fn create_tables(database: &str, cluster: Option<&str>) -> Vec<(&'static str, String)> {
+    CREATE_TABLES
+        .iter()
+        .map(|(table, ddl)| {
+            let ddl = match cluster {
+                None => ddl.to_string(),
+                Some(cluster) => replicated(ddl, &format!("/clickhouse/windlass/{cluster}/{database}/{table}")),
+            };
+            (*table, ddl)
+        })
+        .collect()
+}
+
+/// `ddl` with its `ENGINE = XMergeTree(args)` turned into
+/// `ENGINE = ReplicatedXMergeTree('path', '{replica}', args)`.
+fn replicated(ddl: &str, path: &str) -> String {
+    const ENGINE: &str = "ENGINE = ";
+    let start = ddl.find(ENGINE).map(|i| i + ENGINE.len()).unwrap_or(ddl.len());
+    let open = start + ddl[start..].find('(').unwrap_or(0);
+    let close = open + ddl[open..].find(')').unwrap_or(0);
+    let args = ddl[open + 1..close].trim();
+    let mut out = format!("{}Replicated{}('{path}', '{{replica}}'", &ddl[..start], &ddl[start..open]);
+    if !args.is_empty() {
+        out.push_str(", ");
+        out.push_str(args);
+    }
+    out.push_str(&ddl[close..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::CREATE_TABLES;
+    use super::{create_tables, CREATE_TABLES};
     use crate::store::{CascadeSessionRow, CheckpointRow, LogRow, SessionStateRow, SignalRow, TABLES};
     use ::clickhouse::Row;
 
@@ -143,6 +181,21 @@ mod tests {
         for (name, sql) in CREATE_TABLES {
             assert!(sql.starts_with(&format!("CREATE TABLE IF NOT EXISTS {name} (")), "{name}");
         }
+    }
+
+    #[test]
+    fn a_cluster_makes_every_engine_replicated_with_its_own_path() {
+        let plain = create_tables("wl", None);
+        assert!(plain.iter().zip(CREATE_TABLES).all(|((_, a), (_, b))| a == b));
+        for (table, ddl) in create_tables("wl", Some("prod")) {
+            let path = format!("'/clickhouse/windlass/prod/wl/{table}', '{{replica}}'");
+            assert!(ddl.contains(&format!("ENGINE = ReplicatedReplacingMergeTree({path}")), "{ddl}");
+            assert!(!ddl.contains("ENGINE = ReplacingMergeTree"), "{ddl}");
+        }
+        let state = &create_tables("wl", Some("prod"))[1].1;
+        assert!(state.contains("'{replica}', version)\n        ORDER BY session_id"), "{state}");
+        let logs = &create_tables("wl", Some("prod"))[0].1;
+        assert!(logs.contains("'{replica}')\n        PARTITION BY"), "{logs}");
     }
 
     #[test]
