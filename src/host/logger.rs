@@ -114,8 +114,20 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Msg>) {
             }
             Some(Msg::Flush(ack)) => {
                 // Everything sent before the flush is in `pending` (the channel is ordered).
-                let r = send(&*store, &mut pending).await;
-                let _ = ack.send(r.map_err(|e| last_error.take().unwrap_or(e)));
+                // Flushes already queued behind it (a thousand sessions ending together, each
+                // flushing its rows) share its insert instead of one insert each, one after
+                // another: take every message that is waiting, then send once and answer all.
+                let mut acks = vec![ack];
+                while let Ok(waiting) = rx.try_recv() {
+                    match waiting {
+                        Msg::Row(row) => pending.push(*row),
+                        Msg::Flush(ack) => acks.push(ack),
+                    }
+                }
+                let r = send(&*store, &mut pending).await.map_err(|e| last_error.take().unwrap_or(e));
+                for ack in acks {
+                    let _ = ack.send(r.clone());
+                }
             }
         }
     }
@@ -132,5 +144,42 @@ async fn send(store: &dyn Store, pending: &mut Vec<LogRow>) -> Result<(), String
             Ok(())
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{DuckStore, OperationTimes, Timed};
+
+    /// Two hundred sessions that end together, each handing over its last rows and flushing
+    /// (all queued before the writer runs: one thread, nothing awaited yet): every flush
+    /// returns with its rows stored, and they share one insert instead of making one each.
+    #[tokio::test]
+    async fn flushes_that_arrive_together_share_one_insert() {
+        let dir = tempfile::tempdir().unwrap();
+        let duck = DuckStore::open(dir.path()).unwrap();
+        duck.init().await.unwrap();
+        let times = Arc::new(OperationTimes::default());
+        let store = Timed::wrap(Arc::new(duck), times.clone());
+        let sink = LogSink::start(store.clone());
+        let sessions = 200;
+        let mut acks = Vec::new();
+        for s in 0..sessions {
+            for n in 0..3 {
+                let row = LogRow::new(format!("s{s}:0:{n}"), format!("s{s}"), "event", 1.0 + n as f64, "x");
+                sink.tx.send(Msg::Row(Box::new(row))).unwrap();
+            }
+            let (ack, done) = oneshot::channel();
+            sink.tx.send(Msg::Flush(ack)).unwrap();
+            acks.push(done);
+        }
+        for done in acks {
+            assert_eq!(done.await.unwrap(), Ok(()));
+        }
+        let stored = store.query("SELECT count(DISTINCT message_id) FROM unified_logs").await.unwrap();
+        assert_eq!(stored.rows[0][0].as_u64(), Some(sessions * 3));
+        let inserts = times.snapshot().into_iter().find(|(op, _)| *op == "insert_logs").map(|(_, h)| h.count);
+        assert_eq!(inserts, Some(1), "{sessions} flushes queued together");
     }
 }
