@@ -565,8 +565,8 @@ fn session_row_writes(addr: &str) -> f64 {
 fn the_heartbeats_of_a_workers_sessions_go_out_together() {
     for (backend, env) in backends() {
         let llm = FakeLlm::start();
-        // Every session waits 6 s on its one call: only heartbeats write session rows meanwhile.
-        llm.set_fallback(Reply::text("done").with_delay(Duration::from_secs(6)));
+        // Every session waits 9 s on its one call: only heartbeats write session rows meanwhile.
+        llm.set_fallback(Reply::text("done").with_delay(Duration::from_secs(9)));
         let sb = sandbox(&llm, &env);
         sb.write("one.yaml", "cascade_id: one\nphases:\n  - name: only\n    instructions: 'Wait {{ input.n }}'\n");
         for n in 0..20 {
@@ -581,15 +581,16 @@ fn the_heartbeats_of_a_workers_sessions_go_out_together() {
         wait_until("all 20 calls to be in flight", Duration::from_secs(20), || llm.request_count() >= 20);
         std::thread::sleep(Duration::from_millis(500));
         let before = session_row_writes(&addr);
-        std::thread::sleep(Duration::from_secs(3));
+        std::thread::sleep(Duration::from_secs(6));
         let during = session_row_writes(&addr) - before;
-        eprintln!("{backend}: {during} session-row writes in 3 s of heartbeats");
-        // Three 1 s intervals of 20 sessions' heartbeats: 60 rows. All sessions beat at the
-        // same moments, and each beat goes out in at most two inserts (the first row alone,
-        // the rest queued meanwhile): six, where beats on each session's own schedule made
-        // twelve or more.
-        assert!(during <= 8.0, "{backend}: {during} session-row writes in 3 s of heartbeats");
-        assert!(during >= 2.0, "{backend}: the sessions beat: {during}");
+        eprintln!("{backend}: {during} session-row writes in 6 s of heartbeats");
+        // Six 1 s intervals of 20 sessions' heartbeats: 120 rows. All sessions beat at the
+        // same moments, and each beat goes out in two inserts (the first row alone, the rest
+        // queued meanwhile), sometimes three on a loaded machine where the sessions wake a
+        // little apart: at most 16, where beats on each session's own schedule made 24 or
+        // more.
+        assert!(during <= 16.0, "{backend}: {during} session-row writes in 6 s of heartbeats");
+        assert!(during >= 4.0, "{backend}: the sessions beat: {during}");
         let t = Instant::now();
         let status = loop {
             if let Some(s) = worker.try_wait().unwrap() {
