@@ -7,16 +7,7 @@ use serde_json::{json, Map, Value};
 
 /// A reply to any request, chosen from what the request asks for.
 pub fn cooperative(body: &Value) -> Reply {
-    let msgs: Vec<(String, String)> = body["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .map(|x| {
-                    (x["role"].as_str().unwrap_or("").to_string(), x["content"].as_str().unwrap_or("").to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let msgs = super::requests::messages(body);
     let system: String =
         msgs.iter().filter(|(r, _)| r == "system").map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n");
     let last_user = msgs.iter().rev().find(|(r, _)| r == "user").map(|(_, c)| c.clone()).unwrap_or_default();
