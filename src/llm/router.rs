@@ -74,7 +74,7 @@ impl Provider for LlmClient {
             Route::Default => &self.default_limits,
             Route::Ollama => &self.ollama_limits,
         };
-        let admitted = limits.acquire(&request.model, estimated_tokens(request)).await;
+        let admitted = limits.acquire(&request.model, || estimated_tokens(request)).await;
         let answer = self.route(model.route).complete(request, &model).await;
         if let Ok(resp) = &answer {
             admitted.used(resp.usage.tokens_in + resp.usage.tokens_out);

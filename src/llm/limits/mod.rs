@@ -126,9 +126,10 @@ impl Limits {
         self.entry(model)?.slots.as_ref().map(|(_, semaphore)| semaphore)
     }
 
-    /// Wait until a call to `model` of about `tokens` fits its limits: a slot in flight, then
-    /// room in the minute's window. The hook set by [`on_wait`] (if any) hears of each wait.
-    pub(crate) async fn acquire(&self, model: &str, tokens: u64) -> Admission {
+    /// Wait until a call to `model` of about `tokens()` fits its limits: a slot in flight, then
+    /// room in the minute's window. The estimate is made only when a window counts tokens (it
+    /// serialises the request). The hook set by [`on_wait`] (if any) hears of each wait.
+    pub(crate) async fn acquire(&self, model: &str, tokens: impl FnOnce() -> u64) -> Admission {
         let Some(entry) = self.entry(model) else { return Admission::default() };
         let slot = match &entry.slots {
             None => None,
@@ -143,7 +144,7 @@ impl Limits {
         let charged = match &entry.rate {
             None => None,
             Some(window) => {
-                let ticket = window.admit(tokens, |cap| tell(&entry.prefix, cap)).await;
+                let ticket = window.admit(tokens(), |cap| tell(&entry.prefix, cap)).await;
                 Some((window.clone(), ticket))
             }
         };
@@ -164,17 +165,17 @@ mod tests {
         let limits = [limit("", 5), limit("openai/", 1)];
         let a = Limits::for_endpoint("http://test-longest/v1", &limits);
         let b = Limits::for_endpoint("http://test-longest/v1", &limits);
-        let held = a.acquire("openai/gpt-4o", 0).await;
+        let held = a.acquire("openai/gpt-4o", || 0).await;
         assert_eq!(b.semaphore("openai/gpt-4o").unwrap().available_permits(), 0);
         drop(held);
         let heard = Arc::new(Mutex::new(Vec::new()));
         let log = heard.clone();
         let hook: WaitHook = Arc::new(move |prefix, cap| log.lock().unwrap().push(format!("{prefix}={cap}")));
-        let first = on_wait(hook.clone(), b.acquire("openai/gpt-4o", 0)).await;
+        let first = on_wait(hook.clone(), b.acquire("openai/gpt-4o", || 0)).await;
         assert!(heard.lock().unwrap().is_empty(), "a free slot is taken without waiting");
         let waiter = tokio::spawn({
             let b = b.clone();
-            on_wait(hook, async move { b.acquire("openai/gpt-4o", 0).await._slot.is_some() })
+            on_wait(hook, async move { b.acquire("openai/gpt-4o", || 0).await._slot.is_some() })
         });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert_eq!(*heard.lock().unwrap(), ["openai/=1"]);
