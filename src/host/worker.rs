@@ -61,14 +61,26 @@ pub async fn candidates(
         let filter = SessionFilter { status: Some(SessionStatus::Queued), limit: SCAN_LIMIT, ..Default::default() };
         let mut queued = store.list_sessions(&filter).await?;
         queued.reverse();
-        out.extend(queued.into_iter().map(|r| (r, false)));
+        out.extend(queued.into_iter().filter_map(|r| takeable(&r, now).map(|orphan| (r, orphan))));
     }
     for status in [SessionStatus::Orphaned, SessionStatus::Starting, SessionStatus::Running, SessionStatus::Blocked] {
         let filter = SessionFilter { status: Some(status), limit: SCAN_LIMIT, ..Default::default() };
         let rows = store.list_sessions(&filter).await?;
-        out.extend(rows.into_iter().filter(|r| claim::is_orphan(r, now)).map(|r| (r, true)));
+        out.extend(rows.into_iter().filter_map(|r| takeable(&r, now).map(|orphan| (r, orphan))));
     }
     Ok(out)
+}
+
+/// Whether a worker may try `row` at `now`, and as what: a queued session as new
+/// (`Some(false)`), one whose lease ran out as an orphan (`Some(true)`); else `None`.
+fn takeable(row: &SessionStateRow, now: f64) -> Option<bool> {
+    if row.status == SessionStatus::Queued {
+        Some(false)
+    } else if claim::is_orphan(row, now) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Drops the candidates that other workers took or finished since they were read, with one
@@ -87,17 +99,11 @@ async fn prune(
     for chunk in ids.chunks(1_000) {
         fresh.extend(store.session_states(chunk).await?.into_iter().map(|r| (r.session_id.clone(), r)));
     }
-    pending.retain_mut(|(row, orphan)| match fresh.remove(&row.session_id) {
-        Some(f) if f.status == SessionStatus::Queued => {
-            *row = f;
-            true
-        }
-        Some(f) if claim::is_orphan(&f, now) => {
-            *row = f;
-            *orphan = true;
-            true
-        }
-        _ => false,
+    pending.retain_mut(|(row, orphan)| {
+        let Some(f) = fresh.remove(&row.session_id) else { return false };
+        let Some(as_orphan) = takeable(&f, now) else { return false };
+        (*row, *orphan) = (f, as_orphan);
+        true
     });
     Ok(())
 }
