@@ -1,6 +1,7 @@
 //! Engine overhead: a 100-phase linear cascade against a zero-latency fake endpoint.
 //!
 //!     cargo bench --bench engine
+//!     WINDLASS_BENCH_CLICKHOUSE_URL=http://127.0.0.1:8123 cargo bench --bench engine
 //!
 //! Reports, per phase, the time the engine spends beyond the provider call (the HTTP round
 //! trip to the fake): median and p90 over the phases of several runs; and the peak RSS of
@@ -145,39 +146,58 @@ fn main() {
     );
 
     // Peak RSS and wall time of the real binary on the same cascade: a durable run, with the
-    // store logger and a checkpoint after every phase (the embedded DuckDB store).
+    // store logger and a checkpoint after every phase: the embedded DuckDB store, and ClickHouse
+    // when `WINDLASS_BENCH_CLICKHOUSE_URL` names a server.
     let bin = env!("CARGO_BIN_EXE_windlass");
     let one = dir.path().join("one.yaml");
     std::fs::write(&one, "cascade_id: one\nphases:\n  - name: p0\n    instructions: hi\n").unwrap();
-    let wall = |path: &std::path::Path| {
-        let t = Instant::now();
-        let status = std::process::Command::new(bin)
-            .args(["run", path.to_str().unwrap(), "-q", "-i", "topic=tides"])
-            .env_clear()
-            .env("HOME", dir.path())
-            .env("WINDLASS_DATA_DIR", dir.path().join("data"))
-            .env("WINDLASS_BASE_URL", llm.url())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        t.elapsed()
-    };
-    let mut walls_100: Vec<Duration> = (0..5).map(|_| wall(&file)).collect();
-    let mut walls_1: Vec<Duration> = (0..5).map(|_| wall(&one)).collect();
-    walls_100.sort();
-    walls_1.sort();
-    let per_phase_binary =
-        (percentile(&walls_100, 0.5).saturating_sub(percentile(&walls_1, 0.5))) / (PHASES as u32 - 1);
-    let per_phase_engine = percentile(&totals, 0.5) / PHASES as u32;
-    println!(
-        "durable `windlass run`: 100 phases median {:.1} ms, 1 phase median {:.1} ms -> {} per phase; in-process engine without a store: {} per phase; logging + checkpoints add about {} per phase",
-        percentile(&walls_100, 0.5).as_secs_f64() * 1e3,
-        percentile(&walls_1, 0.5).as_secs_f64() * 1e3,
-        micros(per_phase_binary),
-        micros(per_phase_engine),
-        micros(per_phase_binary.saturating_sub(per_phase_engine))
-    );
+    let mut backends: Vec<(&str, Vec<(String, String)>)> = vec![("DuckDB", Vec::new())];
+    if let Ok(url) = std::env::var("WINDLASS_BENCH_CLICKHOUSE_URL") {
+        let rest = url.trim().trim_start_matches("http://").trim_end_matches('/');
+        let (host, port) = rest.split_once(':').unwrap_or((rest, "8123"));
+        // One database for every run of this bench (its sessions pile up there, nowhere else).
+        let database = "windlass_bench_engine".to_string();
+        backends.push((
+            "ClickHouse",
+            vec![
+                ("WINDLASS_CLICKHOUSE_HOST".into(), host.into()),
+                ("WINDLASS_CLICKHOUSE_PORT".into(), port.into()),
+                ("WINDLASS_CLICKHOUSE_DATABASE".into(), database),
+            ],
+        ));
+    }
+    for (backend, env) in &backends {
+        let wall = |path: &std::path::Path| {
+            let t = Instant::now();
+            let status = std::process::Command::new(bin)
+                .args(["run", path.to_str().unwrap(), "-q", "-i", "topic=tides"])
+                .env_clear()
+                .env("HOME", dir.path())
+                .env("WINDLASS_DATA_DIR", dir.path().join("data"))
+                .env("WINDLASS_BASE_URL", llm.url())
+                .envs(env.iter().cloned())
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            t.elapsed()
+        };
+        let mut walls_100: Vec<Duration> = (0..5).map(|_| wall(&file)).collect();
+        let mut walls_1: Vec<Duration> = (0..5).map(|_| wall(&one)).collect();
+        walls_100.sort();
+        walls_1.sort();
+        let per_phase_binary =
+            (percentile(&walls_100, 0.5).saturating_sub(percentile(&walls_1, 0.5))) / (PHASES as u32 - 1);
+        let per_phase_engine = percentile(&totals, 0.5) / PHASES as u32;
+        println!(
+            "durable `windlass run` on {backend}: 100 phases median {:.1} ms, 1 phase median {:.1} ms -> {} per phase; in-process engine without a store: {} per phase; logging + checkpoints add about {} per phase",
+            percentile(&walls_100, 0.5).as_secs_f64() * 1e3,
+            percentile(&walls_1, 0.5).as_secs_f64() * 1e3,
+            micros(per_phase_binary),
+            micros(per_phase_engine),
+            micros(per_phase_binary.saturating_sub(per_phase_engine))
+        );
+    }
     // `ru_maxrss` of the waited children: the largest of the runs above, the 100-phase ones.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.

@@ -50,7 +50,7 @@ fn died_after_its_last_checkpoint(sb: &Sandbox, env: &[(String, String)], id: &s
         durable.set_status(windlass::store::SessionStatus::Running, Some("only")).await.unwrap();
         let state = RunState::new(serde_json::Map::new());
         let json = serde_json::to_string(&state).unwrap();
-        durable.checkpoint("only", None, json, (3, 2, 0.0)).await.unwrap();
+        durable.checkpoint_durably("only", None, json, (3, 2, 0.0)).await.unwrap();
         if logged_end {
             let end = Envelope {
                 session_id: Arc::from(id),

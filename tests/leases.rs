@@ -222,7 +222,7 @@ async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
     for (backend, store, _dir) in stores("leases_fence").await {
         let clock = clock();
         let old = running(&store, "fenced", 1, &clock).await;
-        assert_eq!(old.checkpoint("one", Some("two"), "{}".into(), (0, 0, 0.0)).await.unwrap(), 0, "{backend}");
+        assert_eq!(old.checkpoint_durably("one", Some("two"), "{}".into(), (0, 0, 0.0)).await.unwrap(), 0, "{backend}");
         // Live: only `--force` takes it.
         let refused =
             claim::claim(&*store, &SessionId::new("fenced"), "w:2", ClaimRules::default(), &*clock).await.unwrap();
@@ -231,7 +231,7 @@ async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
         let won = claim_now(&store, "fenced", "w:2", rules, &clock).await;
         assert!(matches!(won, Claim::Won { epoch: 2, .. }), "{backend}: {won:?}");
         // The settle delay outlasts a clean fencing check, so the old owner reads the claim.
-        match old.checkpoint("two", Some("three"), "{}".into(), (0, 0, 0.0)).await {
+        match old.checkpoint_durably("two", Some("three"), "{}".into(), (0, 0, 0.0)).await {
             Err(CheckpointError::Fenced { by: 2 }) => {}
             other => panic!("{backend}: the old owner was not fenced off: {other:?}"),
         }

@@ -1,6 +1,13 @@
 //! One session's durable side: its `session_state` versions (start, heartbeats, end) and a
-//! checkpoint after every phase, written synchronously because resume depends on them.
-//! Stamps, intervals and waits come from the [`Clock`] it is given.
+//! checkpoint after every phase, which resume depends on. Stamps, intervals and waits come
+//! from the [`Clock`] it is given.
+//!
+//! Checkpoints are written in order by one background writer per session: [`Durable::checkpoint`]
+//! queues the row and returns, and checkpoints queued while a commit is in progress go in
+//! the next one together. [`Durable::settled`] waits until every queued checkpoint is durable;
+//! the run loop calls it before anything that must not happen twice (a tool, a child session,
+//! a question to a human, the session's end), so only model calls overlap a commit. A crash
+//! before the commit repeats those calls on resume, as a crash during a model call would.
 
 use super::clock::Clock;
 use crate::session_id::SessionId;
@@ -63,6 +70,26 @@ pub struct Durable {
     last_row_write: Mutex<Instant>,
     /// When the last fencing check found no later claim.
     last_fence_check: Mutex<Option<Instant>>,
+    /// Checkpoints queued for the writer, and how it is doing.
+    writes: Mutex<Writes>,
+    /// Bumped whenever the writer committed a batch or stopped.
+    written: tokio::sync::watch::Sender<u64>,
+}
+
+/// The checkpoint writer's queue and state.
+#[derive(Default)]
+struct Writes {
+    queue: Vec<Queued>,
+    /// A writer task is running (it drains the queue before it stops).
+    writing: bool,
+    /// The writer gave up: every later checkpoint fails with this.
+    failed: Option<CheckpointError>,
+}
+
+/// A checkpoint waiting for its commit, and what to do once it is durable.
+struct Queued {
+    row: CheckpointRow,
+    on_durable: Box<dyn FnOnce(u64) + Send>,
 }
 
 impl Durable {
@@ -110,6 +137,8 @@ impl Durable {
             last: Mutex::new(row),
             last_row_write: Mutex::new(last_row_write),
             last_fence_check: Mutex::new(None),
+            writes: Mutex::new(Writes::default()),
+            written: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -138,6 +167,9 @@ impl Durable {
     /// Append a row changed by `f` that gives the lease up (heartbeat 0), so another
     /// process may take the session over at once.
     pub async fn release(&self, f: impl FnOnce(&mut SessionStateRow)) -> Result<(), StoreError> {
+        // The next owner resumes from the last checkpoint: let the queued ones land first (a
+        // failed one is the run's error, reported there).
+        let _ = self.settled().await;
         let mut row = self.prepare(f);
         row.heartbeat_at = 0.0;
         self.store.put_session_state(&row).await
@@ -153,38 +185,40 @@ impl Durable {
         .await
     }
 
-    /// Write a checkpoint (durable when this returns) and move the session row on.
-    pub async fn checkpoint(
-        &self,
+    /// Queue a checkpoint and move the session row on. The checkpoint is durable once
+    /// `on_durable` has run (given its sequence number) or [`Durable::settled`] returned; a failed earlier write fails
+    /// this call.
+    pub fn checkpoint(
+        self: &Arc<Self>,
         phase: &str,
         next_phase: Option<&str>,
         state_json: String,
         totals: (u64, u64, f64),
+        on_durable: Box<dyn FnOnce(u64) + Send>,
     ) -> Result<u64, CheckpointError> {
-        let seq = self.seq.fetch_add(1, Ordering::SeqCst);
-        let row = CheckpointRow {
-            session_id: self.session_id.clone(),
-            seq,
-            phase: phase.to_string(),
-            next_phase: next_phase.unwrap_or_default().to_string(),
-            state: state_json,
-            cascade_hash: self.cascade_hash.clone(),
-            owner_epoch: self.epoch,
-            created_at: self.clock.now(),
-        };
-        // A store that blinks does not fail the run: retry for a while before giving up.
-        let mut delay = Duration::from_millis(100);
-        let deadline = self.clock.instant() + CHECKPOINT_PATIENCE;
-        loop {
-            match self.fenced_put(&row).await {
-                Ok(()) => break,
-                Err(CheckpointError::Store(StoreError::Unavailable { .. })) if self.clock.instant() < deadline => {
-                    self.clock.sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
-                }
-                Err(e) => return Err(e),
+        let seq = {
+            let mut writes = self.writes.lock().expect("checkpoint writes");
+            if let Some(e) = &writes.failed {
+                return Err(e.clone());
             }
-        }
+            let seq = self.seq.fetch_add(1, Ordering::SeqCst);
+            let row = CheckpointRow {
+                session_id: self.session_id.clone(),
+                seq,
+                phase: phase.to_string(),
+                next_phase: next_phase.unwrap_or_default().to_string(),
+                state: state_json,
+                cascade_hash: self.cascade_hash.clone(),
+                owner_epoch: self.epoch,
+                created_at: self.clock.now(),
+            };
+            writes.queue.push(Queued { row, on_durable });
+            if !writes.writing {
+                writes.writing = true;
+                tokio::spawn(self.clone().write_queued());
+            }
+            seq
+        };
         // Versions are taken when the row is prepared, so a late write never hides a newer row.
         let current = next_phase.unwrap_or(phase).to_string();
         let row = self.prepare(|r| {
@@ -212,14 +246,96 @@ impl Durable {
         Ok(seq)
     }
 
-    /// Save `row` unless a later claim exists: a stale owner (paused, then woken after
+    /// [`Self::checkpoint`], then wait until it (and every one before it) is durable.
+    pub async fn checkpoint_durably(
+        self: &Arc<Self>,
+        phase: &str,
+        next_phase: Option<&str>,
+        state_json: String,
+        totals: (u64, u64, f64),
+    ) -> Result<u64, CheckpointError> {
+        let seq = self.checkpoint(phase, next_phase, state_json, totals, Box::new(|_| {}))?;
+        self.settled().await?;
+        Ok(seq)
+    }
+
+    /// Wait until every queued checkpoint is durable, or the writer gave up.
+    pub async fn settled(&self) -> Result<(), CheckpointError> {
+        let mut written = self.written.subscribe();
+        loop {
+            {
+                let writes = self.writes.lock().expect("checkpoint writes");
+                if let Some(e) = &writes.failed {
+                    return Err(e.clone());
+                }
+                if !writes.writing {
+                    return Ok(());
+                }
+            }
+            // The sender lives as long as `self`.
+            let _ = written.changed().await;
+        }
+    }
+
+    /// The writer: commit what is queued, oldest first, all of it at once, until the queue is
+    /// empty. A store that blinks does not fail the run: each commit is retried for a while.
+    async fn write_queued(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut writes = self.writes.lock().expect("checkpoint writes");
+                if writes.queue.is_empty() {
+                    writes.writing = false;
+                    drop(writes);
+                    self.written.send_modify(|n| *n += 1);
+                    return;
+                }
+                std::mem::take(&mut writes.queue)
+            };
+            let rows: Vec<CheckpointRow> = batch.iter().map(|q| q.row.clone()).collect();
+            match self.put_patiently(&rows).await {
+                Ok(()) => {
+                    for queued in batch {
+                        (queued.on_durable)(queued.row.seq);
+                    }
+                    self.written.send_modify(|n| *n += 1);
+                }
+                Err(e) => {
+                    let mut writes = self.writes.lock().expect("checkpoint writes");
+                    writes.failed = Some(e);
+                    writes.queue.clear();
+                    writes.writing = false;
+                    drop(writes);
+                    self.written.send_modify(|n| *n += 1);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// [`Self::fenced_put`], retried while the store is unreachable, for a while.
+    async fn put_patiently(&self, rows: &[CheckpointRow]) -> Result<(), CheckpointError> {
+        let mut delay = Duration::from_millis(100);
+        let deadline = self.clock.instant() + CHECKPOINT_PATIENCE;
+        loop {
+            match self.fenced_put(rows).await {
+                Ok(()) => return Ok(()),
+                Err(CheckpointError::Store(StoreError::Unavailable { .. })) if self.clock.instant() < deadline => {
+                    self.clock.sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Save `rows` (one commit) unless a later claim exists: a stale owner (paused, then woken after
     /// someone claimed the session) stops here instead of overwriting.
     ///
     /// A clean check stays good for [`FENCE_FRESH`], shorter than a claimer's settle delay:
     /// a claim inserted after the check wins only after the settle, and the winner then reads
     /// checkpoints, so it sees any checkpoint written within that window (a completed phase,
     /// not an overwrite). Phases quicker than that skip the read.
-    async fn fenced_put(&self, row: &CheckpointRow) -> Result<(), CheckpointError> {
+    async fn fenced_put(&self, rows: &[CheckpointRow]) -> Result<(), CheckpointError> {
         let fresh =
             self.last_fence_check.lock().expect("fence check").is_some_and(|t| self.clock.elapsed(t) < FENCE_FRESH);
         if !fresh {
@@ -230,7 +346,12 @@ impl Durable {
             }
             *self.last_fence_check.lock().expect("fence check") = Some(checked);
         }
-        Ok(self.store.put_checkpoint(row).await?)
+        // One row goes through `put_checkpoint`, which a batching store shares with other
+        // sessions' checkpoints; several go in one insert, so none is durable without the others.
+        match rows {
+            [row] => Ok(self.store.put_checkpoint(row).await?),
+            rows => Ok(self.store.put_checkpoints(rows).await?),
+        }
     }
 
     /// The final row of this epoch (completed, error, cancelled): its version is above
@@ -242,6 +363,9 @@ impl Durable {
         error: Option<&str>,
         totals: (u64, u64, f64),
     ) -> Result<(), StoreError> {
+        // No final row before the checkpoints it follows (the run loop settled them already;
+        // a failed one is the run's error).
+        let _ = self.settled().await;
         let mut row = self.prepare(|r| {
             r.status = status;
             r.blocked_on.clear();

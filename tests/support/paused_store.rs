@@ -1,6 +1,8 @@
-//! A [`Store`] that forwards to another one, except that claim inserts (`put_signals`) wait
-//! while the test holds them: a claimer paused between its read and its insert, the way a
-//! descheduled process is.
+//! A [`Store`] that forwards to another one, except that one kind of write waits while the
+//! test holds it: claim inserts (`put_signals`), a claimer paused between its read and its
+//! insert the way a descheduled process is; or checkpoint writes, a slow commit. Checkpoint
+//! writes are also recorded (rows per write, in order), and can be refused instead (a store
+//! that answers with an error).
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -10,16 +12,70 @@ use windlass::store::{
     CascadeSessionRow, CheckpointRow, LogRow, QueryResult, SessionFilter, SessionStateRow, SignalRow, Store, StoreError,
 };
 
+/// Which writes wait.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Signals,
+    Checkpoints,
+    /// Checkpoint writes fail at once.
+    RefusedCheckpoints,
+}
+
 pub struct PausedStore {
     inner: Arc<dyn Store>,
-    /// `true` while signal inserts wait.
+    what: Held,
+    /// `true` while the held writes wait.
     held: watch::Sender<bool>,
+    /// The phases of each checkpoint write, in the order they reached the store.
+    checkpoint_writes: std::sync::Mutex<Vec<Vec<String>>>,
 }
 
 impl PausedStore {
     /// Signal inserts wait from the start, until [`release`](PausedStore::release).
     pub fn holding(inner: Arc<dyn Store>) -> Arc<PausedStore> {
-        Arc::new(PausedStore { inner, held: watch::channel(true).0 })
+        Self::new(inner, Held::Signals)
+    }
+
+    /// Checkpoint writes wait from the start, until [`release`](PausedStore::release).
+    pub fn holding_checkpoints(inner: Arc<dyn Store>) -> Arc<PausedStore> {
+        Self::new(inner, Held::Checkpoints)
+    }
+
+    /// Checkpoint writes fail with [`StoreError::Rejected`] ("the disk is full").
+    pub fn refusing_checkpoints(inner: Arc<dyn Store>) -> Arc<PausedStore> {
+        Self::new(inner, Held::RefusedCheckpoints)
+    }
+
+    fn new(inner: Arc<dyn Store>, what: Held) -> Arc<PausedStore> {
+        Arc::new(PausedStore { inner, what, held: watch::channel(true).0, checkpoint_writes: Default::default() })
+    }
+
+    /// The phases of each checkpoint write so far, one list per write.
+    pub fn checkpoint_writes(&self) -> Vec<Vec<String>> {
+        self.checkpoint_writes.lock().unwrap().clone()
+    }
+
+    /// Wait while `what` is held.
+    async fn wait(&self, what: Held) {
+        if self.what != what {
+            return;
+        }
+        let mut held = self.held.subscribe();
+        // Dropped by the sender only with the store, which outlives every call.
+        let _ = held.wait_for(|h| !*h).await;
+    }
+
+    async fn checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
+        self.checkpoint_writes.lock().unwrap().push(rows.iter().map(|r| r.phase.clone()).collect());
+        if self.what == Held::RefusedCheckpoints {
+            return Err(StoreError::Rejected {
+                store: self.describe(),
+                action: "save the checkpoint".into(),
+                detail: "the disk is full".into(),
+            });
+        }
+        self.wait(Held::Checkpoints).await;
+        self.inner.put_checkpoints(rows).await
     }
 
     pub fn release(&self) {
@@ -77,10 +133,10 @@ impl Store for PausedStore {
         self.inner.cascade_sessions(session_ids).await
     }
     async fn put_checkpoint(&self, row: &CheckpointRow) -> Result<(), StoreError> {
-        self.inner.put_checkpoint(row).await
+        self.checkpoints(std::slice::from_ref(row)).await
     }
     async fn put_checkpoints(&self, rows: &[CheckpointRow]) -> Result<(), StoreError> {
-        self.inner.put_checkpoints(rows).await
+        self.checkpoints(rows).await
     }
     async fn latest_checkpoint(
         &self,
@@ -93,10 +149,7 @@ impl Store for PausedStore {
         self.put_signals(std::slice::from_ref(row)).await
     }
     async fn put_signals(&self, rows: &[SignalRow]) -> Result<(), StoreError> {
-        let mut held = self.held.subscribe();
-        // Dropped by the sender only with the store, which outlives every call.
-        let _ = held.wait_for(|h| !*h).await;
-        drop(held);
+        self.wait(Held::Signals).await;
         self.inner.put_signals(rows).await
     }
     async fn signals(&self, session_id: &SessionId) -> Result<Vec<SignalRow>, StoreError> {

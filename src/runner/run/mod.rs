@@ -3,6 +3,7 @@
 
 pub mod callouts;
 pub mod cascade_soundings;
+pub mod checkpoints;
 pub mod routing;
 pub mod run_loop;
 

@@ -1,7 +1,7 @@
 //! One run of a cascade: phase after phase until routing ends it, with every step
 //! reported as an event.
 
-use super::{callouts, cascade_soundings, routing};
+use super::{callouts, cascade_soundings, checkpoints, routing};
 use crate::cascade::model::PhaseKind;
 use crate::runner::children::{for_each_row, sub_cascades};
 use crate::runner::deterministic;
@@ -95,6 +95,9 @@ pub async fn run_from(
         },
         None => phases(&env, &mut state, start).await,
     };
+    // The session ends only after its checkpoints are durable; a lost one fails the run.
+    let settled = checkpoints::settle(&env).await;
+    let result = result.and(settled);
     // The process waits for async children so their work is not cut off (unless cancelled).
     if !matches!(result, Err(RunError::Cancelled { .. })) {
         sub_cascades::wait_all(&env.children, emitter).await;
@@ -110,18 +113,6 @@ fn cancelled(emitter: &Emitter, reason: String) -> RunError {
         payload: serde_json::json!({ "reason": reason }),
     });
     RunError::Cancelled { reason }
-}
-
-/// The checkpoint of a state. Conversations are only kept when a later phase can use them
-/// (`include: messages` or `history`); they are most of a state's size.
-fn checkpoint_json(state: &mut RunState, keep_conversations: bool) -> String {
-    if keep_conversations {
-        return serde_json::to_string(&*state).unwrap_or_default();
-    }
-    let conversations = std::mem::take(&mut state.conversations);
-    let json = serde_json::to_string(&*state).unwrap_or_default();
-    state.conversations = conversations;
-    json
 }
 
 /// Whether any phase can read earlier conversations.
@@ -151,6 +142,9 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         let limit = env.runner.opts.max_phase_visits;
         if visit > limit {
             return Err(RunError::VisitLimit { phase: phase.name.clone(), visits: visit, limit });
+        }
+        if !checkpoints::only_asks_the_model(phase) {
+            checkpoints::settle(env).await?;
         }
         let kind = phase.kind();
         env.emitter.emit(RunEvent::PhaseStarted {
@@ -192,21 +186,8 @@ pub(crate) async fn phases(env: &PhaseEnv<'_>, state: &mut RunState, start: Opti
         });
         let next = routing::next(cascade, i, &outcome)?;
         if let Some(d) = &env.durable {
-            // The next phase starts only after this checkpoint is durable.
             let next_name = next.map(|(n, _)| cascade.phases[n].name.as_str());
-            let json = checkpoint_json(state, env.keep_conversations);
-            let seq = d
-                .checkpoint(&phase.name, next_name, json, (state.tokens_in, state.tokens_out, state.cost))
-                .await
-                .map_err(|e| match e {
-                    crate::session::CheckpointError::Fenced { by } => RunError::Fenced { epoch: d.epoch, by },
-                    crate::session::CheckpointError::Store(e) => RunError::Store(e),
-                })?;
-            env.emitter.emit(RunEvent::Checkpoint {
-                phase: phase.name.clone(),
-                seq,
-                next_phase: next_name.map(str::to_string),
-            });
+            checkpoints::save(env, d, &phase.name, next_name, state)?;
         }
         if let Some((n, reason)) = next {
             env.emitter.emit(RunEvent::Routed { from: phase.name.clone(), to: cascade.phases[n].name.clone(), reason });
