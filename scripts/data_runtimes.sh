@@ -2,14 +2,16 @@
 # The runtimes of the data-phase tests (tests/data_phases.rs), installed outside the clone when
 # missing:
 #
-#   scripts/data_runtimes.sh    print three lines: a Python with pandas, matplotlib, plotly and
+#   scripts/data_runtimes.sh    print four lines: a Python with pandas, matplotlib, plotly and
 #                               Pillow (the packages the corpus's data phases import; a virtual environment
-#                               under the cache folder), node, and a Clojure runner (bb when
-#                               installed, else nbb from npm under the cache folder)
+#                               under the cache folder), node, a Clojure runner (bb when
+#                               installed, else nbb from npm under the cache folder), and the
+#                               JVM's clojure (Debian's, with clojure.data.json)
 #
-# apt-get installs python3-venv, nodejs and npm only when they are missing; pip installs the
-# packages from PyPI into the virtual environment only when they do not import there yet. The cache
-# folder is $WINDLASS_RUNTIME_CACHE, default ~/.cache/windlass/runtimes.
+# apt-get installs python3-venv, nodejs, npm, clojure and libdata-json-clojure only when they
+# are missing; pip installs the packages from PyPI into the virtual environment only when they
+# do not import there yet. The cache folder is $WINDLASS_RUNTIME_CACHE, default
+# ~/.cache/windlass/runtimes.
 set -euo pipefail
 
 say() { echo "data_runtimes.sh: $*" >&2; }
@@ -32,6 +34,9 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
+# The JVM runner reads Debian's jar of clojure.data.json (src/tools/data/runners.rs).
+command -v clojure >/dev/null 2>&1 || missing+=(clojure)
+[ -f /usr/share/java/data.json.jar ] || missing+=(libdata-json-clojure)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 venv="$cache/pandas-venv"
@@ -61,3 +66,4 @@ fi
 echo "$venv/bin/python"
 command -v node
 echo "$clojure"
+command -v clojure

@@ -11,9 +11,10 @@
 #   WINDLASS_TEST_CLICKHOUSE_REPLICAS=http://..:P1,http://..:P2  two replicas and a ZooKeeper
 #   WINDLASS_TEST_CLICKHOUSE_CLUSTER=windlass              (scripts/clickhouse_cluster.sh)
 #   WINDLASS_TEST_REQUIRE_BROWSER=1                        fail, don't skip, without chromium
-#   WINDLASS_TEST_PANDAS_PYTHON, WINDLASS_TEST_NODE, WINDLASS_TEST_CLOJURE
-#                                                          the data-phase runtimes (a virtual
-#                                                          environment with pandas, node, bb or nbb)
+#   WINDLASS_TEST_PANDAS_PYTHON, WINDLASS_TEST_NODE, WINDLASS_TEST_CLOJURE,
+#   WINDLASS_TEST_CLOJURE_JVM                              the data-phase runtimes (a virtual
+#                                                          environment with pandas, node, bb or nbb,
+#                                                          the JVM's clojure)
 #   WINDLASS_TEST_REQUIRE_DATA_RUNTIMES=1                  fail, don't skip, without them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,12 +41,14 @@ scripts/chromium.sh >/dev/null
 export WINDLASS_TEST_REQUIRE_BROWSER=1
 
 # The data-phase runtimes (tests/data_phases.rs): a virtual environment with pandas from PyPI,
-# node, and bb or else nbb from npm, installed under ~/.cache/windlass/runtimes when missing.
+# node, and bb or else nbb from npm, installed under ~/.cache/windlass/runtimes when missing, and
+# Debian's JVM clojure with clojure.data.json (apt-get).
 runtimes=$(scripts/data_runtimes.sh)
 mapfile -t runtime_paths <<<"$runtimes"
 export WINDLASS_TEST_PANDAS_PYTHON="${runtime_paths[0]}"
 export WINDLASS_TEST_NODE="${runtime_paths[1]}"
 export WINDLASS_TEST_CLOJURE="${runtime_paths[2]}"
+export WINDLASS_TEST_CLOJURE_JVM="${runtime_paths[3]}"
 export WINDLASS_TEST_REQUIRE_DATA_RUNTIMES=1
 
 # `--all-targets` leaves out doctests, so run those first (only for a full run: `--doc` can't be

@@ -221,7 +221,10 @@ pub const WINDLASS_NODE: EnvVar = EnvVar {
 pub const WINDLASS_CLOJURE: EnvVar = EnvVar {
     name: "WINDLASS_CLOJURE",
     default: DefaultValue::Computed("bb when it is on PATH, else nbb"),
-    help: "The Clojure runner clojure_data phases run: a bb (Babashka) or nbb binary",
+    help: "The Clojure runner clojure_data phases run, told by its file name: bb (Babashka), nbb \
+           (ClojureScript on node: no JVM interop), or clojure / clj, the JVM's (Debian's clojure \
+           package, with /usr/share/java/data.json.jar from libdata-json-clojure put on CLASSPATH; \
+           1-3 s to start each phase)",
     secret: false,
     flag: None,
 };

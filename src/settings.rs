@@ -65,7 +65,8 @@ pub struct Settings {
     pub python: String,
     /// `WINDLASS_NODE`: the binary of `js_data` phases.
     pub node: String,
-    /// `WINDLASS_CLOJURE`: the runner of `clojure_data` phases; `None`: `bb`, else `nbb`.
+    /// `WINDLASS_CLOJURE`: the runner of `clojure_data` phases (bb, nbb, or the JVM's `clojure`
+    /// / `clj`, by file name); `None`: `bb`, else `nbb`.
     pub clojure: Option<String>,
     /// The folder `.env` was read from and relative paths are resolved against.
     pub working_dir: PathBuf,

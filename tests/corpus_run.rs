@@ -4,7 +4,7 @@
 mod support;
 
 use support::corpus::{fixtures, table, INPUT};
-use support::{responder, FakeLlm, Sandbox};
+use support::{responder, FakeLlm, Reply, Sandbox};
 
 fn needs_human_or_signal(tags: &str) -> bool {
     tags.split_whitespace().any(|t| t == "HITL" || t == "SIG")
@@ -78,13 +78,14 @@ const DATA_FILES: &[&str] = &[
     "visualization_demo.yaml",
 ];
 
+/// The data-phase file whose Clojure calls the JVM (`Character/isUpperCase`, which nbb, being
+/// JavaScript, has not): it runs with the JVM's clojure
+/// (`the_clojure_validation_file_runs_on_the_jvm`).
+const JVM_CLOJURE_FILE: &str = "notebook_llm_data_cleaning.yaml";
+
 /// Data-phase files that cannot complete here, with the reason (each also fails in the original
 /// under the same conditions).
 const DATA_FILES_NOT_RUN: &[(&str, &str)] = &[
-    (
-        "notebook_llm_data_cleaning.yaml",
-        "its Clojure calls the JVM's Character/isUpperCase, which needs bb; nbb is JavaScript",
-    ),
     (
         "parent_with_subcascade_test.yaml",
         "its windlass_data names a cascade file (examples/test_subcascade_child.yaml) instead of a phase",
@@ -111,8 +112,10 @@ fn data_phase_files_complete_with_their_runtimes() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(corpus_dir.join(&name)).unwrap_or_default();
         if name.ends_with(".yaml") && uses_data(&text) {
-            let listed = DATA_FILES.contains(&name.as_str()) || DATA_FILES_NOT_RUN.iter().any(|(f, _)| *f == name);
-            assert!(listed, "{name} uses data phases: list it in DATA_FILES or DATA_FILES_NOT_RUN");
+            let listed = DATA_FILES.contains(&name.as_str())
+                || name == JVM_CLOJURE_FILE
+                || DATA_FILES_NOT_RUN.iter().any(|(f, _)| *f == name);
+            assert!(listed, "{name} uses data phases: list it in DATA_FILES, JVM_CLOJURE_FILE or DATA_FILES_NOT_RUN");
         }
     }
     for file in DATA_FILES {
@@ -127,4 +130,47 @@ fn data_phase_files_complete_with_their_runtimes() {
         }
     }
     assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), DATA_FILES.len(), failures.join("\n\n"));
+}
+
+/// What the fake model answers the file's cleaning phase: two contacts, one with a state code
+/// in capitals and one without.
+const CLEANED_CONTACTS: &str = r#"```json
+[{"id": "C001", "name": "John Smith", "email": "john.smith@gmail.com", "phone": "(555) 555-1234",
+  "city": "New York", "state": "NY", "is_valid_email": true, "is_international": false},
+ {"id": "C008", "name": "Anna Müller", "email": "anna.mueller@berlin.de", "phone": "+49 30 12345678",
+  "city": "Berlin", "state": "Be", "is_valid_email": true, "is_international": true}]
+```"#;
+
+#[test]
+fn the_clojure_validation_file_runs_on_the_jvm() {
+    let Some(corpus_dir) = support::corpus::dir() else { return };
+    let Some(runtimes) = support::runtimes::find() else { return };
+    let llm = FakeLlm::start();
+    llm.push(Reply::text(CLEANED_CONTACTS));
+    let mut sb = Sandbox::with_llm(&llm.url());
+    support::runtimes::configure(&mut sb, &runtimes);
+    sb.set("WINDLASS_CLOJURE", runtimes.clojure_jvm.to_str().unwrap());
+    let path = corpus_dir.join(JVM_CLOJURE_FILE);
+    let out = sb.run(&["run", path.to_str().unwrap(), "-q", "--format", "json"]);
+    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let doc = out.json();
+    let validated = &doc["state"]["output_clojure_validate"]["rows"];
+    // `Character/isUpperCase` passed "NY" and failed "Be"; the scores count the checks that
+    // returned true (the regular expressions return the match, which `true?` does not count).
+    assert_eq!(validated[0]["issues"], serde_json::json!([]), "{validated}");
+    assert_eq!(validated[1]["issues"], serde_json::json!(["invalid_state"]), "{validated}");
+    assert_eq!(
+        (&validated[0]["quality_score"], &validated[1]["quality_score"]),
+        (&serde_json::json!(0.6), &serde_json::json!(0.4)),
+        "{validated}"
+    );
+    // The final SQL phase reads the table the Clojure phase kept.
+    let issues: Vec<(&str, &str)> = doc["output"]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("rows in {}", doc["output"]))
+        .iter()
+        .map(|row| (row["id"].as_str().unwrap_or(""), row["issues"].as_str().unwrap_or("?")))
+        .collect();
+    assert_eq!(issues, vec![("C001", ""), ("C008", "invalid_state")], "{}", doc["output"]);
+    assert_eq!(llm.request_count(), 1);
 }

@@ -101,6 +101,59 @@ fn clojure_sees_kebab_case_keys_and_its_last_value_is_kept() {
     assert_eq!(doc["state"]["output_clj_factorial"]["rows"][2], json!({"n": 5, "factorial": 120}));
 }
 
+/// A sandbox whose `clojure_data` phases run the JVM's `clojure` (under the name `program`, a
+/// link to it in the sandbox, when given).
+fn jvm_sandbox(r: &Runtimes, program: Option<&str>) -> Sandbox {
+    let mut sb = sandbox(r);
+    let clojure = match program {
+        Some(name) => {
+            let link = sb.path().join(name);
+            std::os::unix::fs::symlink(&r.clojure_jvm, &link).unwrap();
+            link
+        }
+        None => r.clojure_jvm.clone(),
+    };
+    sb.set("WINDLASS_CLOJURE", clojure.to_str().unwrap());
+    sb
+}
+
+#[test]
+fn clojure_on_the_jvm_calls_java_and_its_value_is_kept() {
+    let Some(r) = runtimes::find() else { return };
+    let sb = jvm_sandbox(&r, None);
+    sb.write(
+        "c.yaml",
+        "cascade_id: c\nphases:\n  - name: raw_codes\n    tool: sql_data\n    inputs:\n      query: SELECT * FROM (VALUES (1, 'NY', 'new york'), (2, 'Ca', 'los angeles')) AS t(n, code, city)\n  - name: clj_check\n    tool: clojure_data\n    inputs:\n      code: |\n        (println \"rows:\" (count (:raw-codes data)))\n        (mapv (fn [row]\n                (assoc row\n                       :upper (every? #(Character/isUpperCase %) (:code row))\n                       :shout (.toUpperCase (:city row))\n                       :initial (first (:city row))\n                       :tag (:tag input)\n                       :vm (System/getProperty \"java.vm.name\")))\n              (:raw-codes data))\n  - name: check\n    tool: sql_data\n    inputs:\n      query: SELECT string_agg(shout, '+' ORDER BY n) AS shouted, count(*) FILTER (WHERE upper) AS upper FROM _clj_check\n",
+    );
+    let doc = run_ok(&sb, "c.yaml", &["-i", "tag=t1"]);
+    assert_eq!(final_rows(&doc), vec![json!({"shouted": "NEW YORK+LOS ANGELES", "upper": 1})], "{doc}");
+    let out = &doc["state"]["output_clj_check"];
+    let first = &out["rows"][0];
+    // A character is written as a one-letter string, as Babashka's cheshire writes it.
+    assert_eq!((&first["upper"], &first["initial"], &first["tag"]), (&json!(true), &json!("n"), &json!("t1")), "{out}");
+    assert_eq!(out["rows"][1]["upper"], false, "{out}");
+    assert!(first["vm"].as_str().is_some_and(|vm| vm.contains("OpenJDK")), "not the JVM: {out}");
+    assert_eq!(out["stdout"], "rows: 2", "{out}");
+}
+
+#[test]
+fn a_clojure_error_on_the_jvm_names_the_phase_and_the_error() {
+    let Some(r) = runtimes::find() else { return };
+    // `clj` names the JVM runner as `clojure` does.
+    let sb = jvm_sandbox(&r, Some("clj"));
+    for (code, expected) in [
+        ("(throw (ex-info \"bad rows\" {}))", "clojure_data: ExceptionInfo: bad rows"),
+        ("(mapv #(/ 10 %) [1 0])", "clojure_data: ArithmeticException: Divide by zero"),
+        ("(no-such-fn 1)", "Unable to resolve symbol: no-such-fn"),
+        ("{:nan Double/NaN}", "cannot write Double NaN"),
+    ] {
+        sb.write("c.yaml", &format!("cascade_id: c\nphases:\n  - name: validate\n    tool: clojure_data\n    inputs:\n      code: '{code}'\n"));
+        let out = sb.run(&["run", "c.yaml", "-q"]);
+        assert_eq!(out.code, 1, "{code}: {}", out.stderr);
+        assert!(out.stderr.contains("validate") && out.stderr.contains(expected), "{code}: {}", out.stderr);
+    }
+}
+
 #[test]
 fn bash_reads_the_previous_table_as_csv_and_keeps_variables_between_phases() {
     let Some(r) = runtimes::find() else { return };

@@ -15,7 +15,7 @@ pub const BUILTIN_TOOLS: &[(&str, &str)] = &[
     ("sql_data", "run SQL on the session database and keep the result as table _<phase>"),
     ("python_data", "run Python over earlier phases' data; `result` is kept as table _<phase> (needs --allow-shell)"),
     ("js_data", "run JavaScript (node) over earlier phases' data; `result` is kept as table _<phase> (needs --allow-shell)"),
-    ("clojure_data", "run Clojure (bb or nbb) over earlier phases' data; the last value is kept as table _<phase> (needs --allow-shell)"),
+    ("clojure_data", "run Clojure (bb, nbb or the JVM's clojure) over earlier phases' data; the last value is kept as table _<phase> (needs --allow-shell)"),
     ("bash_data", "run a bash script over the previous table as CSV; its stdout is kept as table _<phase> (needs --allow-shell)"),
     ("windlass_data", "run an LLM phase given inline (inputs.phase_yaml or inputs.code); its structured output is kept as table _<phase>"),
     ("research_query", "query the cascade's research database"),

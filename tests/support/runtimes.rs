@@ -1,10 +1,12 @@
 //! The interpreters the data-phase tests run: a Python with pandas (a virtual environment), node,
-//! and a Clojure runner (bb, else nbb from npm). `scripts/data_runtimes.sh` installs them outside
-//! the clone and `scripts/test.sh` exports their paths:
+//! a Clojure runner (bb, else nbb from npm), and the JVM's clojure (Debian's).
+//! `scripts/data_runtimes.sh` installs them outside the clone and `scripts/test.sh` exports their
+//! paths:
 //!
 //! - `WINDLASS_TEST_PANDAS_PYTHON`: the virtual environment's python
 //! - `WINDLASS_TEST_NODE`: node
 //! - `WINDLASS_TEST_CLOJURE`: bb or nbb
+//! - `WINDLASS_TEST_CLOJURE_JVM`: the JVM's `clojure` (with Debian's clojure.data.json jar)
 //!
 //! Unset, each falls back to where the script puts it (`~/.cache/windlass/runtimes`) or to
 //! PATH. When one is missing the test skips with one line on stderr, unless
@@ -17,6 +19,8 @@ pub struct Runtimes {
     pub pandas_python: PathBuf,
     pub node: PathBuf,
     pub clojure: PathBuf,
+    /// Not in [`configure`]'s sandbox: a test that wants it sets `WINDLASS_CLOJURE` to it.
+    pub clojure_jvm: PathBuf,
 }
 
 fn cache() -> PathBuf {
@@ -50,6 +54,7 @@ pub fn find() -> Option<Runtimes> {
             clojure: given("WINDLASS_TEST_CLOJURE", || {
                 on_path("bb").or_else(|| Some(cache().join("nbb/node_modules/.bin/nbb")).filter(|p| p.is_file()))
             })?,
+            clojure_jvm: given("WINDLASS_TEST_CLOJURE_JVM", || on_path("clojure"))?,
         })
     })();
     match found {

@@ -19,14 +19,15 @@ use super::subprocess;
 use super::{args, Tool, ToolContext, ToolError, ToolOutput};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The interpreters data phases run (`WINDLASS_PYTHON`, `WINDLASS_NODE`, `WINDLASS_CLOJURE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtimes {
     pub python: String,
     pub node: String,
-    /// `None`: `bb` when it is on PATH, else `nbb`.
+    /// `None`: `bb` when it is on PATH, else `nbb`; the file name picks the runner
+    /// (`runners::Runner::for_clojure`).
     pub clojure: Option<String>,
 }
 
@@ -68,7 +69,7 @@ impl Tool for CodeData {
         match self.language {
             Language::Python => "Run Python over earlier phases' data (data.<phase>); the variable `result` is the output",
             Language::JavaScript => "Run JavaScript (node) over earlier phases' data (data.<phase>); the variable `result` is the output",
-            Language::Clojure => "Run Clojure (bb or nbb) over earlier phases' data ((:phase-name data)); the last expression is the output",
+            Language::Clojure => "Run Clojure (bb, nbb or the JVM's clojure) over earlier phases' data ((:phase-name data)); the last expression is the output",
         }
     }
     fn parameters(&self) -> Value {
@@ -87,6 +88,7 @@ impl Tool for CodeData {
         let script = work.write(runner.file_name(), source.as_bytes())?;
         let mut command = tokio::process::Command::new(&program);
         command.arg(&script).arg(work.path("context.json")).arg(work.path("result.json"));
+        command.envs(runner.environment(|name| std::env::var_os(name)));
         let captured = subprocess::run(command, &program, tool, ctx).await;
         let result = std::fs::read(work.path("result.json"));
         drop(work);
@@ -134,8 +136,8 @@ impl CodeData {
                             }
                         },
                     );
-                let is_nbb = Path::new(&program).file_name().is_some_and(|n| n.to_string_lossy().starts_with("nbb"));
-                (program, if is_nbb { runners::Runner::Nbb } else { runners::Runner::Babashka })
+                let runner = runners::Runner::for_clojure(&program);
+                (program, runner)
             }
         }
     }
