@@ -90,3 +90,33 @@ async fn stores_on_one_file_share_it_in_a_process() {
     assert_eq!(ra.unwrap().len(), 4);
     assert_eq!(rb.unwrap().len(), 4);
 }
+
+/// A write-ahead log past a few MB is folded into the database file once the file has been
+/// idle a moment (so a hand-over to another process stays short), not after every commit
+/// (so sustained ingest folds as rarely as a plain appender); the file stays open meanwhile.
+#[tokio::test]
+async fn a_grown_write_ahead_log_is_folded_when_the_file_goes_idle() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let opts = windlass::store::DuckOptions { linger: Duration::from_secs(60), ..Default::default() };
+    let store = DuckStore::open_with(dir.path(), opts).unwrap();
+    store.init().await.unwrap();
+    let wal = dir.path().join("store.duckdb.wal");
+    let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let mut seq = 0;
+    while wal_len() < 6 << 20 && seq < 200_000 {
+        store.insert_logs(&logs("big", seq, 2_000)).await.unwrap();
+        seq += 2_000;
+    }
+    assert!((6 << 20..16 << 20).contains(&wal_len()), "folded during ingest: {} bytes after {seq} rows", wal_len());
+    let limit = Instant::now() + Duration::from_secs(10);
+    while wal_len() > 1 << 20 {
+        assert!(Instant::now() < limit, "the idle store left a log of {} bytes", wal_len());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Folded by the holder, not by a close: the file is still this process's (its lock is
+    // taken), and nothing was lost.
+    let lock = std::fs::File::open(dir.path().join("store.duckdb.lock")).unwrap();
+    assert!(lock.try_lock().is_err(), "the store closed the file instead");
+    assert_eq!(count(&store, "SELECT count(*) FROM unified_logs").await, seq as i64);
+}

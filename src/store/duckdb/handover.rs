@@ -14,7 +14,8 @@
 //!   the lock. The holder looks for knocks every few milliseconds; it finishes a burst of
 //!   operations (a checkpoint, the state row and a log batch come together) but no more than
 //!   `BURST_MAX` once it saw a knock, then closes the database and unlocks. It also closes after
-//!   `linger` without use.
+//!   `linger` without use, and runs the store's idle work (folding a grown write-ahead log, so
+//!   the close is short) once the file has been unused for a moment.
 //! - A holder that just gave way waits for the knock to go away (the knocker got in) before it
 //!   tries again, so it cannot snatch the lock back while the knocker sleeps.
 //!
@@ -58,6 +59,8 @@ const BURST_MAX: Duration = Duration::from_millis(100);
 const KNOCK_RENEW: Duration = Duration::from_secs(1);
 /// After giving way, wait at most this long for the knocker to get in.
 const YIELD_MAX: Duration = Duration::from_millis(250);
+/// How long the file must be unused before the hand-over thread runs [`Hooks::on_idle`].
+const IDLE_WORK_AFTER: Duration = Duration::from_millis(20);
 /// A knock older than this was left by a process that died while waiting.
 const STALE_KNOCK: Duration = Duration::from_secs(60);
 
@@ -68,6 +71,9 @@ pub struct Hooks {
     pub create: fn(&Connection) -> ::duckdb::Result<()>,
     /// Run on every read-write open (register functions the writes use).
     pub on_open: fn(&Connection) -> ::duckdb::Result<()>,
+    /// Run by the hand-over thread on a read-write connection idle for [`IDLE_WORK_AFTER`]
+    /// (once per idle spell), while nobody knocks: work best done between bursts.
+    pub on_idle: fn(&Handover, &mut Connection),
 }
 
 pub struct Handover {
@@ -92,6 +98,8 @@ struct State {
     knock_seen_at: Option<Instant>,
     reaper_running: bool,
     schema_ready: bool,
+    /// [`Hooks::on_idle`] ran since the last use.
+    idle_work_done: bool,
 }
 
 /// One hand-over per database file in this process.
@@ -149,6 +157,7 @@ impl Handover {
                 knock_seen_at: None,
                 reaper_running: false,
                 schema_ready: false,
+                idle_work_done: false,
             }),
             warnings: Mutex::new(Vec::new()),
         });
@@ -189,6 +198,7 @@ impl Handover {
         let (conn, _) = st.conn.as_mut().expect("opened above");
         let result = f(conn);
         st.last_used = Instant::now();
+        st.idle_work_done = false;
         if let Err(e) = &result {
             // A fatal error invalidates the instance: start afresh next time.
             if e.to_string().contains("invalidated") {
@@ -365,6 +375,12 @@ impl Handover {
         } else if st.last_used.elapsed() >= self.opts.linger {
             self.close(&mut st);
         } else {
+            if !st.idle_work_done && st.last_used.elapsed() >= IDLE_WORK_AFTER {
+                st.idle_work_done = true;
+                if let Some((conn, Access::ReadWrite)) = st.conn.as_mut() {
+                    (self.hooks.on_idle)(self, conn);
+                }
+            }
             return true;
         }
         st.reaper_running = false;

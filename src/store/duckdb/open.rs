@@ -86,8 +86,8 @@ fn open_db(path: &Path, access: Access) -> ::duckdb::Result<Connection> {
         .enable_external_access(false)?
         .enable_autoload_extension(false)?
         // No automatic checkpoint inside a commit at the default 16 MB: a synchronous checkpoint
-        // write would pay for it. The store checkpoints after log batches at a few MB instead,
-        // and DuckDB on close; this is only a backstop for a process that never logs.
+        // write would pay for it. The store checkpoints after commits at 16 MB and when idle at
+        // a few MB instead, and DuckDB on close; this is only a backstop.
         .with("checkpoint_threshold", "64MB")?
         // The store's tables are small and its queries simple: one thread and a modest
         // buffer pool keep a run's memory near the engine's own.
