@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::paused_store::PausedStore;
 use support::requests::last_user;
+use support::stores;
 use support::{FakeLlm, Reply};
 use windlass::llm::OpenAiClient;
 use windlass::runner::emitter::Emitter;
@@ -18,8 +19,6 @@ use windlass::runner::{run, CascadeDef, RunOptions, Runner};
 use windlass::session::clock::SystemClock;
 use windlass::session::Durable;
 use windlass::session_id::SessionId;
-use windlass::store::clickhouse::ClickHouseStore;
-use windlass::store::duckdb::DuckStore;
 use windlass::store::Store;
 
 const CASCADE: &str = "cascade_id: overlap
@@ -38,19 +37,6 @@ phases:
   - name: five
     instructions: FIVE
 ";
-
-async fn stores(test: &str) -> Vec<(&'static str, Arc<dyn Store>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out: Vec<(&'static str, Arc<dyn Store>, tempfile::TempDir)> =
-        vec![("duckdb", Arc::new(DuckStore::open(dir.path()).unwrap()), dir)];
-    if let Some(settings) = support::clickhouse::test_server(test) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ClickHouseStore::connect(&settings, &dir.path().join("spool")).unwrap();
-        store.init().await.unwrap();
-        out.push(("clickhouse", Arc::new(store), dir));
-    }
-    out
-}
 
 /// The run's events, as short labels in the order they were emitted.
 #[derive(Default)]
@@ -126,7 +112,7 @@ fn session(llm: &FakeLlm, store: Arc<dyn Store>, dir: &std::path::Path, id: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_phases_overlap_a_slow_checkpoint_and_a_tool_phase_waits_for_it() {
-    for (backend, store, dir) in stores("checkpoint_overlap").await {
+    for (backend, store, dir) in stores::in_process("checkpoint_overlap").await {
         let llm = FakeLlm::start();
         let paused = PausedStore::holding_checkpoints(store.clone());
         // Phase two answers once the first checkpoint's write is in the store (held there), so
@@ -183,7 +169,7 @@ async fn model_phases_overlap_a_slow_checkpoint_and_a_tool_phase_waits_for_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkpoint_refused_in_the_background_fails_the_run() {
-    for (backend, store, dir) in stores("checkpoint_refused").await {
+    for (backend, store, dir) in stores::in_process("checkpoint_refused").await {
         let llm = FakeLlm::start();
         let refusing = PausedStore::refusing_checkpoints(store.clone());
         let s = session(&llm, refusing.clone(), dir.path(), &format!("refused-{backend}"));

@@ -7,28 +7,15 @@ mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
+use support::stores;
 use windlass::host::worker::candidates;
 use windlass::session::claim::{self, Claim, ClaimRules, SETTLE};
 use windlass::session::{CheckpointError, Clock, Durable, ManualClock};
 use windlass::session_id::SessionId;
-use windlass::store::{ClickHouseStore, DuckStore, SessionStatus, Store};
+use windlass::store::{SessionStatus, Store};
 
 const LEASE: Duration = Duration::from_secs(10);
 const INTERVAL: Duration = Duration::from_secs(2);
-
-/// (backend, store, what keeps it alive): DuckDB always, ClickHouse when the tests have one.
-async fn stores(test: &str) -> Vec<(&'static str, Arc<dyn Store>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out: Vec<(&'static str, Arc<dyn Store>, tempfile::TempDir)> =
-        vec![("duckdb", Arc::new(DuckStore::open(dir.path()).unwrap()), dir)];
-    if let Some(settings) = support::clickhouse::test_server(test) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ClickHouseStore::connect(&settings, &dir.path().join("spool")).unwrap();
-        store.init().await.unwrap();
-        out.push(("clickhouse", Arc::new(store), dir));
-    }
-    out
-}
 
 /// A clock at this machine's time (whole seconds, so stored times read back exactly).
 fn clock() -> Arc<ManualClock> {
@@ -90,7 +77,7 @@ async fn orphans(store: &Arc<dyn Store>, clock: &Arc<ManualClock>) -> Vec<String
 
 #[tokio::test]
 async fn heartbeats_hold_the_lease_and_a_silent_owner_is_an_orphan_exactly_when_it_runs_out() {
-    for (backend, store, _dir) in stores("leases_heartbeats").await {
+    for (backend, store, _dir) in stores::in_process("leases_heartbeats").await {
         let clock = clock();
         let durable = running(&store, "beating", 1, &clock).await;
         let heartbeat = durable.spawn_heartbeat();
@@ -139,7 +126,7 @@ async fn heartbeats_hold_the_lease_and_a_silent_owner_is_an_orphan_exactly_when_
 /// settle delay from read to insert, so it withdraws, looks again and sees A taking over.
 #[tokio::test]
 async fn a_claimer_paused_between_its_read_and_its_insert_does_not_win_a_second_time() {
-    for (backend, store, _dir) in stores("leases_paused_claim").await {
+    for (backend, store, _dir) in stores::in_process("leases_paused_claim").await {
         let clock = clock();
         drop(running(&store, "paused", 1, &clock).await);
         clock.advance(LEASE);
@@ -170,7 +157,7 @@ async fn a_claimer_paused_between_its_read_and_its_insert_does_not_win_a_second_
 
 #[tokio::test]
 async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_others_off_for_a_lease() {
-    for (backend, store, _dir) in stores("leases_race").await {
+    for (backend, store, _dir) in stores::in_process("leases_race").await {
         let clock = clock();
         let durable = running(&store, "raced", 1, &clock).await;
         drop(durable); // its heartbeat never started: silent from the start
@@ -219,7 +206,7 @@ async fn of_racing_claimers_the_smallest_owner_wins_and_a_fresh_claim_holds_othe
 
 #[tokio::test]
 async fn a_forced_claim_fences_the_live_owner_off_at_its_next_checkpoint() {
-    for (backend, store, _dir) in stores("leases_fence").await {
+    for (backend, store, _dir) in stores::in_process("leases_fence").await {
         let clock = clock();
         let old = running(&store, "fenced", 1, &clock).await;
         assert_eq!(old.checkpoint_durably("one", Some("two"), "{}".into(), (0, 0, 0.0)).await.unwrap(), 0, "{backend}");

@@ -14,6 +14,7 @@ pub mod requests;
 pub mod responder;
 pub mod runtimes;
 pub mod sandbox;
+pub mod stores;
 pub mod tcp_relay;
 pub mod waiting;
 
