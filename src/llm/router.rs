@@ -74,7 +74,7 @@ impl Provider for LlmClient {
             Route::Default => &self.default_limits,
             Route::Ollama => &self.ollama_limits,
         };
-        let admitted = limits.acquire(&request.model, || estimated_tokens(request)).await;
+        let admitted = limits.acquire(&request.model, || request.estimated_tokens()).await;
         let answer = self.route(model.route).complete(request, &model).await;
         if let Ok(resp) = &answer {
             admitted.used(resp.usage.tokens_in + resp.usage.tokens_out);
@@ -92,15 +92,6 @@ impl Provider for LlmClient {
         };
         Some(self.route(parsed.route).embed_with(parsed.name, inputs).await)
     }
-}
-
-/// What a request will cost against a tokens-per-minute limit, before the provider says: about
-/// four characters a token of its messages and tools, plus the answer it may ask for.
-fn estimated_tokens(request: &ChatRequest) -> u64 {
-    let chars: usize =
-        request.messages.iter().map(|m| serde_json::to_string(m).map(|t| t.len()).unwrap_or(0)).sum::<usize>()
-            + request.tools.iter().map(|t| serde_json::to_string(t).map(|t| t.len()).unwrap_or(0)).sum::<usize>();
-    (chars / 4) as u64 + u64::from(request.max_tokens.unwrap_or(0))
 }
 
 /// Ollama's OpenAI-compatible API under `OLLAMA_HOST`; a host given with `/v1` already is kept.

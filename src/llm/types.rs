@@ -50,6 +50,20 @@ impl Message {
     pub fn assistant(content: impl Into<String>) -> Self {
         Self::new(Role::Assistant, content)
     }
+
+    /// About how many tokens this message costs a model: four characters a token of its text
+    /// and tool calls, plus a little for the message itself. The one estimate windlass makes
+    /// (token budgets, auto-context selection, tokens-per-minute limits), close enough to stay
+    /// under a context window or a rate limit without a tokenizer per model.
+    pub fn estimated_tokens(&self) -> u64 {
+        let calls: usize = self.tool_calls.iter().map(|c| c.name.len() + c.arguments.to_string().len()).sum();
+        4 + ((self.content.chars().count() + calls) as u64).div_ceil(4)
+    }
+}
+
+/// [`Message::estimated_tokens`] of a conversation.
+pub fn estimated_tokens(messages: &[Message]) -> u64 {
+    messages.iter().map(Message::estimated_tokens).sum()
 }
 
 /// A tool call: native (from `tool_calls`) or parsed from the reply text.
@@ -95,6 +109,15 @@ pub struct ChatRequest {
     pub temperature: Option<f64>,
     #[serde(default)]
     pub max_tokens: Option<u32>,
+}
+
+impl ChatRequest {
+    /// What this request may cost against a tokens-per-minute limit before the provider says:
+    /// its messages, its tools' JSON (four characters a token) and the answer it may ask for.
+    pub fn estimated_tokens(&self) -> u64 {
+        let tools: usize = self.tools.iter().map(|t| serde_json::to_string(t).map(|t| t.len()).unwrap_or(0)).sum();
+        estimated_tokens(&self.messages) + (tools as u64).div_ceil(4) + u64::from(self.max_tokens.unwrap_or(0))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

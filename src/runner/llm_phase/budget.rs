@@ -1,16 +1,12 @@
 //! `token_budget`: keep a phase's conversation inside a token budget before each call.
 //!
-//! Tokens are estimated (about four characters a token, plus a little per message): close
-//! enough to stay under a context window without a tokenizer per model.
+//! Tokens are estimated by [`crate::llm::types::estimated_tokens`], the one estimate windlass
+//! makes.
 
 use crate::cascade::model::{TokenBudget, TokenBudgetStrategy};
+use crate::llm::types::estimated_tokens as estimate;
 use crate::llm::{Message, Role};
 use crate::runner::error::RunError;
-
-/// Estimated tokens of a conversation.
-pub fn estimate(messages: &[Message]) -> u64 {
-    messages.iter().map(|m| 4 + (m.content.chars().count() as u64).div_ceil(4)).sum()
-}
 
 /// What the budget asks for before a call.
 #[derive(Debug, PartialEq)]

@@ -23,9 +23,9 @@ use super::explicit::as_text;
 use super::selection::{self, Candidate, Limits};
 use super::{input_message, output_text, resolve, Current};
 use crate::cascade::model::{AnchorInclude, ContextSpec, Strategy};
+use crate::llm::types::estimated_tokens;
 use crate::llm::{Message, Role};
 use crate::runner::error::RunError;
-use crate::runner::llm_phase::budget;
 use crate::runner::phase_env::PhaseEnv;
 use crate::runner::state::RunState;
 use serde_json::Value;
@@ -74,7 +74,7 @@ pub async fn build(
     let history = earlier_messages(spec, state, name, &anchored);
     let window_start = history.len().saturating_sub(spec.anchors.window as usize);
     let (candidates, window) = history.split_at(window_start);
-    let used = budget::estimate(&out) + window.iter().map(Candidate::tokens).sum::<u64>();
+    let used = estimated_tokens(&out) + window.iter().map(Candidate::tokens).sum::<u64>();
     let limits = Limits {
         tokens: u64::from(spec.selection.max_tokens).saturating_sub(used),
         messages: spec.selection.max_messages as usize,

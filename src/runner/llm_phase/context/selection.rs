@@ -10,11 +10,10 @@
 //! - callout is 1 when the message's text was called out by a phase (`callouts`), else 0.
 //!
 //! Candidates are taken best score first (a tie goes to the newer message) while they fit
-//! the remaining token estimate ([`crate::runner::llm_phase::budget::estimate`]) and the
+//! the remaining token estimate ([`crate::llm::types::estimated_tokens`]) and the
 //! message limit; one that does not fit is passed over for smaller ones after it.
 
 use crate::llm::Message;
-use crate::runner::llm_phase::budget;
 use std::collections::BTreeSet;
 
 /// One earlier message that selection may keep.
@@ -28,7 +27,7 @@ pub struct Candidate {
 
 impl Candidate {
     pub fn tokens(&self) -> u64 {
-        budget::estimate(std::slice::from_ref(&self.message))
+        self.message.estimated_tokens()
     }
 }
 
