@@ -173,7 +173,9 @@ pub enum LlmError {
 
 impl LlmError {
     /// The provider kept failing after the retries (it is down, overloaded, rate limiting or
-    /// too slow), as opposed to refusing this request: another model may answer.
+    /// too slow), as opposed to refusing this request: another model may answer. Wider than
+    /// what is retried (`failure.rs`): a 501 or 505 is not worth asking the same provider
+    /// again, but another model may still answer.
     pub fn is_the_providers(&self) -> bool {
         match self {
             LlmError::Unreachable { .. } | LlmError::Timeout { .. } => true,
