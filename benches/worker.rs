@@ -205,5 +205,13 @@ fn main() {
         }
         assert_eq!(completed, sessions, "{backend}: not every session completed");
         assert_eq!(calls, sessions, "{backend}: each session makes exactly one call");
+        // A run that passed leaves no database behind (a failed one keeps it to look at).
+        if let Some((_, database)) = env.iter().find(|(k, _)| k == "WINDLASS_CLICKHOUSE_DATABASE") {
+            for (host, port) in &replicas {
+                let client = clickhouse::Client::default().with_url(format!("http://{host}:{port}"));
+                let drop = client.query("DROP DATABASE IF EXISTS ?").bind(clickhouse::sql::Identifier(database));
+                rt.block_on(drop.execute()).unwrap();
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::backends::{backends, sandbox};
 use support::requests::{all_text, last_user};
-use support::waiting::{show, wait_until};
+use support::waiting::{show, wait_for_checkpoints, wait_until};
 use support::{FakeLlm, Reply, Sandbox};
 
 fn spawn(sb: &Sandbox, args: &[&str]) -> Child {
@@ -336,6 +336,11 @@ fn four_workers_resume_five_orphans(concurrency: &str) {
         wait_until("every run to reach phase two", Duration::from_secs(60), || {
             llm.requests().iter().filter(|r| last_user(&r.body).starts_with("TWO")).count() == 5
         });
+        // Phase two asks the model while phase one's checkpoint commits: killed before that
+        // commit, phase one would rightly run again (at-least-once), and this test counts calls.
+        let ids: Vec<String> = (0..5).map(|n| format!("orphan-{n}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        wait_for_checkpoints(&sb, &ids, "one", Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(800)); // the log batches go out
         for r in &mut runs {
             r.kill().unwrap(); // SIGKILL: no goodbye, the heartbeat just stops

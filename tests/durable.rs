@@ -7,6 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 use support::backends::{backends, sandbox};
 use support::requests::last_user;
+use support::waiting::wait_for_checkpoints;
 use support::{FakeLlm, Reply, Sandbox};
 
 const THREE_PHASES: &str = "cascade_id: three\nphases:\n  - name: one\n    instructions: PHASE ONE\n  - name: two\n    instructions: PHASE TWO\n  - name: three\n    instructions: PHASE THREE\n    rules:\n      max_turns: 3\n";
@@ -35,6 +36,8 @@ fn a_killed_run_resumes_without_repeating_work() {
             assert!(t.elapsed() < Duration::from_secs(30), "{backend}: the run never reached phase three, turn two");
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Phase three asks the model while phase two's checkpoint commits in the background.
+        wait_for_checkpoints(&sb, &["kill-me"], "two", Duration::from_secs(30));
         std::thread::sleep(Duration::from_millis(800)); // the logger's batch goes out
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

@@ -1,6 +1,7 @@
-//! Waiting on a running session from a test: for a condition, or for a field of
-//! `windlass sessions show`.
+//! Waiting on a running session from a test: for a condition, for a field of
+//! `windlass sessions show`, or for a phase's checkpoint to be durable.
 
+use super::invariants::{number, sql};
 use super::Sandbox;
 use std::time::{Duration, Instant};
 
@@ -21,4 +22,19 @@ pub fn show(sb: &Sandbox, session: &str, field: &str) -> String {
         .find(|l| l.starts_with(field) && l[field.len()..].starts_with("  "))
         .map(|l| l[field.len()..].trim().to_string())
         .unwrap_or_default()
+}
+
+/// Wait until the checkpoint of `phase` is in the store for every one of `sessions`.
+///
+/// A phase that only asks the model starts while the checkpoint before it commits in the
+/// background, so a run seen asking the next phase's model may not have its last phase
+/// durable yet: a test that kills it and then counts repeated calls waits for this first.
+pub fn wait_for_checkpoints(sb: &Sandbox, sessions: &[&str], phase: &str, limit: Duration) {
+    let ids = sessions.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    let query = format!(
+        "select count(distinct session_id) as n from checkpoints where session_id in ({ids}) and phase = '{phase}'"
+    );
+    wait_until(&format!("the {phase} checkpoints of {ids}"), limit, || {
+        sql(sb, &query).first().is_some_and(|row| number(&row["n"]) == sessions.len() as u64)
+    });
 }
