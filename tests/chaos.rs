@@ -124,7 +124,7 @@ fn sessions_survive_workers_killed_at_random_and_each_completes_once() {
         assert_each_ran_once(&sb, &label, &ids, 3);
         let calls = calls.lock().unwrap().clone();
         let kill_moments: Vec<(Instant, Instant)> = killed_at.iter().map(|k| (*k, *k)).collect();
-        let repeated = assert_repeats_explained(&label, &calls, &kill_moments, started);
+        let repeated = assert_repeats_explained(&sb, "chaos-", &label, &calls, &kill_moments, started);
         assert_eq!(calls.len() as u64 - repeated, sessions * 3, "{backend}: every phase was asked");
         assert!(repeated <= kills * 4, "{backend}: {repeated} repeats for {kills} kills");
         println!("{backend}: {sessions} sessions, {kills} kills, {repeated} repeated calls, {:?}", started.elapsed());

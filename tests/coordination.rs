@@ -414,7 +414,11 @@ fn a_forced_resume_fences_off_the_old_owner_at_its_next_checkpoint() {
         assert_eq!(code, 0, "{backend}: {stderr}");
         assert!(stdout.contains("done THREE 1"), "{backend}: {stdout}");
         assert_eq!(show(&sb, "fence-1", "status"), "completed", "{backend}");
-        assert!(show(&sb, "fence-1", "owner").contains("epoch 2"), "{backend}");
+        // The takeover holds a later epoch: 2, or more where a slow store made its claim
+        // round withdraw and try again.
+        let owner = show(&sb, "fence-1", "owner");
+        let epoch = owner.rsplit("(epoch ").next().and_then(|e| e.trim_end_matches(')').parse::<u64>().ok());
+        assert!(epoch.is_some_and(|e| e >= 2), "{backend}: {owner}");
         // The old owner's late phase-two checkpoint was never written.
         let sql = sb.run(&[
             "sql",
@@ -590,11 +594,11 @@ fn the_heartbeats_of_a_workers_sessions_go_out_together() {
         let during = session_row_writes(&addr) - before;
         eprintln!("{backend}: {during} session-row writes in 6 s of heartbeats");
         // Six 1 s intervals of 20 sessions' heartbeats: 120 rows. All sessions beat at the
-        // same moments, and each beat goes out in two inserts (the first row alone, the rest
-        // queued meanwhile), sometimes three on a loaded machine where the sessions wake a
-        // little apart: at most 16, where beats on each session's own schedule made 24 or
-        // more.
-        assert!(during <= 16.0, "{backend}: {during} session-row writes in 6 s of heartbeats");
+        // same moments and the batched store gathers their rows for a moment (they wake on
+        // different threads, a little apart), so each beat is one insert: six or seven in
+        // 6 s, at most two a beat on a loaded machine. Beats on each session's own schedule
+        // made 24 or more, and beats sent as soon as the first row was ready 12 to 18.
+        assert!(during <= 12.0, "{backend}: {during} session-row writes in 6 s of heartbeats");
         assert!(during >= 4.0, "{backend}: the sessions beat: {during}");
         let t = Instant::now();
         let status = loop {

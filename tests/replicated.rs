@@ -177,7 +177,7 @@ fn workers_on_two_replicas_run_each_session_once_while_one_replica_restarts() {
     let calls = calls.lock().unwrap().clone();
     // A session whose owner lost its replica is taken over once its lease runs out.
     let outage = [(killed, restarted + LEASE + Duration::from_secs(2))];
-    let repeated = assert_repeats_explained("replicated", &calls, &outage, started);
+    let repeated = assert_repeats_explained(&sb, "rep-", "replicated", &calls, &outage, started);
     assert_eq!(calls.len() as u64 - repeated, sessions * 2, "every phase was asked");
     println!("{sessions} sessions, {repeated} repeated calls, {:?}", started.elapsed());
 

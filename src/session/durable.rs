@@ -391,14 +391,14 @@ impl Durable {
             // On a fixed schedule, like `tokio::time::interval`: a slow write does not push
             // the next beat back, and beats missed meanwhile go out at once. The schedule is the
             // process's, not the session's: every session of the process beats at the same
-            // moments, so the batched store sends their rows as one insert per interval.
+            // moments, and the batched store gathers their rows into one insert per interval.
             let mut due = beat_grid(me.clock.instant(), me.heartbeat_interval);
             loop {
                 due += me.heartbeat_interval;
                 let wait = due.saturating_duration_since(me.clock.instant());
                 me.clock.sleep(wait).await;
                 // A missed heartbeat is not fatal: the lease is several intervals long.
-                let _ = me.update(|_| {}).await;
+                let _ = me.store.put_heartbeat(&me.prepare(|_| {})).await;
             }
         })
     }

@@ -3,6 +3,9 @@
 //! `worker`); it pays off when many run at once. Everything else goes straight to the store
 //! underneath.
 //!
+//! Heartbeats wait a moment ([`HEARTBEAT_GATHER`]) so that every session of the process
+//! beats in one write per interval.
+//!
 //! A batched write that the store refuses is retried row by row, so one bad row fails only
 //! its own caller; a store that cannot be reached fails the whole batch.
 
@@ -15,6 +18,11 @@ use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a heartbeat waits for the other sessions' heartbeats of the same moment: they
+/// fall due together but wake on different threads, a little apart. Small next to any lease.
+const HEARTBEAT_GATHER: Duration = Duration::from_millis(25);
 
 /// See the module docs.
 pub struct Batched {
@@ -24,6 +32,7 @@ pub struct Batched {
     signals: Arc<Coalescer<SessionId, Vec<SignalRow>>>,
     clock: Arc<Coalescer<(), f64>>,
     put_states: Arc<Coalescer<SessionStateRow, ()>>,
+    heartbeats: Arc<Coalescer<SessionStateRow, ()>>,
     put_cascades: Arc<Coalescer<CascadeSessionRow, ()>>,
     put_checkpoints: Arc<Coalescer<CheckpointRow, ()>>,
     put_signals: Arc<Coalescer<SignalRow, ()>>,
@@ -64,14 +73,21 @@ impl Batched {
                 .boxed()
             }),
         );
-        let put_states =
-            writes("session rows", inner.clone(), |s, rows| async move { s.put_session_states(&rows).await }.boxed());
-        let put_cascades = writes("cascade definitions", inner.clone(), |s, rows| {
+        let put_states = writes("session rows", Duration::ZERO, inner.clone(), |s, rows| {
+            async move { s.put_session_states(&rows).await }.boxed()
+        });
+        let heartbeats = writes("heartbeats", HEARTBEAT_GATHER, inner.clone(), |s, rows| {
+            async move { s.put_session_states(&rows).await }.boxed()
+        });
+        let put_cascades = writes("cascade definitions", Duration::ZERO, inner.clone(), |s, rows| {
             async move { s.put_cascade_sessions(&rows).await }.boxed()
         });
-        let put_checkpoints =
-            writes("checkpoints", inner.clone(), |s, rows| async move { s.put_checkpoints(&rows).await }.boxed());
-        let put_signals = writes("signals", inner.clone(), |s, rows| async move { s.put_signals(&rows).await }.boxed());
+        let put_checkpoints = writes("checkpoints", Duration::ZERO, inner.clone(), |s, rows| {
+            async move { s.put_checkpoints(&rows).await }.boxed()
+        });
+        let put_signals = writes("signals", Duration::ZERO, inner.clone(), |s, rows| {
+            async move { s.put_signals(&rows).await }.boxed()
+        });
         Arc::new(Batched {
             inner,
             states,
@@ -79,6 +95,7 @@ impl Batched {
             signals,
             clock,
             put_states,
+            heartbeats,
             put_cascades,
             put_checkpoints,
             put_signals,
@@ -129,11 +146,13 @@ where
 /// Single-row writes, sent as one write of all the rows queued (row by row if it is refused).
 fn writes<R: Clone + Send + Sync + 'static>(
     what: &'static str,
+    gather: Duration,
     store: Arc<dyn Store>,
     write: Batch<R, ()>,
 ) -> Arc<Coalescer<R, ()>> {
-    Coalescer::new(
+    Coalescer::gathering(
         what,
+        gather,
         Box::new(move |rows: Vec<R>| {
             let store = store.clone();
             async move {
@@ -179,6 +198,10 @@ impl Store for Batched {
 
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError> {
         self.put_states.call(row.clone()).await
+    }
+
+    async fn put_heartbeat(&self, row: &SessionStateRow) -> Result<(), StoreError> {
+        self.heartbeats.call(row.clone()).await
     }
 
     async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError> {

@@ -8,11 +8,14 @@
 //!
 //! A request never joins a batch that was already sent, so it sees everything written
 //! before it was made (read-after-write holds as for a direct call). A request alone is
-//! sent at once.
+//! sent at once, after the tasks that became ready with it had their turn; a gathering
+//! coalescer (heartbeats) waits a moment longer, so requests due at one moment share a batch
+//! even when they wake on different threads.
 
 use super::StoreError;
 use futures::future::BoxFuture;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// Requests in one batch, at most.
@@ -35,11 +38,22 @@ pub struct Coalescer<Req, V> {
     what: &'static str,
     queue: Mutex<Queue<Req, V>>,
     run: Run<Req, V>,
+    /// How long the first request of a batch waits for others (zero: one turn of the
+    /// scheduler).
+    gather: Duration,
 }
 
 impl<Req: Send + 'static, V: Send + 'static> Coalescer<Req, V> {
     pub fn new(what: &'static str, run: Run<Req, V>) -> Arc<Self> {
-        Arc::new(Coalescer { what, queue: Mutex::new(Queue { waiting: Vec::new(), draining: false }), run })
+        Self::gathering(what, Duration::ZERO, run)
+    }
+
+    /// A coalescer whose first request waits `gather` for others to join it: for writes
+    /// that are due together but become ready a little apart (on different threads), and
+    /// that nobody waits on closely.
+    pub fn gathering(what: &'static str, gather: Duration, run: Run<Req, V>) -> Arc<Self> {
+        let queue = Mutex::new(Queue { waiting: Vec::new(), draining: false });
+        Arc::new(Coalescer { what, queue, run, gather })
     }
 
     /// Queue `req` and wait for its answer. Must run within a Tokio runtime.
@@ -63,6 +77,14 @@ impl<Req: Send + 'static, V: Send + 'static> Coalescer<Req, V> {
     }
 
     async fn drain(self: Arc<Self>) {
+        if self.gather.is_zero() {
+            // Let the tasks that became ready with the first caller queue before the first
+            // batch is taken: otherwise the scheduler runs this task straight after the first
+            // caller, which then goes alone.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(self.gather).await;
+        }
         loop {
             let batch: Waiting<Req, V> = {
                 let mut q = self.queue.lock().expect("coalescer queue");
@@ -86,7 +108,6 @@ impl<Req: Send + 'static, V: Send + 'static> Coalescer<Req, V> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
     #[tokio::test]
     async fn concurrent_requests_share_batches_and_get_their_own_answers() {
@@ -152,5 +173,41 @@ mod tests {
         c.call(2).await.unwrap();
         first.await.unwrap().unwrap();
         assert_eq!(*seen.lock().unwrap(), vec![vec![1], vec![2]]);
+    }
+
+    /// Twenty sessions whose heartbeats fall due at the same moment (their timers fire on
+    /// both worker threads, a little apart): with a gathering coalescer their rows go out as
+    /// one batch, not the first alone, or each thread's apart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_made_at_the_same_moment_share_one_batch() {
+        for round in 0..20 {
+            let seen: Arc<Mutex<Vec<usize>>> = Arc::default();
+            let log = seen.clone();
+            let c: Arc<Coalescer<u32, ()>> = Coalescer::gathering(
+                "numbers",
+                Duration::from_millis(25),
+                Box::new(move |reqs: Vec<u32>| {
+                    log.lock().unwrap().push(reqs.len());
+                    Box::pin(async move {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        reqs.iter().map(|_| Ok(())).collect()
+                    })
+                }),
+            );
+            let due = tokio::time::Instant::now() + Duration::from_millis(20);
+            let beats: Vec<_> = (0..20)
+                .map(|n| {
+                    let c = c.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep_until(due).await;
+                        c.call(n).await
+                    })
+                })
+                .collect();
+            for beat in beats {
+                beat.await.unwrap().unwrap();
+            }
+            assert_eq!(*seen.lock().unwrap(), vec![20], "round {round}");
+        }
     }
 }

@@ -99,6 +99,12 @@ pub trait Store: Send + Sync {
 
     /// Append a new version of a session's row.
     async fn put_session_state(&self, row: &SessionStateRow) -> Result<(), StoreError>;
+    /// Append a heartbeat (a session row with only its times changed): like
+    /// [`put_session_state`](Store::put_session_state), but it may wait a moment to share one
+    /// write with the heartbeats of the process's other sessions.
+    async fn put_heartbeat(&self, row: &SessionStateRow) -> Result<(), StoreError> {
+        self.put_session_state(row).await
+    }
     /// The newest version of a session's row.
     async fn session_state(&self, session_id: &SessionId) -> Result<Option<SessionStateRow>, StoreError>;
     /// The newest version of the row of each of these sessions that has one (any order).

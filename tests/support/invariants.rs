@@ -106,18 +106,31 @@ pub fn assert_each_ran_once(sb: &Sandbox, label: &str, ids: &[String], steps: u6
 
 /// Every call of `calls` that came again repeats one that was in flight, or answered but not
 /// yet checkpointed, during one of the `failures` (from, until). Returns how many repeated.
-pub fn assert_repeats_explained(label: &str, calls: &[Call], failures: &[(Instant, Instant)], started: Instant) -> u64 {
+/// The prompts end in the session's number (`ONE 7`); a failure explains session
+/// `{prefix}{number}` from the store and the workers' logs.
+pub fn assert_repeats_explained(
+    sb: &Sandbox,
+    prefix: &str,
+    label: &str,
+    calls: &[Call],
+    failures: &[(Instant, Instant)],
+    started: Instant,
+) -> u64 {
     let mut first: HashMap<&str, (Instant, Duration)> = HashMap::new();
     let mut repeated = 0;
     for (prompt, at, delay) in calls {
         if let Some((before, took)) = first.get(prompt.as_str()) {
             repeated += 1;
             let (from, until) = (*before, *before + *took + Duration::from_millis(1500));
-            assert!(
-                failures.iter().any(|(f, u)| *f <= until && from <= *u),
-                "{label}: {prompt:?} was asked again at {:?} with no failure while it ran",
-                at.duration_since(started)
-            );
+            if !failures.iter().any(|(f, u)| *f <= until && from <= *u) {
+                let id = format!("{prefix}{}", prompt.rsplit(' ').next().unwrap_or_default());
+                panic!(
+                    "{label}: {prompt:?} was asked at {:?} and again at {:?} with no failure while it ran; {id}:\n{}",
+                    before.duration_since(started),
+                    at.duration_since(started),
+                    explain(sb, &id)
+                );
+            }
         }
         first.insert(prompt, (*at, *delay));
     }
