@@ -50,13 +50,22 @@ fn rows(batch: usize) -> Vec<LogRow> {
         .collect()
 }
 
-/// Rows per second over one round of back-to-back batch inserts.
-async fn round<F, Fut>(batches: &'static [Vec<LogRow>], mut insert: F) -> f64
+/// This process's CPU time so far (user and system, all threads).
+fn cpu_time() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// One round of back-to-back batch inserts: rows per second, and this process's CPU time per
+/// row in microseconds (the client's own cost, which a busy server or disk does not hide).
+async fn round<F, Fut>(batches: &'static [Vec<LogRow>], mut insert: F) -> (f64, f64)
 where
     F: FnMut(&'static [LogRow]) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_time());
     let mut sent = 0usize;
     let mut next = 0;
     while start.elapsed() < ROUND {
@@ -65,7 +74,8 @@ where
         sent += batch.len();
         next = (next + 1) % batches.len();
     }
-    sent as f64 / start.elapsed().as_secs_f64()
+    let per_row = (cpu_time() - cpu).as_secs_f64() * 1e6 / sent as f64;
+    (sent as f64 / start.elapsed().as_secs_f64(), per_row)
 }
 
 async fn raw_crate(client: &clickhouse::Client, batch: &[LogRow]) {
@@ -120,14 +130,24 @@ async fn bench() {
         crate_rates.push(round(batches, |b| raw_crate(&client, b)).await);
         json_rates.push(round(batches, |b| raw_json(&http, &settings, b)).await);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    // Medians of the rates and of the CPU per row, each on its own.
+    let median = |v: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
+        let mut xs: Vec<f64> = v.iter().map(pick).collect();
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
     };
-    let (s, c, j) = (median(&mut store_rates), median(&mut crate_rates), median(&mut json_rates));
-    println!("  ClickHouseStore::insert_logs   {s:>10.0} rows/s  (rounds: {store_rates:.0?})");
-    println!("  raw RowBinary, bare crate      {c:>10.0} rows/s  (rounds: {crate_rates:.0?})");
-    println!("  raw JSONEachRow, reqwest       {j:>10.0} rows/s  (rounds: {json_rates:.0?})");
+    let line = |name: &str, v: &[(f64, f64)]| {
+        let rates: Vec<f64> = v.iter().map(|r| r.0).collect();
+        println!(
+            "  {name:<30} {:>10.0} rows/s, {:.3} µs CPU per row  (rounds: {rates:.0?})",
+            median(v, |r| r.0),
+            median(v, |r| r.1)
+        );
+    };
+    line("ClickHouseStore::insert_logs", &store_rates);
+    line("raw RowBinary, bare crate", &crate_rates);
+    line("raw JSONEachRow, reqwest", &json_rates);
+    let (s, c, j) = (median(&store_rates, |r| r.0), median(&crate_rates, |r| r.0), median(&json_rates, |r| r.0));
     let raw = c.max(j);
     println!("  store / best raw = {:.2} (target >= 0.5): {}", s / raw, if s >= raw / 2.0 { "met" } else { "NOT met" });
     assert!(store.spool().batches().unwrap().is_empty(), "nothing was spooled");
