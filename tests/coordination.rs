@@ -339,7 +339,6 @@ fn four_workers_resume_five_orphans(concurrency: &str) {
         // Phase two asks the model while phase one's checkpoint commits: killed before that
         // commit, phase one would rightly run again (at-least-once), and this test counts calls.
         let ids: Vec<String> = (0..5).map(|n| format!("orphan-{n}")).collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         wait_for_checkpoints(&sb, &ids, "one", Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(800)); // the log batches go out
         for r in &mut runs {

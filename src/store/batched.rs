@@ -73,12 +73,10 @@ impl Batched {
                 .boxed()
             }),
         );
-        let put_states = writes("session rows", Duration::ZERO, inner.clone(), |s, rows| {
-            async move { s.put_session_states(&rows).await }.boxed()
-        });
-        let heartbeats = writes("heartbeats", HEARTBEAT_GATHER, inner.clone(), |s, rows| {
-            async move { s.put_session_states(&rows).await }.boxed()
-        });
+        let session_rows: Batch<SessionStateRow, ()> =
+            |s, rows| async move { s.put_session_states(&rows).await }.boxed();
+        let put_states = writes("session rows", Duration::ZERO, inner.clone(), session_rows);
+        let heartbeats = writes("heartbeats", HEARTBEAT_GATHER, inner.clone(), session_rows);
         let put_cascades = writes("cascade definitions", Duration::ZERO, inner.clone(), |s, rows| {
             async move { s.put_cascade_sessions(&rows).await }.boxed()
         });
@@ -143,7 +141,8 @@ where
     )
 }
 
-/// Single-row writes, sent as one write of all the rows queued (row by row if it is refused).
+/// Single-row writes, sent as one write of all the rows queued (row by row if it is refused);
+/// the first row of a batch waits `gather` for others (see [`Coalescer::gathering`]).
 fn writes<R: Clone + Send + Sync + 'static>(
     what: &'static str,
     gather: Duration,

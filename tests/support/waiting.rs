@@ -29,8 +29,8 @@ pub fn show(sb: &Sandbox, session: &str, field: &str) -> String {
 /// A phase that only asks the model starts while the checkpoint before it commits in the
 /// background, so a run seen asking the next phase's model may not have its last phase
 /// durable yet: a test that kills it and then counts repeated calls waits for this first.
-pub fn wait_for_checkpoints(sb: &Sandbox, sessions: &[&str], phase: &str, limit: Duration) {
-    let ids = sessions.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+pub fn wait_for_checkpoints(sb: &Sandbox, sessions: &[impl AsRef<str>], phase: &str, limit: Duration) {
+    let ids = sessions.iter().map(|s| format!("'{}'", s.as_ref())).collect::<Vec<_>>().join(", ");
     let query = format!(
         "select count(distinct session_id) as n from checkpoints where session_id in ({ids}) and phase = '{phase}'"
     );
